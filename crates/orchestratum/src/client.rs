@@ -1,0 +1,321 @@
+//! `Client`: push, cancel, get and wait, with or without a worker in the same process.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::command::Command;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::handler::registry::Registry;
+use crate::migrate::MigrationReport;
+use crate::push::{NewCommand, Push};
+use crate::record::{CommandRecord, State, Status};
+use crate::runtime::outcome;
+use crate::runtime::{Running, StopReason};
+use crate::store::{Store, Transition, TransitionKind};
+
+/// State shared by a client and the worker of the same instance.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub config: Config,
+    pub registry: Registry,
+    /// Names this instance has handlers for (claimed by its worker).
+    pub names: Vec<String>,
+    /// Wakes the local claimer (a push from this process).
+    pub wake: Notify,
+    /// Wakes local `wait` calls after outcomes were written.
+    pub finished: Notify,
+    /// Runs in flight in this process.
+    pub running: Running,
+}
+
+/// Pushes and steers commands; cheap to clone. Obtained from [`crate::Builder::connect`]
+/// (client only) or from a started [`crate::Orchestratum`].
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// How a finished command ended, with its typed output on success.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finished<T> {
+    /// Completed; the handler's output.
+    Completed(T),
+    /// Failed for good (retries exhausted).
+    Failed {
+        /// `Failed`, or `TimedOut` when the last run exceeded its timeout.
+        status: Status,
+        /// The last run's error.
+        error: Option<String>,
+    },
+    /// Cancelled.
+    Canceled {
+        /// Who or what cancelled it.
+        reason: Option<String>,
+    },
+}
+
+impl<T> Finished<T> {
+    /// The reference status of this ending.
+    pub fn status(&self) -> Status {
+        match self {
+            Finished::Completed(_) => Status::Success,
+            Finished::Failed { status, .. } => *status,
+            Finished::Canceled { .. } => Status::Cancelled,
+        }
+    }
+}
+
+/// What `cancel` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancellation {
+    /// The command was not running and is now canceled, its follow-ups enqueued.
+    Canceled,
+    /// The request is recorded: the worker that runs (or next claims) the command stops it
+    /// and writes the cancellation with its follow-ups.
+    Requested,
+    /// Nothing to do: the command had already finished in this state.
+    AlreadyFinished(State),
+}
+
+/// A connection a command can be pushed on, inside the caller's own transaction.
+/// Implemented for `sqlx::PgConnection` and `sqlx::SqliteConnection`; pass `&mut *tx`.
+pub trait PushConnection: Send {
+    #[doc(hidden)]
+    fn push_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        rows: &'a [NewCommand],
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
+}
+
+#[cfg(feature = "postgres")]
+impl PushConnection for sqlx::PgConnection {
+    async fn push_rows<'a>(&'a mut self, store: &'a Store, rows: &'a [NewCommand]) -> Result<()> {
+        match store {
+            Store::Postgres(s) => s.push_on(self, rows).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendMismatch {
+                client: other.backend(),
+                given: "postgres",
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl PushConnection for sqlx::SqliteConnection {
+    async fn push_rows<'a>(&'a mut self, store: &'a Store, rows: &'a [NewCommand]) -> Result<()> {
+        match store {
+            Store::Sqlite(s) => s.push_on(self, rows).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendMismatch {
+                client: other.backend(),
+                given: "sqlite",
+            }),
+        }
+    }
+}
+
+impl Client {
+    /// Pushes a command with its type's defaults; it is stored when this returns.
+    pub async fn push<C: Command>(&self, command: C) -> Result<Uuid> {
+        self.push_with(command, Push::new()).await
+    }
+
+    /// Pushes a command with per-push overrides.
+    pub async fn push_with<C: Command>(&self, command: C, push: Push) -> Result<Uuid> {
+        let row = NewCommand::build(&command, push, &self.shared.config.instance_key)?;
+        let id = row.id;
+        self.shared
+            .store
+            .push_many(std::slice::from_ref(&row))
+            .await?;
+        self.pushed(&[row]);
+        Ok(id)
+    }
+
+    /// Pushes many commands of one type in one statement; returns their ids in order.
+    pub async fn push_many<C: Command>(
+        &self,
+        commands: impl IntoIterator<Item = C>,
+    ) -> Result<Vec<Uuid>> {
+        let rows = commands
+            .into_iter()
+            .map(|c| NewCommand::build(&c, Push::new(), &self.shared.config.instance_key))
+            .collect::<Result<Vec<_>>>()?;
+        self.shared.store.push_many(&rows).await?;
+        self.pushed(&rows);
+        Ok(rows.iter().map(|r| r.id).collect())
+    }
+
+    /// Pushes inside the caller's transaction: the command exists if and only if it commits.
+    ///
+    /// ```no_run
+    /// # async fn f(orch: orchestratum::Client, pool: sqlx::PgPool) -> Result<(), Box<dyn std::error::Error>> {
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct ShipCommand;
+    /// # impl orchestratum::Command for ShipCommand { type Output = (); }
+    /// let mut tx = pool.begin().await?;
+    /// sqlx::query("UPDATE orders SET state = 'paid' WHERE id = 1").execute(&mut *tx).await?;
+    /// orch.push_in(&mut *tx, ShipCommand, orchestratum::Push::new()).await?;
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn push_in<C: Command, Conn: PushConnection + ?Sized>(
+        &self,
+        conn: &mut Conn,
+        command: C,
+        push: Push,
+    ) -> Result<Uuid> {
+        let row = NewCommand::build(&command, push, &self.shared.config.instance_key)?;
+        let id = row.id;
+        conn.push_rows(&self.shared.store, std::slice::from_ref(&row))
+            .await?;
+        // On PostgreSQL the NOTIFY arrives at commit; elsewhere look now (a claim waits for the
+        // caller's write lock on SQLite, then sees the row if it committed).
+        self.pushed(&[row]);
+        Ok(id)
+    }
+
+    fn pushed(&self, rows: &[NewCommand]) {
+        for r in rows {
+            tracing::debug!(command.id = %r.id, command.name = %r.name, command.target = %r.target, "command pushed");
+        }
+        if rows
+            .iter()
+            .any(|r| r.target == self.shared.config.instance_key)
+        {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Cancels a command. Not running: canceled at once (with its `on_cancellation` follow-ups)
+    /// when this instance knows its type, else as soon as a worker for it looks. Running: its
+    /// handler's token fires (at once in this process) and it ends canceled.
+    pub async fn cancel(&self, id: Uuid) -> Result<Cancellation> {
+        let Some(request) = self.shared.store.request_cancel(id).await? else {
+            return match self.shared.store.get(id).await? {
+                Some(record) => Ok(Cancellation::AlreadyFinished(record.state())),
+                None => Err(Error::NotFound(id)),
+            };
+        };
+        if request.running {
+            if let Some(control) = self.shared.running.get(id) {
+                control.stop(StopReason::CancelRequested);
+            }
+            tracing::info!(command.id = %id, command.name = %request.name, "cancel requested for a running command");
+            return Ok(Cancellation::Requested);
+        }
+        let Some(entry) = self.shared.registry.get(&request.name) else {
+            tracing::info!(command.id = %id, command.name = %request.name, "cancel requested; a worker for it will finish it");
+            return Ok(Cancellation::Requested);
+        };
+        let reason = "canceled by cancel()".to_owned();
+        let (follow_ups, reason) = outcome::hooks(
+            Some(entry.command.on_cancellation(&request.input)),
+            reason,
+            &self.shared.config.instance_key,
+        );
+        let transition = Transition {
+            id,
+            lease_token: None,
+            kind: TransitionKind::Cancel { reason },
+            retries_left: None,
+            follow_ups,
+        };
+        let applied = self
+            .shared
+            .store
+            .record_outcomes(std::slice::from_ref(&transition))
+            .await?;
+        if applied.contains(&id) {
+            tracing::info!(command.id = %id, command.name = %request.name, follow_ups = transition.follow_ups.len(), "command canceled");
+            if transition
+                .follow_ups
+                .iter()
+                .any(|f| f.target == self.shared.config.instance_key)
+            {
+                self.shared.wake.notify_one();
+            }
+            self.shared.finished.notify_waiters();
+            Ok(Cancellation::Canceled)
+        } else {
+            // A worker claimed it in between; it sees the request and cancels it.
+            Ok(Cancellation::Requested)
+        }
+    }
+
+    /// Reads a command's row; `Error::NotFound` for an unknown id.
+    pub async fn get(&self, id: Uuid) -> Result<CommandRecord> {
+        self.shared.store.get(id).await?.ok_or(Error::NotFound(id))
+    }
+
+    /// Resolves once the command is finished, with its typed output on success.
+    /// Wrap it in `tokio::time::timeout` to bound the wait.
+    pub async fn wait<C: Command>(&self, id: Uuid) -> Result<Finished<C::Output>> {
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let finished = self.shared.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            let record = self.get(id).await?;
+            if record.name != C::name() {
+                return Err(Error::WrongCommandType {
+                    id,
+                    expected: C::name().into_owned(),
+                    found: record.name,
+                });
+            }
+            if let Some(status) = record.status() {
+                return finish::<C>(record, status);
+            }
+            tokio::select! {
+                () = &mut finished => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// Applies pending schema migrations (also done by `start()` unless turned off).
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        self.shared.store.migrate().await
+    }
+
+    /// The store, for the CLI and tests (no semver promise).
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// This instance's settings.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+}
+
+fn finish<C: Command>(record: CommandRecord, status: Status) -> Result<Finished<C::Output>> {
+    Ok(match status {
+        Status::Success => {
+            let text = record.output.as_deref().unwrap_or("null");
+            Finished::Completed(serde_json::from_str(text).map_err(|source| {
+                Error::Deserialize {
+                    what: "output",
+                    id: record.id,
+                    name: record.name.clone(),
+                    source,
+                }
+            })?)
+        }
+        Status::Cancelled => Finished::Canceled {
+            reason: record.last_error,
+        },
+        status => Finished::Failed {
+            status,
+            error: record.last_error,
+        },
+    })
+}

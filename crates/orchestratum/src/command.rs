@@ -1,0 +1,92 @@
+//! The `Command` trait: a serde type whose value is the command's input, with its output type,
+//! per-type defaults and chain hooks.
+
+pub mod name;
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::next::Next;
+
+/// Default run timeout of a command type (reference default).
+pub const TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
+/// Default number of retries of a command type (reference default).
+pub const RETRIES_DEFAULT: u16 = 3;
+
+/// A unit of background work. The value itself is the input, stored as JSON.
+///
+/// ```
+/// use orchestratum::{Command, Next};
+/// use serde::{Deserialize, Serialize};
+/// use std::time::Duration;
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct SendEmailCommand { to: String }
+/// impl Command for SendEmailCommand { type Output = (); }
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct GenerateReportCommand { id: u32 }
+/// impl Command for GenerateReportCommand {
+///     type Output = String;
+///     fn timeout(&self) -> Duration { Duration::from_secs(600) }
+///     fn on_success(&self, output: &String) -> Vec<Next> {
+///         vec![Next::new(SendEmailCommand { to: format!("admin+{output}@example.com") })]
+///     }
+/// }
+/// assert_eq!(SendEmailCommand::name(), "send_email");
+/// ```
+pub trait Command: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// What a successful run produces; stored as JSON and handed to [`Command::on_success`].
+    type Output: Serialize + DeserializeOwned + Send + 'static;
+
+    /// Stored name; by convention the type name without `Command`, in snake_case.
+    /// Override it to keep a stable name across renames.
+    fn name() -> Cow<'static, str> {
+        Cow::Owned(name::convention(std::any::type_name::<Self>()))
+    }
+
+    /// Longest a run may take before it is cancelled and counted as a failure.
+    fn timeout(&self) -> Duration {
+        TIMEOUT_DEFAULT
+    }
+
+    /// How many failed runs are retried before the command is failed for good.
+    fn retries(&self) -> u16 {
+        RETRIES_DEFAULT
+    }
+
+    /// How long after the push the command becomes due.
+    fn delay(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    /// Instance key to route to; `None` means the pushing instance's key.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
+    /// Wait before retry number `attempt` (1 for the first retry); none, as in the reference.
+    fn retry_delay(&self, attempt: u32) -> Duration {
+        let _ = attempt;
+        Duration::ZERO
+    }
+
+    /// Follow-ups enqueued when the command succeeds.
+    fn on_success(&self, output: &Self::Output) -> Vec<Next> {
+        let _ = output;
+        Vec::new()
+    }
+
+    /// Follow-ups enqueued when the command fails for good (retries exhausted).
+    fn on_failure(&self) -> Vec<Next> {
+        Vec::new()
+    }
+
+    /// Follow-ups enqueued when the command is cancelled; by default those of `on_failure`.
+    fn on_cancellation(&self) -> Vec<Next> {
+        self.on_failure()
+    }
+}

@@ -1,0 +1,136 @@
+//! Worker and client settings, with the reference library's names and defaults.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::store::TablePrefix;
+
+/// How often an idle worker looks for due commands when nothing woke it (reference default).
+pub const POLLING_INTERVAL_DEFAULT: Duration = Duration::from_secs(5);
+/// How long a claim holds without renewal; renewed every half of it (reference default).
+pub const LOCK_TIMEOUT_BUFFER_DEFAULT: Duration = Duration::from_secs(10);
+/// Commands claimed per cycle and the cap on commands in flight per instance (reference default).
+pub const MAX_COMMAND_PULL_DEFAULT: usize = 100;
+/// The instance key a worker claims for and a push targets by default (reference default).
+pub const INSTANCE_KEY_DEFAULT: &str = "default";
+/// Prefix of the commands table (reference default).
+pub const TABLE_PREFIX_DEFAULT: &str = "ORCH_";
+
+/// Validated settings shared by the client and the worker runtime.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// See [`POLLING_INTERVAL_DEFAULT`].
+    pub polling_interval: Duration,
+    /// See [`LOCK_TIMEOUT_BUFFER_DEFAULT`].
+    pub lock_timeout_buffer: Duration,
+    /// See [`MAX_COMMAND_PULL_DEFAULT`].
+    pub max_command_pull: usize,
+    /// See [`INSTANCE_KEY_DEFAULT`].
+    pub instance_key: String,
+    /// See [`TABLE_PREFIX_DEFAULT`].
+    pub table_prefix: TablePrefix,
+}
+
+impl Config {
+    /// Checks every value and builds the configuration.
+    pub fn new(
+        polling_interval: Duration,
+        lock_timeout_buffer: Duration,
+        max_command_pull: usize,
+        instance_key: String,
+        table_prefix: &str,
+    ) -> Result<Self> {
+        positive("polling_interval", polling_interval)?;
+        positive("lock_timeout_buffer", lock_timeout_buffer)?;
+        if lock_timeout_buffer < Duration::from_millis(100) {
+            return Err(Error::InvalidConfig {
+                option: "lock_timeout_buffer",
+                reason: format!("must be at least 100ms, got {lock_timeout_buffer:?}"),
+            });
+        }
+        if max_command_pull == 0 {
+            return Err(Error::InvalidConfig {
+                option: "max_command_pull",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if instance_key.trim().is_empty() {
+            return Err(Error::InvalidConfig {
+                option: "instance_key",
+                reason: "must not be empty".into(),
+            });
+        }
+        Ok(Self {
+            polling_interval,
+            lock_timeout_buffer,
+            max_command_pull,
+            instance_key,
+            table_prefix: TablePrefix::new(table_prefix)?,
+        })
+    }
+
+    /// How often in-flight leases are renewed: half the lease, as the reference does.
+    pub fn lease_renew_interval(&self) -> Duration {
+        self.lock_timeout_buffer / 2
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new(
+            POLLING_INTERVAL_DEFAULT,
+            LOCK_TIMEOUT_BUFFER_DEFAULT,
+            MAX_COMMAND_PULL_DEFAULT,
+            INSTANCE_KEY_DEFAULT.into(),
+            TABLE_PREFIX_DEFAULT,
+        )
+        .expect("reference defaults are valid")
+    }
+}
+
+fn positive(option: &'static str, value: Duration) -> Result<()> {
+    if value.is_zero() {
+        return Err(Error::InvalidConfig {
+            option,
+            reason: "must be greater than zero".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_reference_ones() {
+        let c = Config::default();
+        assert_eq!(c.polling_interval, Duration::from_secs(5));
+        assert_eq!(c.lock_timeout_buffer, Duration::from_secs(10));
+        assert_eq!(c.max_command_pull, 100);
+        assert_eq!(c.instance_key, "default");
+        assert_eq!(c.table_prefix.as_str(), "ORCH_");
+        assert_eq!(c.lease_renew_interval(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn rejects_zero_and_empty_values() {
+        let d = Duration::from_secs(1);
+        let bad = [
+            Config::new(Duration::ZERO, d, 1, "k".into(), "P_"),
+            Config::new(d, Duration::ZERO, 1, "k".into(), "P_"),
+            Config::new(d, d, 0, "k".into(), "P_"),
+            Config::new(d, d, 1, " ".into(), "P_"),
+        ];
+        for result in bad {
+            assert!(
+                matches!(result, Err(Error::InvalidConfig { .. })),
+                "{result:?}"
+            );
+        }
+        assert!(matches!(
+            Config::new(d, d, 1, "k".into(), "bad-prefix"),
+            Err(Error::InvalidTablePrefix(_))
+        ));
+    }
+}

@@ -1,0 +1,159 @@
+//! The library's one error type and its `Result` alias.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+/// Result of every fallible Orchestratum call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in Orchestratum, with the context needed to act on it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database URL could not be parsed.
+    #[error("invalid database url `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL with any password replaced by `***`.
+        url: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// The URL names a database this build cannot talk to.
+    #[error("unsupported database url scheme `{scheme}` (supported: {supported})")]
+    UnsupportedScheme {
+        /// The scheme found in the URL.
+        scheme: String,
+        /// The schemes this build supports.
+        supported: &'static str,
+    },
+
+    /// The database could not be reached.
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        /// The URL with any password replaced by `***`.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The table prefix has characters outside `[A-Za-z0-9_]`.
+    #[error("invalid table prefix `{0}`: only ASCII letters, digits and `_` are allowed")]
+    InvalidTablePrefix(String),
+
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {option} {reason}")]
+    InvalidConfig {
+        /// The option's name (reference name, snake_case).
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A duration given to a push is not allowed (for example a zero timeout).
+    #[error("invalid {what} {value:?} for command `{name}`: {reason}")]
+    InvalidDuration {
+        /// Which duration (timeout, delay).
+        what: &'static str,
+        /// The command's name.
+        name: String,
+        /// The value given.
+        value: Duration,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+
+    /// A command's input or output could not be turned into JSON.
+    #[error("cannot serialize {what} of command `{name}`: {source}")]
+    Serialize {
+        /// `input` or `output`.
+        what: &'static str,
+        /// The command's name.
+        name: String,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Stored JSON no longer fits the Rust type that reads it.
+    #[error("cannot deserialize {what} of command {id} (`{name}`): {source}")]
+    Deserialize {
+        /// `input` or `output`.
+        what: &'static str,
+        /// The command's id.
+        id: Uuid,
+        /// The command's name.
+        name: String,
+        /// The deserializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// No command has this id.
+    #[error("command {0} not found")]
+    NotFound(Uuid),
+
+    /// The command exists but has another name than the type it was read as.
+    #[error("command {id} is a `{found}`, not a `{expected}`")]
+    WrongCommandType {
+        /// The command's id.
+        id: Uuid,
+        /// The name of the type the caller asked for.
+        expected: String,
+        /// The name stored in the row.
+        found: String,
+    },
+
+    /// Two handlers or command types were registered under one name.
+    #[error("a handler for command `{0}` is already registered")]
+    DuplicateHandler(String),
+
+    /// A connection of one backend was used with a client of another.
+    #[error("this client runs on {client}, but the connection given is {given}")]
+    BackendMismatch {
+        /// The client's backend.
+        client: &'static str,
+        /// The connection's backend.
+        given: &'static str,
+    },
+
+    /// A schema migration failed; the transaction was rolled back.
+    #[error("migration {version} ({description}) failed: {source}")]
+    Migration {
+        /// The version that failed.
+        version: i64,
+        /// Its description.
+        description: &'static str,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The database has migrations newer than this build knows.
+    #[error("database schema is at version {found}, newer than this build's {known}")]
+    SchemaTooNew {
+        /// Highest version applied in the database.
+        found: i64,
+        /// Highest version this build knows.
+        known: i64,
+    },
+
+    /// Stored data has a shape the library did not expect (for example a malformed timestamp).
+    #[error("unexpected value in column `{column}`: {reason}")]
+    Corrupt {
+        /// The column.
+        column: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A database call failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    /// The orchestrator was shut down.
+    #[error("orchestratum has shut down")]
+    ShutDown,
+}

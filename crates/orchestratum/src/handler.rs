@@ -1,0 +1,160 @@
+//! The `Handler` trait, how a run ends (`HandlerResult`), and the `Context` a run receives.
+
+pub mod registry;
+
+use std::fmt;
+use std::future::Future;
+
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use uuid::Uuid;
+
+use crate::command::Command;
+
+/// How a handler ends: `Ok(output)` is success; any error is a failure (retried), unless it is
+/// [`HandlerError::cancel`], which cancels the command without retry.
+pub type HandlerResult<T> = Result<T, HandlerError>;
+
+/// Runs one command type. A struct that holds its dependencies (the Rust form of the
+/// reference's dependency injection).
+///
+/// ```
+/// use orchestratum::{Command, Context, Handler, HandlerResult};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct ResizeCommand { width: u32 }
+/// impl Command for ResizeCommand { type Output = u32; }
+///
+/// struct ResizeHandler;
+/// impl Handler for ResizeHandler {
+///     type Command = ResizeCommand;
+///     async fn execute(&self, cmd: ResizeCommand, _ctx: Context) -> HandlerResult<u32> {
+///         let parsed: u32 = "2".parse()?; // `?` on any error is a failure
+///         Ok(cmd.width * parsed)
+///     }
+/// }
+/// ```
+pub trait Handler: Send + Sync + 'static {
+    /// The command type this handler runs.
+    type Command: Command;
+
+    /// Runs one command. The future is dropped when the run times out, is cancelled, or the
+    /// worker loses its lease; `ctx.cancelled()` fires first so spawned work can stop too.
+    fn execute(
+        &self,
+        command: Self::Command,
+        ctx: Context,
+    ) -> impl Future<Output = HandlerResult<<Self::Command as Command>::Output>> + Send;
+}
+
+/// Why a handler did not succeed.
+pub struct HandlerError {
+    kind: HandlerErrorKind,
+    message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandlerErrorKind {
+    Failed,
+    Cancelled,
+}
+
+impl HandlerError {
+    /// A failure: the command is retried while it has retries left.
+    pub fn fail(message: impl fmt::Display) -> Self {
+        Self {
+            kind: HandlerErrorKind::Failed,
+            message: message.to_string(),
+        }
+    }
+
+    /// A cancellation: the command ends canceled, with its `on_cancellation` follow-ups.
+    pub fn cancel(reason: impl fmt::Display) -> Self {
+        Self {
+            kind: HandlerErrorKind::Cancelled,
+            message: reason.to_string(),
+        }
+    }
+
+    /// True when the handler asked for cancellation.
+    pub fn is_cancel(&self) -> bool {
+        self.kind == HandlerErrorKind::Cancelled
+    }
+
+    pub(crate) fn into_parts(self) -> (HandlerErrorKind, String) {
+        (self.kind, self.message)
+    }
+}
+
+/// `?` on any error type makes the run a failure; the error's chain becomes `last_error`.
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
+    fn from(error: E) -> Self {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::fail(message)
+    }
+}
+
+impl fmt::Debug for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}({:?})", self.kind, self.message)
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What a run knows about itself.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) attempt: u32,
+    pub(crate) retries_left: i32,
+    pub(crate) token: CancellationToken,
+}
+
+impl Context {
+    /// The command's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The command's stored name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Which run this is: 1 for the first, 2 for the first retry, …
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Retries left after this run if it fails.
+    pub fn retries_left(&self) -> i32 {
+        self.retries_left
+    }
+
+    /// Resolves when the run is being stopped (timeout, cancel, lost lease, shutdown).
+    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        self.token.cancelled()
+    }
+
+    /// True once the run is being stopped.
+    pub fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// The token itself, to hand to spawned work.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+}

@@ -1,0 +1,200 @@
+//! Name → type-erased command hooks and handler: decodes input, runs the typed handler,
+//! encodes output, and builds follow-ups from the typed chain hooks.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::handler::{Context, Handler, HandlerErrorKind};
+use crate::next::Next;
+use crate::record::FailureKind;
+
+/// How a handler's run ended, with its output encoded and its success follow-ups built.
+pub(crate) enum RunEnd {
+    Succeeded {
+        output: String,
+        follow_ups: Vec<Next>,
+    },
+    Failed {
+        kind: FailureKind,
+        error: String,
+    },
+    Cancelled {
+        reason: String,
+    },
+}
+
+/// The typed parts of a command that the runtime needs without knowing its type.
+pub(crate) trait ErasedCommand: Send + Sync {
+    /// `on_failure` follow-ups; `Err` when the stored input no longer deserializes.
+    fn on_failure(&self, input: &str) -> Result<Vec<Next>, String>;
+    /// `on_cancellation` follow-ups; `Err` when the stored input no longer deserializes.
+    fn on_cancellation(&self, input: &str) -> Result<Vec<Next>, String>;
+    /// Wait before retry `attempt`.
+    fn retry_delay(&self, input: &str, attempt: u32) -> Duration;
+}
+
+/// A handler behind a uniform signature.
+pub(crate) trait ErasedHandler: Send + Sync {
+    fn run(self: Arc<Self>, input: String, ctx: Context) -> BoxFuture<'static, RunEnd>;
+}
+
+struct TypedCommand<C>(PhantomData<fn() -> C>);
+
+fn decode<C: Command>(input: &str) -> Result<C, String> {
+    serde_json::from_str(input).map_err(|e| format!("input does not fit `{}`: {e}", C::name()))
+}
+
+impl<C: Command> ErasedCommand for TypedCommand<C> {
+    fn on_failure(&self, input: &str) -> Result<Vec<Next>, String> {
+        decode::<C>(input).map(|c| c.on_failure())
+    }
+
+    fn on_cancellation(&self, input: &str) -> Result<Vec<Next>, String> {
+        decode::<C>(input).map(|c| c.on_cancellation())
+    }
+
+    fn retry_delay(&self, input: &str, attempt: u32) -> Duration {
+        decode::<C>(input).map_or(Duration::ZERO, |c| c.retry_delay(attempt))
+    }
+}
+
+struct TypedHandler<H>(H);
+
+impl<H: Handler> ErasedHandler for TypedHandler<H> {
+    fn run(self: Arc<Self>, input: String, ctx: Context) -> BoxFuture<'static, RunEnd> {
+        Box::pin(async move {
+            let command = match decode::<H::Command>(&input) {
+                Ok(c) => c,
+                Err(error) => {
+                    return RunEnd::Failed {
+                        kind: FailureKind::BadInput,
+                        error,
+                    };
+                }
+            };
+            match self.0.execute(command, ctx).await {
+                Ok(output) => {
+                    let encoded = match serde_json::to_string(&output) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            return RunEnd::Failed {
+                                kind: FailureKind::Failed,
+                                error: format!("output cannot be serialized: {e}"),
+                            };
+                        }
+                    };
+                    // The handler consumed the command, so the hooks read a fresh copy.
+                    let follow_ups = decode::<H::Command>(&input)
+                        .map(|c| c.on_success(&output))
+                        .unwrap_or_default();
+                    RunEnd::Succeeded {
+                        output: encoded,
+                        follow_ups,
+                    }
+                }
+                Err(e) => match e.into_parts() {
+                    (HandlerErrorKind::Cancelled, reason) => RunEnd::Cancelled { reason },
+                    (HandlerErrorKind::Failed, error) => RunEnd::Failed {
+                        kind: FailureKind::Failed,
+                        error,
+                    },
+                },
+            }
+        })
+    }
+}
+
+/// One registered name.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub command: Arc<dyn ErasedCommand>,
+    pub handler: Option<Arc<dyn ErasedHandler>>,
+}
+
+/// Every command type and handler an instance knows, by stored name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    entries: HashMap<String, Entry>,
+}
+
+impl Registry {
+    /// Registers a command type without a handler, so this instance can run its chain hooks
+    /// (for example to cancel a pending one at once) without running it.
+    pub fn command<C: Command>(&mut self) -> &mut Self {
+        self.entries
+            .entry(C::name().into_owned())
+            .or_insert_with(|| Entry {
+                command: Arc::new(TypedCommand::<C>(PhantomData)),
+                handler: None,
+            });
+        self
+    }
+
+    /// Registers a handler (and its command type); one handler per name.
+    pub fn handler<H: Handler>(&mut self, handler: H) -> Result<&mut Self> {
+        let name = <H::Command as Command>::name().into_owned();
+        let entry = self.entries.entry(name.clone()).or_insert_with(|| Entry {
+            command: Arc::new(TypedCommand::<H::Command>(PhantomData)),
+            handler: None,
+        });
+        if entry.handler.is_some() {
+            return Err(Error::DuplicateHandler(name));
+        }
+        entry.handler = Some(Arc::new(TypedHandler(handler)));
+        Ok(self)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    /// Names this instance has a handler for: the only names its worker claims.
+    pub fn handled_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.handler.is_some())
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// One handler or a tuple of handlers, to register many at once.
+pub trait Handlers {
+    /// Adds every handler to `registry`.
+    fn register_into(self, registry: &mut Registry) -> Result<()>;
+}
+
+impl<H: Handler> Handlers for H {
+    fn register_into(self, registry: &mut Registry) -> Result<()> {
+        registry.handler(self).map(|_| ())
+    }
+}
+
+macro_rules! tuple_handlers {
+    ($($h:ident),+) => {
+        impl<$($h: Handlers),+> Handlers for ($($h,)+) {
+            #[allow(non_snake_case)]
+            fn register_into(self, registry: &mut Registry) -> Result<()> {
+                let ($($h,)+) = self;
+                $($h.register_into(registry)?;)+
+                Ok(())
+            }
+        }
+    };
+}
+tuple_handlers!(A, B);
+tuple_handlers!(A, B, C);
+tuple_handlers!(A, B, C, D);
+tuple_handlers!(A, B, C, D, E);
+tuple_handlers!(A, B, C, D, E, F);
+tuple_handlers!(A, B, C, D, E, F, G);
+tuple_handlers!(A, B, C, D, E, F, G, H);

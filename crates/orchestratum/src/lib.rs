@@ -1,0 +1,79 @@
+//! Orchestratum: a persistent background command orchestrator.
+//!
+//! Applications push typed commands; they are stored in a SQL table (SQLite or PostgreSQL);
+//! workers in one process or many claim them, run their handlers under a timeout and a
+//! renewed lease, retry failures, and enqueue follow-up commands on success, failure or
+//! cancellation, each outcome and its follow-ups in one transaction.
+//!
+//! ```no_run
+//! use orchestratum::{Command, Context, Handler, HandlerResult, Next, Orchestratum};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct SendEmailCommand { to: String }
+//! impl Command for SendEmailCommand { type Output = (); }
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct GenerateReportCommand { title: String }
+//! impl Command for GenerateReportCommand {
+//!     type Output = u64;
+//!     fn on_success(&self, id: &u64) -> Vec<Next> {
+//!         vec![Next::new(SendEmailCommand { to: format!("admin@example.com (report {id})") })]
+//!     }
+//! }
+//!
+//! struct EmailHandler;
+//! impl Handler for EmailHandler {
+//!     type Command = SendEmailCommand;
+//!     async fn execute(&self, cmd: SendEmailCommand, _: Context) -> HandlerResult<()> {
+//!         println!("mail to {}", cmd.to);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! struct ReportHandler;
+//! impl Handler for ReportHandler {
+//!     type Command = GenerateReportCommand;
+//!     async fn execute(&self, _: GenerateReportCommand, _: Context) -> HandlerResult<u64> {
+//!         Ok(42)
+//!     }
+//! }
+//!
+//! # async fn run() -> orchestratum::Result<()> {
+//! let orch = Orchestratum::builder()
+//!     .database("sqlite://orch.db?mode=rwc")
+//!     .handlers((EmailHandler, ReportHandler))
+//!     .start()
+//!     .await?;
+//! let id = orch.push(GenerateReportCommand { title: "Q3".into() }).await?;
+//! let done = orch.wait::<GenerateReportCommand>(id).await?;
+//! orch.shutdown(std::time::Duration::from_secs(10)).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod client;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod handler;
+pub mod migrate;
+pub mod next;
+#[cfg(feature = "postgres")]
+mod notify;
+mod orchestratum;
+pub mod push;
+pub mod record;
+mod runtime;
+pub mod store;
+
+pub use crate::client::{Cancellation, Client, Finished, PushConnection};
+pub use crate::command::Command;
+pub use crate::config::Config;
+pub use crate::error::{Error, Result};
+pub use crate::handler::registry::{Handlers, Registry};
+pub use crate::handler::{Context, Handler, HandlerError, HandlerResult};
+pub use crate::migrate::MigrationReport;
+pub use crate::next::Next;
+pub use crate::orchestratum::{Builder, Orchestratum};
+pub use crate::push::Push;
+pub use crate::record::{CommandRecord, FailureKind, State, Status};

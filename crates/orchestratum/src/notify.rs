@@ -1,0 +1,61 @@
+//! Cross-process wake-ups on PostgreSQL: every push sends `NOTIFY` on the table's channel with
+//! the target as payload; this listener wakes the local claimer when the target is ours.
+//! In-process pushes wake the claimer directly (`Shared::wake`); polling is the fallback.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::Shared;
+use crate::store::postgres::PostgresStore;
+
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+pub(crate) fn listen(
+    store: PostgresStore,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        while !stop.is_cancelled() {
+            let mut listener = match store.listen().await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?backoff, "cannot LISTEN for wake-ups; polling meanwhile");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = stop.cancelled() => return,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(100);
+            // Notifications sent while we were not listening are lost: look once now.
+            shared.wake.notify_one();
+            loop {
+                let received = tokio::select! {
+                    r = listener.try_recv() => r,
+                    () = stop.cancelled() => return,
+                };
+                match received {
+                    Ok(Some(n)) if n.payload() == shared.config.instance_key => {
+                        shared.wake.notify_one()
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        tracing::warn!("wake-up connection lost; reconnecting");
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "wake-up listener failed; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}

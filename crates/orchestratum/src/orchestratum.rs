@@ -1,0 +1,243 @@
+//! `Builder` and `Orchestratum`: wire the configuration, store, registry and runtime; start and
+//! shut down.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::client::{Client, Shared};
+use crate::command::Command;
+use crate::config::{
+    Config, INSTANCE_KEY_DEFAULT, LOCK_TIMEOUT_BUFFER_DEFAULT, MAX_COMMAND_PULL_DEFAULT,
+    POLLING_INTERVAL_DEFAULT, TABLE_PREFIX_DEFAULT,
+};
+use crate::error::{Error, Result};
+use crate::handler::Handler;
+use crate::handler::registry::{Handlers, Registry};
+use crate::runtime::{Running, Runtime};
+use crate::store::Store;
+
+/// Where the builder gets its database from.
+enum Source {
+    Url(String),
+    #[cfg(feature = "postgres")]
+    PgPool(sqlx::PgPool),
+    #[cfg(feature = "sqlite")]
+    SqlitePool(sqlx::SqlitePool),
+}
+
+/// Configures an instance: database, reference options, handlers.
+#[must_use]
+pub struct Builder {
+    source: Option<Source>,
+    polling_interval: Duration,
+    lock_timeout_buffer: Duration,
+    max_command_pull: usize,
+    instance_key: String,
+    table_prefix: String,
+    migrate: bool,
+    registry: Registry,
+    registration_error: Option<Error>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            source: None,
+            polling_interval: POLLING_INTERVAL_DEFAULT,
+            lock_timeout_buffer: LOCK_TIMEOUT_BUFFER_DEFAULT,
+            max_command_pull: MAX_COMMAND_PULL_DEFAULT,
+            instance_key: INSTANCE_KEY_DEFAULT.into(),
+            table_prefix: TABLE_PREFIX_DEFAULT.into(),
+            migrate: true,
+            registry: Registry::default(),
+            registration_error: None,
+        }
+    }
+}
+
+impl Builder {
+    /// The database URL: `postgres://…`, `sqlite://file.db?mode=rwc`.
+    pub fn database(mut self, url: impl Into<String>) -> Self {
+        self.source = Some(Source::Url(url.into()));
+        self
+    }
+
+    /// Uses an existing PostgreSQL pool (to push inside its transactions).
+    #[cfg(feature = "postgres")]
+    pub fn postgres_pool(mut self, pool: sqlx::PgPool) -> Self {
+        self.source = Some(Source::PgPool(pool));
+        self
+    }
+
+    /// Uses an existing SQLite pool (to push inside its transactions).
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite_pool(mut self, pool: sqlx::SqlitePool) -> Self {
+        self.source = Some(Source::SqlitePool(pool));
+        self
+    }
+
+    /// How often an idle worker looks for due commands (default 5 s).
+    pub fn polling_interval(mut self, every: Duration) -> Self {
+        self.polling_interval = every;
+        self
+    }
+
+    /// Lease length, renewed every half of it while a handler runs (default 10 s).
+    pub fn lock_timeout_buffer(mut self, lease: Duration) -> Self {
+        self.lock_timeout_buffer = lease;
+        self
+    }
+
+    /// Commands claimed per cycle and most in flight at once (default 100).
+    pub fn max_command_pull(mut self, n: usize) -> Self {
+        self.max_command_pull = n;
+        self
+    }
+
+    /// The key this instance claims for and pushes to by default (default "default").
+    pub fn instance_key(mut self, key: impl Into<String>) -> Self {
+        self.instance_key = key.into();
+        self
+    }
+
+    /// Prefix of the commands table, `[A-Za-z0-9_]` only (default "ORCH_").
+    pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.table_prefix = prefix.into();
+        self
+    }
+
+    /// Whether `start()` and `connect()` apply migrations (default true).
+    pub fn migrate(mut self, on: bool) -> Self {
+        self.migrate = on;
+        self
+    }
+
+    /// Registers a handler.
+    pub fn handler<H: Handler>(self, handler: H) -> Self {
+        self.handlers(handler)
+    }
+
+    /// Registers many handlers at once: `.handlers((EmailHandler { .. }, ReportHandler { .. }))`.
+    pub fn handlers<H: Handlers>(mut self, handlers: H) -> Self {
+        if let Err(e) = handlers.register_into(&mut self.registry) {
+            self.registration_error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// Registers a command type without a handler, so this instance can run its chain hooks
+    /// (a client that cancels it enqueues its `on_cancellation` follow-ups at once).
+    pub fn command<C: Command>(mut self) -> Self {
+        self.registry.command::<C>();
+        self
+    }
+
+    /// Connects (and migrates unless turned off) without starting a worker.
+    pub async fn connect(self) -> Result<Client> {
+        if let Some(e) = self.registration_error {
+            return Err(e);
+        }
+        let config = Config::new(
+            self.polling_interval,
+            self.lock_timeout_buffer,
+            self.max_command_pull,
+            self.instance_key,
+            &self.table_prefix,
+        )?;
+        let store = match self.source {
+            None => {
+                return Err(Error::InvalidConfig {
+                    option: "database",
+                    reason: "is required: call .database(url)".into(),
+                });
+            }
+            Some(Source::Url(url)) => Store::connect(&url, config.table_prefix.clone()).await?,
+            #[cfg(feature = "postgres")]
+            Some(Source::PgPool(pool)) => Store::Postgres(
+                crate::store::postgres::PostgresStore::from_pool(pool, config.table_prefix.clone()),
+            ),
+            #[cfg(feature = "sqlite")]
+            Some(Source::SqlitePool(pool)) => Store::Sqlite(
+                crate::store::sqlite::SqliteStore::from_pool(pool, config.table_prefix.clone()),
+            ),
+        };
+        if self.migrate {
+            let report = store.migrate().await?;
+            if !report.applied.is_empty() {
+                tracing::info!(applied = ?report.applied, adopted = report.adopted_existing_table, "migrations applied");
+            }
+        }
+        let names = self.registry.handled_names();
+        Ok(Client {
+            shared: Arc::new(Shared {
+                store,
+                config,
+                registry: self.registry,
+                names,
+                wake: Notify::new(),
+                finished: Notify::new(),
+                running: Running::default(),
+            }),
+        })
+    }
+
+    /// Connects, migrates (unless turned off) and starts the worker.
+    pub async fn start(self) -> Result<Orchestratum> {
+        let client = self.connect().await?;
+        if client.shared.names.is_empty() {
+            tracing::warn!("no handlers registered: this worker will claim nothing");
+        }
+        let runtime = Runtime::start(client.shared.clone());
+        Ok(Orchestratum {
+            client,
+            runtime: Some(runtime),
+        })
+    }
+}
+
+/// A running instance: a [`Client`] (through `Deref`) plus its worker.
+pub struct Orchestratum {
+    client: Client,
+    runtime: Option<Runtime>,
+}
+
+impl Orchestratum {
+    /// Starts configuring an instance.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A clonable client of this instance, e.g. for web handlers.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// Stops claiming, lets running handlers finish within `grace`, then stops the rest and
+    /// releases their leases so another instance can take them at once.
+    pub async fn shutdown(mut self, grace: Duration) -> Result<()> {
+        match self.runtime.take() {
+            Some(runtime) => runtime.shutdown(grace).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Deref for Orchestratum {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Drop for Orchestratum {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            tracing::warn!("Orchestratum dropped without shutdown(): stopping its worker abruptly");
+            runtime.abort();
+        }
+    }
+}

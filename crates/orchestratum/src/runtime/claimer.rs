@@ -1,0 +1,108 @@
+//! Claims due commands up to the free slots and hands each to an executor. Woken by a local
+//! push, a PostgreSQL notification, a freed slot after a full batch, the next due time, or the
+//! polling interval, whichever comes first.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::completer::Completer;
+use super::executor;
+use crate::client::Shared;
+use crate::store::ClaimParams;
+
+/// Longest wait after a failed claim before trying again.
+const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(5);
+
+pub(crate) struct Claimer {
+    pub shared: Arc<Shared>,
+    pub slots: Arc<Semaphore>,
+    pub slot_freed: Arc<Notify>,
+    pub completer: Completer,
+    pub stop: CancellationToken,
+}
+
+impl Claimer {
+    pub fn start(self) -> JoinHandle<()> {
+        tokio::spawn(self.run())
+    }
+
+    async fn run(self) {
+        let config = &self.shared.config;
+        let mut error_backoff = Duration::from_millis(50);
+        while !self.stop.is_cancelled() {
+            let free = self.slots.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    () = self.slot_freed.notified() => {}
+                    () = self.stop.cancelled() => {}
+                }
+                continue;
+            }
+            let asked_at = Instant::now();
+            let claimed = self
+                .shared
+                .store
+                .claim(ClaimParams {
+                    target: &config.instance_key,
+                    names: &self.shared.names,
+                    limit: free,
+                    lease: config.lock_timeout_buffer,
+                })
+                .await;
+            let claimed = match claimed {
+                Ok(claimed) => {
+                    error_backoff = Duration::from_millis(50);
+                    claimed
+                }
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?error_backoff, "claiming commands failed");
+                    tokio::select! {
+                        () = tokio::time::sleep(error_backoff) => {}
+                        () = self.stop.cancelled() => {}
+                    }
+                    error_backoff = (error_backoff * 2).min(MAX_ERROR_BACKOFF);
+                    continue;
+                }
+            };
+            let full = claimed.len() >= free;
+            for command in claimed {
+                let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+                    // Only this task takes slots, and it counted them: unreachable in practice.
+                    tracing::error!(command.id = %command.id, "no free slot for a claimed command; its lease will lapse");
+                    continue;
+                };
+                let valid_until = asked_at + config.lock_timeout_buffer;
+                tokio::spawn(executor::execute(
+                    self.shared.clone(),
+                    self.completer.clone(),
+                    command,
+                    valid_until,
+                    permit,
+                    self.slot_freed.clone(),
+                ));
+            }
+            if full {
+                // More may be due: claim again as soon as a slot frees.
+                continue;
+            }
+            let wait = match self
+                .shared
+                .store
+                .next_due(&config.instance_key, &self.shared.names)
+                .await
+            {
+                Ok(Some(due)) => due.min(config.polling_interval),
+                _ => config.polling_interval,
+            };
+            tokio::select! {
+                () = self.shared.wake.notified() => {}
+                () = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                () = self.stop.cancelled() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Database URL → backend, with clear errors for malformed URLs and unknown schemes.
+
+use crate::error::{Error, Result};
+
+/// The backend a URL names, with its parsed connection options.
+#[derive(Debug, Clone)]
+pub enum DatabaseUrl {
+    /// `postgres://` or `postgresql://`.
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgConnectOptions),
+    /// `sqlite:` (a file path, `?mode=rwc` to create it).
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::sqlite::SqliteConnectOptions),
+}
+
+/// The schemes this build accepts, for error messages.
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+const SUPPORTED: &str = "postgres, postgresql, sqlite";
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+const SUPPORTED: &str = "postgres, postgresql";
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+const SUPPORTED: &str = "sqlite";
+
+impl DatabaseUrl {
+    /// Parses `url`; never panics, whatever the input.
+    pub fn parse(url: &str) -> Result<Self> {
+        let Some((scheme, _)) = url.split_once(':') else {
+            return Err(Error::InvalidUrl {
+                url: redact(url),
+                reason: "expected `scheme://…`, e.g. `postgres://localhost/app` or `sqlite://orch.db?mode=rwc`".into(),
+            });
+        };
+        let invalid = |e: sqlx::Error| Error::InvalidUrl {
+            url: redact(url),
+            reason: e.to_string(),
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => {
+                // The parser accepts some malformed URLs silently; `url` is stricter.
+                url::Url::parse(url).map_err(|e| Error::InvalidUrl {
+                    url: redact(url),
+                    reason: e.to_string(),
+                })?;
+                url.parse().map(Self::Postgres).map_err(invalid)
+            }
+            #[cfg(feature = "sqlite")]
+            "sqlite" => url.parse().map(Self::Sqlite).map_err(invalid),
+            other => Err(Error::UnsupportedScheme {
+                scheme: other.to_owned(),
+                supported: SUPPORTED,
+            }),
+        }
+    }
+}
+
+/// The URL with its password (if any) replaced by `***`, safe to log.
+pub(crate) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_scheme_is_named() {
+        match DatabaseUrl::parse("oracle://db/x") {
+            Err(Error::UnsupportedScheme { scheme, .. }) => assert_eq!(scheme, "oracle"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_is_invalid_not_a_panic() {
+        for bad in [
+            "",
+            "no scheme here",
+            "postgres://user:pw@[::1",
+            "postgres://h:notaport/db",
+        ] {
+            assert!(
+                matches!(DatabaseUrl::parse(bad), Err(Error::InvalidUrl { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        let msg = DatabaseUrl::parse("postgres://u:secret@h:notaport/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("secret"), "{msg}");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_file_url_parses() {
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://orch.db?mode=rwc"),
+            Ok(DatabaseUrl::Sqlite(_))
+        ));
+    }
+}

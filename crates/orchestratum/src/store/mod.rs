@@ -1,0 +1,320 @@
+//! The store: the only door to SQL. One module per backend implements the same operations,
+//! listed here in lifecycle order; the runtime and the client call nothing else.
+//!
+//! This seam is public for the CLI and tests, but carries no semver promise.
+
+pub mod database_url;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+mod table_prefix;
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+pub use self::database_url::DatabaseUrl;
+pub use self::table_prefix::TablePrefix;
+use crate::error::Result;
+use crate::migrate::MigrationReport;
+use crate::push::NewCommand;
+use crate::record::{CommandRecord, FailureKind};
+
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!("enable at least one backend feature: `sqlite` or `postgres`");
+
+/// Declares a backend's `Statements`: one field per `sql/<name>.sql` file beside the invoking
+/// module, rendered once for a table prefix.
+macro_rules! statements {
+    ($($name:ident),* $(,)?) => {
+        /// Every statement of this backend, rendered once for one table prefix.
+        struct Statements { $($name: sqlx::SqlStr,)* }
+        impl Statements {
+            fn render(prefix: &crate::store::TablePrefix) -> Self {
+                use sqlx::SqlSafeStr as _;
+                Self { $($name: sqlx::AssertSqlSafe(
+                    prefix.render(include_str!(concat!("sql/", stringify!($name), ".sql"))),
+                ).into_sql_str(),)* }
+            }
+        }
+    };
+}
+pub(crate) use statements;
+
+/// What a claim asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimParams<'a> {
+    /// Only commands routed to this instance key.
+    pub target: &'a str,
+    /// Only commands with one of these names (those this instance has handlers for).
+    pub names: &'a [String],
+    /// At most this many.
+    pub limit: usize,
+    /// Lease length from now.
+    pub lease: Duration,
+}
+
+/// A command this worker now holds a lease on.
+#[derive(Debug, Clone)]
+pub struct ClaimedCommand {
+    /// Command id.
+    pub id: Uuid,
+    /// Stored name.
+    pub name: String,
+    /// Input JSON.
+    pub input: String,
+    /// Run timeout.
+    pub timeout: Duration,
+    /// Retries left; below zero when a lapsed lease used up the last one.
+    pub retries_left: i32,
+    /// This run's number, from 1.
+    pub attempt: i32,
+    /// Fencing token of this claim: every write about this run must present it.
+    pub lease_token: Uuid,
+    /// A cancellation was requested before the claim.
+    pub cancel_requested: bool,
+}
+
+/// A lease to renew.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease {
+    /// Command id.
+    pub id: Uuid,
+    /// Token from the claim.
+    pub token: Uuid,
+}
+
+/// A lease that was renewed.
+#[derive(Debug, Clone, Copy)]
+pub struct RenewedLease {
+    /// Command id.
+    pub id: Uuid,
+    /// Someone asked to cancel it.
+    pub cancel_requested: bool,
+}
+
+/// The new state a run (or a cancel) leaves a command in.
+#[derive(Debug, Clone)]
+pub enum TransitionKind {
+    /// Success, with the output JSON.
+    Complete {
+        /// Output JSON.
+        output: String,
+    },
+    /// Failure with retries left: pending again after `delay`.
+    Retry {
+        /// Backoff before the next run.
+        delay: Duration,
+        /// Why the run failed.
+        error: String,
+        /// How it failed.
+        kind: FailureKind,
+    },
+    /// Failure with no retries left.
+    Fail {
+        /// Why the run failed.
+        error: String,
+        /// How it failed.
+        kind: FailureKind,
+    },
+    /// Cancelled.
+    Cancel {
+        /// Who or what cancelled it.
+        reason: String,
+    },
+    /// Shutdown: the lease is given back unchanged in every other respect.
+    Release,
+}
+
+/// The column values one transition writes, shared by every backend.
+pub(crate) struct TransitionColumns<'a> {
+    pub kind: &'static str,
+    pub output: Option<&'a str>,
+    pub delay: Option<Duration>,
+    pub error: Option<&'a str>,
+    pub error_kind: Option<FailureKind>,
+}
+
+impl TransitionKind {
+    pub(crate) fn columns(&self) -> TransitionColumns<'_> {
+        let none = |kind| TransitionColumns {
+            kind,
+            output: None,
+            delay: None,
+            error: None,
+            error_kind: None,
+        };
+        match self {
+            TransitionKind::Complete { output } => TransitionColumns {
+                output: Some(output),
+                ..none("complete")
+            },
+            TransitionKind::Retry { delay, error, kind } => TransitionColumns {
+                delay: Some(*delay),
+                error: Some(error),
+                error_kind: Some(*kind),
+                ..none("retry")
+            },
+            TransitionKind::Fail { error, kind } => TransitionColumns {
+                error: Some(error),
+                error_kind: Some(*kind),
+                ..none("fail")
+            },
+            TransitionKind::Cancel { reason } => TransitionColumns {
+                error: Some(reason),
+                ..none("cancel")
+            },
+            TransitionKind::Release => none("release"),
+        }
+    }
+}
+
+/// One outcome to write, fenced, with the follow-ups it enqueues.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// Command id.
+    pub id: Uuid,
+    /// The claim's token; `None` only for a cancel of a command no live lease holds.
+    pub lease_token: Option<Uuid>,
+    /// The new state.
+    pub kind: TransitionKind,
+    /// New `retries_left`, or `None` to keep it.
+    pub retries_left: Option<i32>,
+    /// Enqueued in the same transaction, only if the transition is applied.
+    pub follow_ups: Vec<NewCommand>,
+}
+
+/// What `request_cancel` found.
+#[derive(Debug, Clone)]
+pub struct CancelRequest {
+    /// Stored name.
+    pub name: String,
+    /// Input JSON.
+    pub input: String,
+    /// Retries left.
+    pub retries_left: i32,
+    /// A live lease holds it: the worker running it must stop it.
+    pub running: bool,
+}
+
+/// The follow-ups of the transitions that were applied, with their parent set.
+pub(crate) fn follow_ups_of_applied(
+    transitions: &[Transition],
+    applied: &[Uuid],
+) -> Vec<NewCommand> {
+    transitions
+        .iter()
+        .filter(|t| applied.contains(&t.id))
+        .flat_map(|t| {
+            t.follow_ups.iter().cloned().map(move |mut f| {
+                f.parent_id = Some(t.id);
+                f
+            })
+        })
+        .collect()
+}
+
+/// A duration in whole microseconds, saturating.
+pub(crate) fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The backend behind a client, chosen by the URL's scheme.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Store {
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PostgresStore),
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlite::SqliteStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            #[cfg(feature = "postgres")]
+            Store::Postgres($store) => $call,
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite($store) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to the database `url` names, using tables with `prefix`.
+    pub async fn connect(url: &str, prefix: TablePrefix) -> Result<Self> {
+        Ok(match DatabaseUrl::parse(url)? {
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(o) => {
+                Store::Postgres(postgres::PostgresStore::connect(o, url, prefix).await?)
+            }
+            #[cfg(feature = "sqlite")]
+            DatabaseUrl::Sqlite(o) => {
+                Store::Sqlite(sqlite::SqliteStore::connect(o, url, prefix).await?)
+            }
+        })
+    }
+
+    /// The backend's name, for messages.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => "postgres",
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Applies pending migrations under the backend's lock.
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        dispatch!(self, s => s.migrate().await)
+    }
+
+    /// Inserts commands in one statement.
+    pub async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+        dispatch!(self, s => s.push_many(rows).await)
+    }
+
+    /// Claims due commands and takes a lease on each.
+    pub async fn claim(&self, params: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        dispatch!(self, s => s.claim(params).await)
+    }
+
+    /// Time until the next command of these names becomes claimable, if any is unfinished.
+    pub async fn next_due(&self, target: &str, names: &[String]) -> Result<Option<Duration>> {
+        dispatch!(self, s => s.next_due(target, names).await)
+    }
+
+    /// Extends leases still held; the ones not returned are lost.
+    pub async fn renew_leases(
+        &self,
+        leases: &[Lease],
+        lease: Duration,
+    ) -> Result<Vec<RenewedLease>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.renew_leases(leases, lease).await)
+    }
+
+    /// Writes outcomes and their follow-ups in one transaction; returns the ids applied.
+    pub async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
+        if transitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, s => s.record_outcomes(transitions).await)
+    }
+
+    /// Marks an unfinished command for cancellation; `None` if it is finished or unknown.
+    pub async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
+        dispatch!(self, s => s.request_cancel(id).await)
+    }
+
+    /// Reads one command.
+    pub async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
+        dispatch!(self, s => s.get(id).await)
+    }
+}

@@ -1,0 +1,1 @@
+SELECT to_regclass('"{prefix}commands"') IS NOT NULL

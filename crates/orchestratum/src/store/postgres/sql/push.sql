@@ -1,0 +1,16 @@
+-- Inserts a batch in one statement and wakes the instances of each target; the notification
+-- is delivered only if the surrounding transaction commits.
+WITH inserted AS (
+    INSERT INTO "{prefix}commands" (
+        id, target, name, input, output, scheduled_at, timeout, is_running, is_completed,
+        is_canceled, retries_left, is_failed, attempt, parent_id)
+    SELECT i.id, i.target, i.name, i.input, NULL,
+           now() + i.delay_us * interval '1 microsecond',
+           i.timeout_us * interval '1 microsecond',
+           false, false, false, i.retries, false, 0, i.parent_id
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                $7::integer[], $8::uuid[])
+         AS i(id, target, name, input, delay_us, timeout_us, retries, parent_id)
+    RETURNING target
+)
+SELECT pg_notify($9, t.target) FROM (SELECT DISTINCT target FROM inserted) AS t

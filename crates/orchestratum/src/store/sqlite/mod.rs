@@ -1,0 +1,391 @@
+//! `SqliteStore`: the store's operations as SQLite statements (one `.sql` file each).
+//!
+//! SQLite has one writer at a time: every write runs in a transaction begun `IMMEDIATE`, so it
+//! waits for the write lock (busy timeout) instead of failing when it upgrades from a read.
+//! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
+
+mod timestamp;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::error::{Error, Result};
+use crate::migrate::{self, Migration, MigrationReport};
+use crate::push::NewCommand;
+use crate::record::{CommandRecord, FailureKind};
+use crate::store::TablePrefix;
+use crate::store::database_url::redact;
+
+/// This backend's migrations, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "reference schema",
+        sql: include_str!("migrations/0001_reference_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "leases, attempts, errors, parents; pending index",
+        sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
+    },
+];
+
+super::statements!(
+    applied_migrations,
+    claim,
+    commands_table_exists,
+    get,
+    migrations_table,
+    next_due,
+    push,
+    record_migration,
+    record_outcomes,
+    renew_leases,
+    request_cancel,
+);
+
+/// How long a write waits for SQLite's write lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The statement that starts every write transaction.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// The commands table of one prefix in one SQLite database file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    prefix: TablePrefix,
+    sql: Arc<Statements>,
+}
+
+impl SqliteStore {
+    /// Opens the database file with WAL journaling and a busy timeout.
+    pub async fn connect(
+        options: SqliteConnectOptions,
+        url: &str,
+        prefix: TablePrefix,
+    ) -> Result<Self> {
+        let in_memory = options.get_filename() == std::path::Path::new(":memory:");
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT);
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if in_memory { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(1800))
+            })
+            .connect_with(options)
+            .await
+            .map_err(|source| Error::Connect {
+                url: redact(url),
+                source,
+            })?;
+        Ok(Self::from_pool(pool, prefix))
+    }
+
+    /// Uses a pool the application already has (it should use WAL and a busy timeout).
+    pub fn from_pool(pool: SqlitePool, prefix: TablePrefix) -> Self {
+        Self {
+            sql: Arc::new(Statements::render(&prefix)),
+            pool,
+            prefix,
+        }
+    }
+
+    /// The pool, for callers that want to share it.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
+        // IMMEDIATE takes the write lock first: instances starting at once migrate in turn.
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(self.sql.migrations_table.clone())
+            .execute(&mut *tx)
+            .await?;
+        let mut applied: Vec<i64> = sqlx::query_scalar(self.sql.applied_migrations.clone())
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut report = MigrationReport {
+            applied: Vec::new(),
+            adopted_existing_table: false,
+            current: 0,
+        };
+        if applied.is_empty() {
+            let exists: bool = sqlx::query_scalar(self.sql.commands_table_exists.clone())
+                .fetch_one(&mut *tx)
+                .await?;
+            if exists {
+                self.record_migration(&mut tx, &MIGRATIONS[0]).await?;
+                applied.push(1);
+                report.adopted_existing_table = true;
+            }
+        }
+        let known = migrate::latest(MIGRATIONS);
+        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
+            return Err(Error::SchemaTooNew { found, known });
+        }
+        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+            sqlx::raw_sql(AssertSqlSafe(self.prefix.render(m.sql)))
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| Error::Migration {
+                    version: m.version,
+                    description: m.description,
+                    source,
+                })?;
+            self.record_migration(&mut tx, m).await?;
+            report.applied.push(m.version);
+        }
+        tx.commit().await?;
+        report.current = known;
+        Ok(report)
+    }
+
+    async fn record_migration(&self, conn: &mut SqliteConnection, m: &Migration) -> Result<()> {
+        sqlx::query(self.sql.record_migration.clone())
+            .bind(m.version)
+            .bind(m.description)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        self.push_on(&mut tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts on the caller's connection (inside their transaction, when they have one).
+    pub(crate) async fn push_on(
+        &self,
+        conn: &mut SqliteConnection,
+        rows: &[NewCommand],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id.hyphenated().to_string(),
+                    "target": r.target,
+                    "name": r.name,
+                    "input": r.input,
+                    "delay_us": micros(r.delay),
+                    "timeout": timestamp::format_timespan(r.timeout),
+                    "retries": r.retries,
+                    "parent_id": r.parent_id.map(|p| p.hyphenated().to_string()),
+                })
+            })
+            .collect();
+        sqlx::query(self.sql.push.clone())
+            .bind(serde_json::Value::Array(batch).to_string())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        let names = serde_json::to_string(p.names).map_err(|e| Error::Corrupt {
+            column: "name",
+            reason: e.to_string(),
+        })?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rows = sqlx::query(self.sql.claim.clone())
+            .bind(p.target)
+            .bind(names)
+            .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
+            .bind(micros(p.lease))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClaimedCommand {
+                    id: uuid(row, "id")?,
+                    name: row.try_get("name")?,
+                    input: row
+                        .try_get::<Option<String>, _>("input")?
+                        .unwrap_or_else(|| "null".into()),
+                    timeout: timestamp::parse_timespan(&row.try_get::<String, _>("timeout")?)?,
+                    retries_left: row.try_get("retries_left")?,
+                    attempt: row.try_get("attempt")?,
+                    lease_token: uuid(row, "lease_token")?,
+                    cancel_requested: row.try_get("cancel_requested")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn next_due(
+        &self,
+        target: &str,
+        names: &[String],
+    ) -> Result<Option<Duration>> {
+        let names = serde_json::to_string(names).map_err(|e| Error::Corrupt {
+            column: "name",
+            reason: e.to_string(),
+        })?;
+        let secs: Option<f64> = sqlx::query_scalar(self.sql.next_due.clone())
+            .bind(target)
+            .bind(names)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(secs.map(|s| Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)))
+    }
+
+    pub(crate) async fn renew_leases(
+        &self,
+        leases: &[Lease],
+        lease: Duration,
+    ) -> Result<Vec<RenewedLease>> {
+        let batch: Vec<_> = leases
+            .iter()
+            .map(|l| json!({"id": l.id.hyphenated().to_string(), "token": l.token.simple().to_string()}))
+            .collect();
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rows = sqlx::query(self.sql.renew_leases.clone())
+            .bind(serde_json::Value::Array(batch).to_string())
+            .bind(micros(lease))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RenewedLease {
+                    id: uuid(row, "id")?,
+                    cancel_requested: row.try_get("cancel_requested")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
+        let batch: Vec<_> = transitions
+            .iter()
+            .map(|t| {
+                let cols = t.kind.columns();
+                json!({
+                    "id": t.id.hyphenated().to_string(),
+                    "token": t.lease_token.map(|l| l.simple().to_string()),
+                    "kind": cols.kind,
+                    "output": cols.output,
+                    "retries_left": t.retries_left,
+                    "delay_us": cols.delay.map(micros).unwrap_or(0),
+                    "error": cols.error,
+                    "error_kind": cols.error_kind.map(FailureKind::as_str),
+                })
+            })
+            .collect();
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let rows = sqlx::query(self.sql.record_outcomes.clone())
+            .bind(serde_json::Value::Array(batch).to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        let applied = rows
+            .iter()
+            .map(|r| uuid(r, "id"))
+            .collect::<Result<Vec<_>>>()?;
+        let follow_ups = super::follow_ups_of_applied(transitions, &applied);
+        self.push_on(&mut tx, &follow_ups).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let row = sqlx::query(self.sql.request_cancel.clone())
+            .bind(id.hyphenated().to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|row| {
+            Ok(CancelRequest {
+                name: row.try_get("name")?,
+                input: row
+                    .try_get::<Option<String>, _>("input")?
+                    .unwrap_or_else(|| "null".into()),
+                retries_left: row.try_get("retries_left")?,
+                running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
+        let row = sqlx::query(self.sql.get.clone())
+            .bind(id.hyphenated().to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+}
+
+fn uuid(row: &SqliteRow, column: &'static str) -> Result<Uuid> {
+    let text: String = row.try_get(column)?;
+    Uuid::from_str(&text).map_err(|e| Error::Corrupt {
+        column,
+        reason: format!("{text:?} is not a UUID: {e}"),
+    })
+}
+
+fn opt_uuid(row: &SqliteRow, column: &'static str) -> Result<Option<Uuid>> {
+    match row.try_get::<Option<String>, _>(column)? {
+        None => Ok(None),
+        Some(_) => uuid(row, column).map(Some),
+    }
+}
+
+fn record(row: &SqliteRow) -> Result<CommandRecord> {
+    use timestamp::{opt_time, time};
+    let last_outcome: Option<String> = row.try_get("last_outcome")?;
+    Ok(CommandRecord {
+        id: uuid(row, "id")?,
+        target: row.try_get("target")?,
+        name: row.try_get("name")?,
+        input: row.try_get("input")?,
+        output: row.try_get("output")?,
+        scheduled_at: time(row, "scheduled_at")?,
+        timeout: timestamp::parse_timespan(&row.try_get::<String, _>("timeout")?)?,
+        is_running: row.try_get("is_running")?,
+        running_at: opt_time(row, "running_at")?,
+        run_expires_at: opt_time(row, "run_expires_at")?,
+        is_completed: row.try_get("is_completed")?,
+        completed_at: opt_time(row, "completed_at")?,
+        is_canceled: row.try_get("is_canceled")?,
+        canceled_at: opt_time(row, "canceled_at")?,
+        retries_left: row.try_get("retries_left")?,
+        is_failed: row.try_get("is_failed")?,
+        failed_at: opt_time(row, "failed_at")?,
+        attempt: row.try_get("attempt")?,
+        last_error: row.try_get("last_error")?,
+        last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
+        parent_id: opt_uuid(row, "parent_id")?,
+        cancel_requested_at: opt_time(row, "cancel_requested_at")?,
+        read_at: time(row, "read_at")?,
+    })
+}
