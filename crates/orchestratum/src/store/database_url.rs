@@ -36,14 +36,7 @@ impl DatabaseUrl {
         };
         match scheme.to_ascii_lowercase().as_str() {
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => {
-                // The parser accepts some malformed URLs silently; `url` is stricter.
-                url::Url::parse(url).map_err(|e| Error::InvalidUrl {
-                    url: redact(url),
-                    reason: e.to_string(),
-                })?;
-                url.parse().map(Self::Postgres).map_err(invalid)
-            }
+            "postgres" | "postgresql" => url.parse().map(Self::Postgres).map_err(invalid),
             #[cfg(feature = "sqlite")]
             "sqlite" => url.parse().map(Self::Sqlite).map_err(invalid),
             other => Err(Error::UnsupportedScheme {
@@ -54,15 +47,17 @@ impl DatabaseUrl {
     }
 }
 
-/// The URL with its password (if any) replaced by `***`, safe to log.
+/// The URL with its password (if any) replaced by `***`, safe to log; works on malformed URLs.
 pub(crate) fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@')
+            && let Some((user, _password)) = rest[..at].split_once(':')
+        {
+            return format!("{scheme}://{user}:***{}", &rest[at..]);
         }
-        _ => url.to_owned(),
     }
+    url.to_owned()
 }
 
 #[cfg(test)]
@@ -98,6 +93,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!msg.contains("secret"), "{msg}");
+        assert_eq!(
+            redact("postgres://u:pw@h/db?x=1"),
+            "postgres://u:***@h/db?x=1"
+        );
+        assert_eq!(redact("sqlite://orch.db"), "sqlite://orch.db");
     }
 
     #[cfg(feature = "sqlite")]
