@@ -1,0 +1,185 @@
+//! Leases: fenced outcome writes, lapsed leases, renewal.
+
+use std::time::Duration;
+
+use orchestratum::push::NewCommand;
+use orchestratum::store::{ClaimParams, ClaimedCommand, Transition, TransitionKind};
+use orchestratum::{Client, FailureKind, Push, State};
+
+use super::with_all_handlers;
+use crate::support::commands::*;
+use crate::support::{Probe, TestDb, eventually, wait_for, wait_terminal};
+
+const SHUTDOWN: Duration = Duration::from_secs(5);
+
+/// Claims like a worker that will die: a short lease nobody renews.
+async fn claim_and_abandon(client: &Client, name: &str, lease: Duration) -> ClaimedCommand {
+    let names = vec![name.to_owned()];
+    let mut claimed = client
+        .store()
+        .claim(ClaimParams {
+            target: "test",
+            names: &names,
+            limit: 1,
+            lease,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "nothing to claim");
+    claimed.pop().unwrap()
+}
+
+async fn wait_lapsed(client: &Client, claimed: &ClaimedCommand) {
+    wait_for(
+        client,
+        claimed.id,
+        "lease to lapse",
+        Duration::from_secs(10),
+        |r| r.is_running && r.state() != State::Running,
+    )
+    .await;
+}
+
+pub async fn stale_lease_cannot_overwrite_newer_attempt(db: TestDb) {
+    let client = db.client().await;
+    let id = client
+        .push(ProcessOrderCommand { amount: 1 })
+        .await
+        .unwrap();
+    let stale = claim_and_abandon(&client, "process_order", Duration::from_millis(300)).await;
+    wait_lapsed(&client, &stale).await;
+    let fresh = claim_and_abandon(&client, "process_order", Duration::from_secs(60)).await;
+    assert_eq!(fresh.id, id);
+    assert_ne!(fresh.lease_token, stale.lease_token);
+    assert_eq!(fresh.attempt, 2);
+
+    let follow_up = NewCommand::build(
+        &NotifyAdminCommand {
+            reason: "stale".into(),
+        },
+        Push::new(),
+        "test",
+    )
+    .unwrap();
+    let complete = |claim: &ClaimedCommand, output: &str, follow_ups: Vec<NewCommand>| Transition {
+        id,
+        lease_token: Some(claim.lease_token),
+        kind: TransitionKind::Complete {
+            output: output.into(),
+        },
+        retries_left: None,
+        follow_ups,
+    };
+    // The paused worker wakes up and tries to write its outcome and follow-ups: refused.
+    let applied = client
+        .store()
+        .record_outcomes(&[complete(&stale, "\"stale\"", vec![follow_up])])
+        .await
+        .unwrap();
+    assert!(applied.is_empty());
+    let record = client.get(id).await.unwrap();
+    assert_eq!(record.state(), State::Running);
+    assert_eq!(record.output, None);
+    assert_eq!(
+        db.count_named("notify_admin").await,
+        0,
+        "a refused outcome enqueued follow-ups"
+    );
+
+    // The current holder's write goes through, once.
+    let applied = client
+        .store()
+        .record_outcomes(&[complete(&fresh, "\"fresh\"", vec![])])
+        .await
+        .unwrap();
+    assert_eq!(applied, vec![id]);
+    let again = client
+        .store()
+        .record_outcomes(&[complete(&fresh, "\"again\"", vec![])])
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "a finished command accepted a second outcome"
+    );
+    let record = client.get(id).await.unwrap();
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(record.output.as_deref(), Some("\"fresh\""));
+}
+
+pub async fn lapsed_lease_costs_a_retry(db: TestDb) {
+    let probe = Probe::new();
+    let client = db.client().await;
+    let id = client
+        .push_with(SimpleCommand { n: 4 }, Push::new().retries(3))
+        .await
+        .unwrap();
+    let dead = claim_and_abandon(&client, "simple", Duration::from_millis(300)).await;
+    assert_eq!(dead.retries_left, 3);
+    wait_lapsed(&client, &dead).await;
+    let orch = with_all_handlers(&db, &probe).start().await.unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(record.attempt, 2);
+    assert_eq!(record.retries_left, 2, "the lapsed run cost one retry");
+    assert_eq!(probe.count_for("simple", id), 1);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn lapsed_lease_with_no_retries_left_fails_with_follow_ups(db: TestDb) {
+    let probe = Probe::new();
+    let client = db.client().await;
+    let id = client
+        .push_with(ProcessOrderCommand { amount: 5 }, Push::new().retries(0))
+        .await
+        .unwrap();
+    let dead = claim_and_abandon(&client, "process_order", Duration::from_millis(300)).await;
+    wait_lapsed(&client, &dead).await;
+    let orch = with_all_handlers(&db, &probe).start().await.unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), State::Failed);
+    assert_eq!(record.retries_left, -1);
+    assert_eq!(record.last_outcome, Some(FailureKind::LeaseExpired));
+    // It was not run again: a command that kills its worker cannot loop forever.
+    assert_eq!(probe.count_for("order", id), 0);
+    eventually(
+        "on_failure follow-up completed",
+        Duration::from_secs(10),
+        || async {
+            let sql = format!(
+                "SELECT count(*) FROM {} WHERE name = 'notify_admin' AND is_completed",
+                db.table()
+            );
+            (db.count(&sql).await == 1).then_some(())
+        },
+    )
+    .await;
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn lease_is_renewed_while_handler_runs(db: TestDb) {
+    let probe = Probe::new();
+    // Two workers with one key, polling often, with a lease far shorter than the run: if the
+    // lease were not renewed the other worker would take the command over.
+    let start = || {
+        with_all_handlers(&db, &probe)
+            .lock_timeout_buffer(Duration::from_millis(400))
+            .polling_interval(Duration::from_millis(100))
+            .start()
+    };
+    let (a, b) = (start().await.unwrap(), start().await.unwrap());
+    let id = a
+        .push_with(
+            SleepCommand { millis: 1_500 },
+            Push::new().timeout(Duration::from_secs(10)),
+        )
+        .await
+        .unwrap();
+    let record = wait_terminal(&a, id).await;
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(record.attempt, 1);
+    assert_eq!(record.retries_left, 3);
+    assert_eq!(probe.count_for("sleep_started", id), 1);
+    a.shutdown(SHUTDOWN).await.unwrap();
+    b.shutdown(SHUTDOWN).await.unwrap();
+}

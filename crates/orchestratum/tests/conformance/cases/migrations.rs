@@ -1,0 +1,73 @@
+//! Migrations: idempotent, safe to run from several instances at once, and able to adopt a
+//! table the .NET library created.
+
+use std::time::Duration;
+
+use orchestratum::State;
+
+use super::with_all_handlers;
+use crate::support::{Backend, Probe, TestDb, wait_terminal};
+
+pub async fn migrations_are_idempotent_and_concurrent_safe(db: TestDb) {
+    // Several instances starting at once on an empty database.
+    let connects = (0..4).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { db.builder().connect().await })
+    });
+    let clients: Vec<_> = futures_util::future::join_all(connects)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().expect("concurrent migrate"))
+        .collect();
+    let report = clients[0].migrate().await.unwrap();
+    assert!(
+        report.applied.is_empty(),
+        "second run applied {:?}",
+        report.applied
+    );
+    assert_eq!(report.current, 2);
+    let versions = db
+        .count(&format!(
+            "SELECT count(*) FROM \"{}schema_migrations\"",
+            db.prefix
+        ))
+        .await;
+    assert_eq!(versions, 2);
+}
+
+pub async fn existing_reference_table_is_adopted(db: TestDb) {
+    let (ddl, insert) = match db.backend {
+        Backend::Postgres => (
+            include_str!("../../../src/store/postgres/migrations/0001_reference_schema.sql"),
+            "INSERT INTO \"{prefix}commands\" (id, target, name, input, output, scheduled_at, timeout, \
+             is_running, running_at, run_expires_at, is_completed, completed_at, is_canceled, canceled_at, \
+             retries_left, is_failed, failed_at) VALUES ('6f1c1b8e-0c3f-4a59-9d0a-2a7a3c1e5b11', 'test', \
+             'simple', '{\"n\":4}', NULL, now(), interval '5 seconds', false, NULL, NULL, false, NULL, \
+             false, NULL, 3, false, NULL)",
+        ),
+        Backend::Sqlite => (
+            include_str!("../../../src/store/sqlite/migrations/0001_reference_schema.sql"),
+            "INSERT INTO \"{prefix}commands\" (id, target, name, input, output, scheduled_at, timeout, \
+             is_running, running_at, run_expires_at, is_completed, completed_at, is_canceled, canceled_at, \
+             retries_left, is_failed, failed_at) VALUES ('6f1c1b8e-0c3f-4a59-9d0a-2a7a3c1e5b11', 'test', \
+             'simple', '{\"n\":4}', NULL, '2020-01-01 00:00:00+00:00', '00:00:05', 0, NULL, NULL, 0, NULL, \
+             0, NULL, 3, 0, NULL)",
+        ),
+    };
+    db.exec(&ddl.replace("{prefix}", &db.prefix)).await;
+    db.exec(&insert.replace("{prefix}", &db.prefix)).await;
+
+    let client = db.builder().migrate(false).connect().await.unwrap();
+    let report = client.migrate().await.unwrap();
+    assert!(report.adopted_existing_table);
+    assert_eq!(report.applied, vec![2]);
+    assert!(client.migrate().await.unwrap().applied.is_empty());
+
+    let probe = Probe::new();
+    let orch = with_all_handlers(&db, &probe).start().await.unwrap();
+    let id = "6f1c1b8e-0c3f-4a59-9d0a-2a7a3c1e5b11".parse().unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(record.output.as_deref(), Some("8"));
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+}

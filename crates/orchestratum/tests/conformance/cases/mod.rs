@@ -1,0 +1,52 @@
+//! Conformance cases, by area. Each is `async fn(TestDb)`.
+
+mod control;
+mod failures;
+mod leases;
+mod migrations;
+mod push;
+mod reference;
+mod routing;
+
+pub use control::*;
+pub use failures::*;
+pub use leases::*;
+pub use migrations::*;
+pub use push::*;
+pub use reference::*;
+pub use routing::*;
+
+use std::sync::Arc;
+
+use orchestratum::{Builder, Orchestratum};
+
+use crate::support::commands::*;
+use crate::support::{Probe, TestDb};
+
+/// A builder with every shared handler registered.
+pub fn with_all_handlers(db: &TestDb, probe: &Arc<Probe>) -> Builder {
+    let p = || probe.clone();
+    db.builder().handlers((
+        (
+            SimpleHandler(p()),
+            ProcessOrderHandler(p()),
+            MailHandler(p()),
+            AdminHandler(p()),
+        ),
+        (
+            SleepHandler(p()),
+            AlwaysFailsHandler(p()),
+            PanicsHandler(p()),
+            SelfCancelHandler(p()),
+        ),
+        RenamedHandler(p()),
+    ))
+}
+
+/// A started worker with every shared handler.
+pub async fn worker(db: &TestDb, probe: &Arc<Probe>) -> Orchestratum {
+    with_all_handlers(db, probe)
+        .start()
+        .await
+        .expect("start worker")
+}

@@ -1,0 +1,112 @@
+//! Naming, routing by instance key and name, wake-ups and the in-flight cap.
+
+use std::time::{Duration, Instant};
+
+use orchestratum::{Command, Push, State};
+
+use super::{with_all_handlers, worker};
+use crate::support::commands::*;
+use crate::support::{Probe, TestDb, wait_terminal};
+
+const SHUTDOWN: Duration = Duration::from_secs(5);
+
+pub async fn naming_convention_and_override(db: TestDb) {
+    assert_eq!(
+        SendConfirmationEmailCommand::name(),
+        "send_confirmation_email"
+    );
+    assert_eq!(ProcessOrderCommand::name(), "process_order");
+    assert_eq!(RenamedCommand::name(), "custom.renamed");
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let id = orch.push(RenamedCommand).await.unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.name, "custom.renamed");
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(probe.count_for("renamed", id), 1);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn local_push_wakes_the_worker_at_once(db: TestDb) {
+    let probe = Probe::new();
+    // A long polling interval: only a wake-up can explain a prompt start.
+    let orch = with_all_handlers(&db, &probe)
+        .polling_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    // Let the worker go idle first.
+    let first = orch.push(SimpleCommand { n: 1 }).await.unwrap();
+    wait_terminal(&orch, first).await;
+    let started = Instant::now();
+    let id = orch.push(SimpleCommand { n: 2 }).await.unwrap();
+    probe.wait("simple", 2, Duration::from_secs(10)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(wait_terminal(&orch, id).await.state(), State::Completed);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn unregistered_name_is_never_claimed(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let unhandled = orch.push(UnhandledCommand).await.unwrap();
+    // Pushed after it and due after it: once this one ran, the worker has looked past the first.
+    let marker = orch.push(SimpleCommand { n: 1 }).await.unwrap();
+    wait_terminal(&orch, marker).await;
+    let record = orch.get(unhandled).await.unwrap();
+    assert_eq!(record.state(), State::Pending);
+    assert_eq!(record.attempt, 0);
+    assert!(!record.is_running && record.running_at.is_none());
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn other_instance_keys_command_is_never_claimed(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let elsewhere = orch
+        .push_with(SimpleCommand { n: 1 }, Push::new().target("elsewhere"))
+        .await
+        .unwrap();
+    let marker = orch.push(SimpleCommand { n: 2 }).await.unwrap();
+    wait_terminal(&orch, marker).await;
+    let record = orch.get(elsewhere).await.unwrap();
+    assert_eq!(record.state(), State::Pending);
+    assert_eq!(record.attempt, 0);
+    assert_eq!(probe.count_for("simple", elsewhere), 0);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+
+    // An instance with that key takes it.
+    let other = with_all_handlers(&db, &probe)
+        .instance_key("elsewhere")
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_terminal(&other, elsewhere).await.state(),
+        State::Completed
+    );
+    other.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn in_flight_never_exceeds_max_command_pull(db: TestDb) {
+    let probe = Probe::new();
+    let orch = with_all_handlers(&db, &probe)
+        .max_command_pull(2)
+        .start()
+        .await
+        .unwrap();
+    let ids = orch
+        .push_many((0..6).map(|_| SleepCommand { millis: 200 }))
+        .await
+        .unwrap();
+    for id in ids {
+        assert_eq!(wait_terminal(&orch, id).await.state(), State::Completed);
+    }
+    assert_eq!(probe.count("sleep_done"), 6);
+    assert_eq!(probe.max_concurrent("sleep_started", "sleep_done"), 2);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}

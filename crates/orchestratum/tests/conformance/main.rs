@@ -1,0 +1,67 @@
+//! The conformance suite: every behaviour case, written once, run on every backend.
+//! Each case gets its own database (a fresh table prefix, or a fresh SQLite file).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cases;
+
+/// Expands each case into one `#[tokio::test]` per backend.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::support::run(crate::support::Backend::Postgres, crate::cases::$case).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::support::run(crate::support::Backend::Sqlite, crate::cases::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    // The reference library's own cases.
+    simple_command_executes_and_completes,
+    push_sets_id_and_row_exists_at_once,
+    target_is_stored,
+    three_pushed_commands_all_execute,
+    five_concurrent_commands_all_execute,
+    chain_on_success,
+    chain_on_failure,
+    delayed_command_waits_for_its_time,
+    handler_past_its_timeout_is_not_completed,
+    failing_command_runs_retries_plus_one_times,
+    success_keeps_retries_left,
+    custom_timeout_and_retries_are_stored,
+    // Beyond them.
+    naming_convention_and_override,
+    wait_returns_typed_output_and_failures,
+    bulk_push_in_one_call,
+    local_push_wakes_the_worker_at_once,
+    in_flight_never_exceeds_max_command_pull,
+    cancel_pending_command,
+    cancel_running_command,
+    cancel_finished_or_unknown_command,
+    handler_can_cancel_its_command,
+    panic_is_a_failure,
+    bad_input_is_a_failure_with_its_reason,
+    unregistered_name_is_never_claimed,
+    other_instance_keys_command_is_never_claimed,
+    shutdown_releases_leases,
+    push_in_rolled_back_transaction_leaves_no_row,
+    stale_lease_cannot_overwrite_newer_attempt,
+    lapsed_lease_costs_a_retry,
+    lapsed_lease_with_no_retries_left_fails_with_follow_ups,
+    lease_is_renewed_while_handler_runs,
+    migrations_are_idempotent_and_concurrent_safe,
+    existing_reference_table_is_adopted,
+);

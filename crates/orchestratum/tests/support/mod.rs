@@ -1,0 +1,290 @@
+//! Shared test helpers: an isolated database per test on a real server, condition waits with
+//! deadlines, and a probe that handlers report to.
+#![allow(dead_code)]
+
+pub mod commands;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use orchestratum::{Builder, Client, CommandRecord, Orchestratum};
+use sqlx::{AssertSqlSafe, Connection};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// Default server for PostgreSQL tests; override with `ORCH_TEST_POSTGRES_URL`.
+const POSTGRES_URL_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/orchestratum_test";
+
+/// Which backend a conformance case runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// One test's own database: a fresh table prefix on the shared PostgreSQL database, or a fresh
+/// SQLite file in a temporary directory.
+#[derive(Clone)]
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub prefix: String,
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        let prefix = format!("t{}_", &Uuid::new_v4().simple().to_string()[..12]);
+        match backend {
+            Backend::Postgres => {
+                let url = std::env::var("ORCH_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| POSTGRES_URL_DEFAULT.into());
+                ensure_postgres_database(&url).await;
+                Self {
+                    backend,
+                    url,
+                    prefix,
+                    _dir: None,
+                }
+            }
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("orch.db").display());
+                Self {
+                    backend,
+                    url,
+                    prefix,
+                    _dir: Some(Arc::new(dir)),
+                }
+            }
+        }
+    }
+
+    /// A builder on this database with this test's prefix and instance key "test".
+    pub fn builder(&self) -> Builder {
+        Orchestratum::builder()
+            .database(&self.url)
+            .table_prefix(&self.prefix)
+            .instance_key("test")
+    }
+
+    /// A client-only connection (migrates).
+    pub async fn client(&self) -> Client {
+        self.builder().connect().await.expect("connect client")
+    }
+
+    pub fn table(&self) -> String {
+        format!("\"{}commands\"", self.prefix)
+    }
+
+    /// Runs a statement with no result (test fixtures and assertions only).
+    pub async fn exec(&self, sql: &str) {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .expect(sql);
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .expect(sql);
+            }
+        }
+    }
+
+    /// Runs a query returning one integer.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+        }
+    }
+
+    /// Number of rows with this command name.
+    pub async fn count_named(&self, name: &str) -> i64 {
+        self.count(&format!(
+            "SELECT count(*) FROM {} WHERE name = '{name}'",
+            self.table()
+        ))
+        .await
+    }
+
+    /// Drops this test's tables (PostgreSQL; SQLite files go with their directory).
+    pub async fn cleanup(&self) {
+        if self.backend == Backend::Postgres {
+            self.exec(&format!(
+                "DROP TABLE IF EXISTS \"{p}commands\"; DROP TABLE IF EXISTS \"{p}schema_migrations\";",
+                p = self.prefix
+            ))
+            .await;
+        }
+    }
+}
+
+/// Creates the test database if it is missing. A database that cannot be reached fails the test:
+/// it is never skipped.
+async fn ensure_postgres_database(url: &str) {
+    static CREATED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    CREATED
+        .get_or_init(|| async {
+            if sqlx::PgConnection::connect(url).await.is_ok() {
+                return;
+            }
+            let (server, name) = url.rsplit_once('/').expect("database url with a database name");
+            let name = name.split('?').next().unwrap_or(name);
+            let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at {server} is unreachable ({e}); start it or set ORCH_TEST_POSTGRES_URL"));
+            // Two test processes may race to create it: a duplicate is fine.
+            let _ = sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await;
+            sqlx::PgConnection::connect(url).await.expect("test database exists after CREATE DATABASE");
+        })
+        .await;
+}
+
+/// Runs one conformance case on a fresh database and cleans up after it.
+pub async fn run<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "orchestratum=debug".into()))
+        .with_test_writer()
+        .try_init();
+    let db = TestDb::new(backend).await;
+    case(db.clone()).await;
+    db.cleanup().await;
+}
+
+/// Polls `check` every few milliseconds until it yields `Some`, or fails the test at `deadline`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if start.elapsed() > deadline {
+            panic!("timed out after {deadline:?} waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until a command's row satisfies `pred`, and returns it.
+pub async fn wait_for(
+    client: &Client,
+    id: Uuid,
+    what: &str,
+    deadline: Duration,
+    pred: impl Fn(&CommandRecord) -> bool,
+) -> CommandRecord {
+    eventually(what, deadline, || async {
+        let record = client.get(id).await.expect("get");
+        pred(&record).then_some(record)
+    })
+    .await
+}
+
+/// Waits until a command is finished.
+pub async fn wait_terminal(client: &Client, id: Uuid) -> CommandRecord {
+    wait_for(
+        client,
+        id,
+        "command to finish",
+        Duration::from_secs(15),
+        |r| r.state().is_terminal(),
+    )
+    .await
+}
+
+/// What handlers report: runs by name, and a signal on every report.
+#[derive(Default)]
+pub struct Probe {
+    events: Mutex<Vec<(String, Uuid, u32)>>,
+    pub changed: Notify,
+}
+
+impl Probe {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn record(&self, event: &str, id: Uuid, attempt: u32) {
+        self.events
+            .lock()
+            .unwrap()
+            .push((event.to_owned(), id, attempt));
+        self.changed.notify_waiters();
+    }
+
+    pub fn count(&self, event: &str) -> usize {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(e, _, _)| e == event)
+            .count()
+    }
+
+    pub fn count_for(&self, event: &str, id: Uuid) -> usize {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(e, i, _)| e == event && *i == id)
+            .count()
+    }
+
+    /// Highest number of runs between a `start` and its `end` event at any moment.
+    pub fn max_concurrent(&self, start: &str, end: &str) -> usize {
+        let (mut now, mut max) = (0usize, 0usize);
+        for (e, _, _) in self.events.lock().unwrap().iter() {
+            if e == start {
+                now += 1;
+                max = max.max(now);
+            } else if e == end {
+                now = now.saturating_sub(1);
+            }
+        }
+        max
+    }
+
+    /// Waits until `event` was recorded at least `n` times.
+    pub async fn wait(&self, event: &str, n: usize, deadline: Duration) {
+        eventually(&format!("{n} × {event}"), deadline, || async {
+            (self.count(event) >= n).then_some(())
+        })
+        .await
+    }
+}
