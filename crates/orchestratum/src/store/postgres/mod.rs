@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Uuid;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, Row};
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
 use crate::error::{Error, Result};
@@ -61,15 +61,22 @@ impl PostgresStore {
         url: &str,
         prefix: TablePrefix,
     ) -> Result<Self> {
+        let unreachable = |source| Error::Connect {
+            url: redact(url),
+            source,
+        };
+        // The pool retries refused connections until its acquire timeout; one direct attempt
+        // first makes a wrong URL or a stopped server fail at once, with the driver's reason.
+        let probe = PgConnection::connect_with(&options)
+            .await
+            .map_err(unreachable)?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
-            .map_err(|source| Error::Connect {
-                url: redact(url),
-                source,
-            })?;
+            .map_err(unreachable)?;
         Ok(Self::from_pool(pool, prefix))
     }
 
