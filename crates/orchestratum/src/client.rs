@@ -183,7 +183,7 @@ impl Client {
 
     fn pushed(&self, rows: &[NewCommand]) {
         for r in rows {
-            tracing::debug!(command.id = %r.id, command.name = %r.name, command.target = %r.target, "command pushed");
+            tracing::debug!(command.id = %r.id, command.name = %r.name, command.attempt = 0, command.target = %r.target, "command pushed");
         }
         if rows
             .iter()
@@ -207,11 +207,11 @@ impl Client {
             if let Some(control) = self.shared.running.get(id) {
                 control.stop(StopReason::CancelRequested);
             }
-            tracing::info!(command.id = %id, command.name = %request.name, "cancel requested for a running command");
+            tracing::info!(command.id = %id, command.name = %request.name, command.attempt = request.attempt, "cancel requested for a running command");
             return Ok(Cancellation::Requested);
         }
         let Some(entry) = self.shared.registry.get(&request.name) else {
-            tracing::info!(command.id = %id, command.name = %request.name, "cancel requested; a worker for it will finish it");
+            tracing::info!(command.id = %id, command.name = %request.name, command.attempt = request.attempt, "cancel requested; a worker for it will finish it");
             return Ok(Cancellation::Requested);
         };
         let reason = "canceled by cancel()".to_owned();
@@ -233,7 +233,7 @@ impl Client {
             .record_outcomes(std::slice::from_ref(&transition))
             .await?;
         if applied.contains(&id) {
-            tracing::info!(command.id = %id, command.name = %request.name, follow_ups = transition.follow_ups.len(), "command canceled");
+            tracing::info!(command.id = %id, command.name = %request.name, command.attempt = request.attempt, follow_ups = transition.follow_ups.len(), "command canceled");
             if transition
                 .follow_ups
                 .iter()

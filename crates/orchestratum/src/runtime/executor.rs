@@ -14,7 +14,7 @@ use crate::client::Shared;
 use crate::handler::Context;
 use crate::handler::registry::{Entry, RunEnd};
 use crate::record::FailureKind;
-use crate::store::{ClaimedCommand, TransitionKind};
+use crate::store::{ClaimedCommand, Transition, TransitionKind};
 
 pub(crate) async fn execute(
     shared: Arc<Shared>,
@@ -27,7 +27,7 @@ pub(crate) async fn execute(
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
     shared.running.insert(command.id, control.clone());
     let entry = shared.registry.get(&command.name).cloned();
-    tracing::info!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt, "command started");
+    tracing::debug!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt, "command started");
 
     let ended = run(&command, entry.as_ref(), &control).await;
     // The handler is done: mark it so the lease keeper does not mistake a cleared lease for a lost one.
@@ -35,20 +35,13 @@ pub(crate) async fn execute(
 
     match outcome::decide(&command, ended, entry.as_ref(), &shared.config.instance_key) {
         Some(transition) => {
-            let label = label(&transition.kind);
-            let error = error_of(&transition.kind).map(str::to_owned);
-            let retries_left = transition.retries_left.unwrap_or(command.retries_left);
-            let follow_ups = transition.follow_ups.len();
+            let event = TransitionEvent::of(&transition);
             if completer.complete(transition).await {
-                tracing::info!(
-                    command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
-                    retries_left, follow_ups, error = error.as_deref().unwrap_or(""),
-                    "command {label}"
-                );
+                event.log(&command);
             } else {
                 tracing::warn!(
                     command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
-                    "outcome `{label}` not written: the lease was lost and another run owns the command"
+                    "outcome not written: the lease was lost and another run owns the command"
                 );
             }
         }
@@ -131,20 +124,61 @@ fn panic_message(join: tokio::task::JoinError) -> String {
     }
 }
 
-fn label(kind: &TransitionKind) -> &'static str {
-    match kind {
-        TransitionKind::Complete { .. } => "completed",
-        TransitionKind::Retry { .. } => "failed; retry scheduled",
-        TransitionKind::Fail { .. } => "failed",
-        TransitionKind::Cancel { .. } => "canceled",
-        TransitionKind::Release => "released",
-    }
+/// What is logged once a transition is written: routine ones at debug, failures and
+/// cancellations at info.
+enum TransitionEvent {
+    Completed { follow_ups: usize },
+    Retry { error: String, retries_left: i32 },
+    Failed { error: String, follow_ups: usize },
+    Canceled { reason: String, follow_ups: usize },
+    Released,
 }
 
-fn error_of(kind: &TransitionKind) -> Option<&str> {
-    match kind {
-        TransitionKind::Retry { error, .. } | TransitionKind::Fail { error, .. } => Some(error),
-        TransitionKind::Cancel { reason } => Some(reason),
-        _ => None,
+impl TransitionEvent {
+    fn of(t: &Transition) -> Self {
+        let follow_ups = t.follow_ups.len();
+        match &t.kind {
+            TransitionKind::Complete { .. } => Self::Completed { follow_ups },
+            TransitionKind::Retry { error, .. } => Self::Retry {
+                error: error.clone(),
+                retries_left: t.retries_left.unwrap_or_default(),
+            },
+            TransitionKind::Fail { error, .. } => Self::Failed {
+                error: error.clone(),
+                follow_ups,
+            },
+            TransitionKind::Cancel { reason } => Self::Canceled {
+                reason: reason.clone(),
+                follow_ups,
+            },
+            TransitionKind::Release => Self::Released,
+        }
+    }
+
+    fn log(&self, c: &ClaimedCommand) {
+        let (id, name, attempt) = (c.id, c.name.as_str(), c.attempt);
+        match self {
+            Self::Completed { follow_ups } => tracing::debug!(
+                command.id = %id, command.name = name, command.attempt = attempt, follow_ups, "command completed"
+            ),
+            Self::Retry {
+                error,
+                retries_left,
+            } => tracing::info!(
+                command.id = %id, command.name = name, command.attempt = attempt, retries_left, error = error.as_str(),
+                "command failed; retry scheduled"
+            ),
+            Self::Failed { error, follow_ups } => tracing::info!(
+                command.id = %id, command.name = name, command.attempt = attempt, follow_ups, error = error.as_str(),
+                "command failed"
+            ),
+            Self::Canceled { reason, follow_ups } => tracing::info!(
+                command.id = %id, command.name = name, command.attempt = attempt, follow_ups, reason = reason.as_str(),
+                "command canceled"
+            ),
+            Self::Released => tracing::debug!(
+                command.id = %id, command.name = name, command.attempt = attempt, "command released at shutdown"
+            ),
+        }
     }
 }

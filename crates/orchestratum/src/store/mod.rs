@@ -194,6 +194,8 @@ pub struct CancelRequest {
     pub input: String,
     /// Retries left.
     pub retries_left: i32,
+    /// Runs started so far.
+    pub attempt: i32,
     /// A live lease holds it: the worker running it must stop it.
     pub running: bool,
 }

@@ -1,4 +1,4 @@
 -- Marks an unfinished command for cancellation and says whether a live lease holds it.
 UPDATE "{prefix}commands" SET cancel_requested_at = COALESCE(cancel_requested_at, now())
 WHERE id = $1 AND NOT is_completed AND NOT is_failed AND NOT is_canceled
-RETURNING name, input, retries_left, (is_running AND run_expires_at >= now()) AS running
+RETURNING name, input, retries_left, attempt, (is_running AND run_expires_at >= now()) AS running
