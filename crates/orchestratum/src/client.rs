@@ -144,9 +144,18 @@ impl Client {
         &self,
         commands: impl IntoIterator<Item = C>,
     ) -> Result<Vec<Uuid>> {
+        self.push_many_with(commands, Push::new()).await
+    }
+
+    /// Pushes many commands of one type in one statement, each with the same overrides.
+    pub async fn push_many_with<C: Command>(
+        &self,
+        commands: impl IntoIterator<Item = C>,
+        push: Push,
+    ) -> Result<Vec<Uuid>> {
         let rows = commands
             .into_iter()
-            .map(|c| NewCommand::build(&c, Push::new(), &self.shared.config.instance_key))
+            .map(|c| NewCommand::build(&c, push.clone(), &self.shared.config.instance_key))
             .collect::<Result<Vec<_>>>()?;
         self.shared.store.push_many(&rows).await?;
         self.pushed(&rows);
@@ -197,56 +206,65 @@ impl Client {
     /// when this instance knows its type, else as soon as a worker for it looks. Running: its
     /// handler's token fires (at once in this process) and it ends canceled.
     pub async fn cancel(&self, id: Uuid) -> Result<Cancellation> {
-        let Some(request) = self.shared.store.request_cancel(id).await? else {
-            return match self.shared.store.get(id).await? {
-                Some(record) => Ok(Cancellation::AlreadyFinished(record.state())),
-                None => Err(Error::NotFound(id)),
+        let record = self.get(id).await?;
+        if let Some(state) = Some(record.state()).filter(|s| s.is_terminal()) {
+            return Ok(Cancellation::AlreadyFinished(state));
+        }
+        if record.state() != State::Running
+            && let Some(entry) = self.shared.registry.get(&record.name)
+        {
+            // One fenced write: it applies only while no live lease holds the command.
+            let input = record.input.as_deref().unwrap_or("null");
+            let (follow_ups, reason) = outcome::hooks(
+                Some(entry.command.on_cancellation(input)),
+                "canceled by cancel()".to_owned(),
+                &self.shared.config.instance_key,
+            );
+            let transition = Transition {
+                id,
+                lease_token: None,
+                kind: TransitionKind::Cancel { reason },
+                retries_left: None,
+                follow_ups,
             };
-        };
-        if request.running {
-            if let Some(control) = self.shared.running.get(id) {
-                control.stop(StopReason::CancelRequested);
+            let applied = self
+                .shared
+                .store
+                .record_outcomes(std::slice::from_ref(&transition))
+                .await?;
+            if applied.contains(&id) {
+                tracing::info!(
+                    command.id = %id, command.name = %record.name, command.attempt = record.attempt,
+                    follow_ups = transition.follow_ups.len(), "command canceled"
+                );
+                if transition
+                    .follow_ups
+                    .iter()
+                    .any(|f| f.target == self.shared.config.instance_key)
+                {
+                    self.shared.wake.notify_one();
+                }
+                self.shared.finished.notify_waiters();
+                return Ok(Cancellation::Canceled);
             }
-            tracing::info!(command.id = %id, command.name = %request.name, command.attempt = request.attempt, "cancel requested for a running command");
-            return Ok(Cancellation::Requested);
         }
-        let Some(entry) = self.shared.registry.get(&request.name) else {
-            tracing::info!(command.id = %id, command.name = %request.name, command.attempt = request.attempt, "cancel requested; a worker for it will finish it");
-            return Ok(Cancellation::Requested);
+        // Running, claimed meanwhile, or of a type this instance does not know: leave a request
+        // that the worker holding (or next claiming) the command acts on.
+        let Some(request) = self.shared.store.request_cancel(id).await? else {
+            let record = self.get(id).await?;
+            return Ok(Cancellation::AlreadyFinished(record.state()));
         };
-        let reason = "canceled by cancel()".to_owned();
-        let (follow_ups, reason) = outcome::hooks(
-            Some(entry.command.on_cancellation(&request.input)),
-            reason,
-            &self.shared.config.instance_key,
+        if request.running
+            && let Some(control) = self.shared.running.get(id)
+        {
+            control.stop(StopReason::CancelRequested);
+        }
+        self.shared.wake.notify_one();
+        tracing::info!(
+            command.id = %id, command.name = %request.name, command.attempt = request.attempt,
+            running = request.running, "cancel requested"
         );
-        let transition = Transition {
-            id,
-            lease_token: None,
-            kind: TransitionKind::Cancel { reason },
-            retries_left: None,
-            follow_ups,
-        };
-        let applied = self
-            .shared
-            .store
-            .record_outcomes(std::slice::from_ref(&transition))
-            .await?;
-        if applied.contains(&id) {
-            tracing::info!(command.id = %id, command.name = %request.name, command.attempt = request.attempt, follow_ups = transition.follow_ups.len(), "command canceled");
-            if transition
-                .follow_ups
-                .iter()
-                .any(|f| f.target == self.shared.config.instance_key)
-            {
-                self.shared.wake.notify_one();
-            }
-            self.shared.finished.notify_waiters();
-            Ok(Cancellation::Canceled)
-        } else {
-            // A worker claimed it in between; it sees the request and cancels it.
-            Ok(Cancellation::Requested)
-        }
+        Ok(Cancellation::Requested)
     }
 
     /// Reads a command's row; `Error::NotFound` for an unknown id.

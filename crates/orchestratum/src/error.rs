@@ -106,9 +106,22 @@ pub enum Error {
         found: String,
     },
 
-    /// Two handlers or command types were registered under one name.
+    /// Two handlers were registered for one command type.
     #[error("a handler for command `{0}` is already registered")]
     DuplicateHandler(String),
+
+    /// Two different Rust types were registered under one stored name.
+    #[error(
+        "command name `{name}` is taken by `{first}`; `{second}` cannot use it too (override `fn name()`)"
+    )]
+    NameConflict {
+        /// The stored name.
+        name: String,
+        /// The type registered first.
+        first: &'static str,
+        /// The type that clashed.
+        second: &'static str,
+    },
 
     /// A connection of one backend was used with a client of another.
     #[error("this client runs on {client}, but the connection given is {given}")]

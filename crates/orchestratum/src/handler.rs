@@ -138,7 +138,7 @@ impl Context {
         self.attempt
     }
 
-    /// Retries left after this run if it fails.
+    /// Retries left as this run starts; a failure of this run leaves one fewer.
     pub fn retries_left(&self) -> i32 {
         self.retries_left
     }

@@ -131,7 +131,9 @@ impl Builder {
     /// Registers a command type without a handler, so this instance can run its chain hooks
     /// (a client that cancels it enqueues its `on_cancellation` follow-ups at once).
     pub fn command<C: Command>(mut self) -> Self {
-        self.registry.command::<C>();
+        if let Err(e) = self.registry.command::<C>() {
+            self.registration_error.get_or_insert(e);
+        }
         self
     }
 

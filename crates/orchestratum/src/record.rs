@@ -38,7 +38,8 @@ pub enum Status {
     Cancelled,
     /// Failed; its last run ended with an error, a panic or a bad input.
     Failed,
-    /// No handler or no row for it.
+    /// The reference's status for a missing handler or row; never read from a stored row
+    /// (an unknown id is [`crate::Error::NotFound`], a name without handler stays pending).
     NotFound,
     /// Failed; its last run exceeded the timeout.
     TimedOut,

@@ -90,6 +90,24 @@ async fn duplicate_handler_is_rejected() {
     );
 }
 
+#[tokio::test]
+async fn two_types_under_one_name_are_rejected() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let probe = Probe::new();
+    // `SimpleV0Command` is stored as "simple" too.
+    let err = connect_err(
+        db.builder()
+            .command::<SimpleV0Command>()
+            .handler(SimpleHandler(probe)),
+    )
+    .await;
+    assert!(
+        matches!(err, Error::NameConflict { ref name, .. } if name == "simple"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("SimpleV0Command"), "{err}");
+}
+
 #[derive(Serialize, Deserialize)]
 struct TupleKeysCommand {
     map: HashMap<(u8, u8), u8>,

@@ -1,6 +1,7 @@
 //! Name → type-erased command hooks and handler: decodes input, runs the typed handler,
 //! encodes output, and builds follow-ups from the typed chain hooks.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -50,17 +51,33 @@ fn decode<C: Command>(input: &str) -> Result<C, String> {
     serde_json::from_str(input).map_err(|e| format!("input does not fit `{}`: {e}", C::name()))
 }
 
+/// Runs user hook code so that a panic becomes an error instead of unwinding into the runtime.
+fn guarded<T>(hook: &str, f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("{hook} panicked: {message}")
+    })
+}
+
 impl<C: Command> ErasedCommand for TypedCommand<C> {
     fn on_failure(&self, input: &str) -> Result<Vec<Next>, String> {
-        decode::<C>(input).map(|c| c.on_failure())
+        let command = decode::<C>(input)?;
+        guarded("on_failure", || command.on_failure())
     }
 
     fn on_cancellation(&self, input: &str) -> Result<Vec<Next>, String> {
-        decode::<C>(input).map(|c| c.on_cancellation())
+        let command = decode::<C>(input)?;
+        guarded("on_cancellation", || command.on_cancellation())
     }
 
     fn retry_delay(&self, input: &str, attempt: u32) -> Duration {
-        decode::<C>(input).map_or(Duration::ZERO, |c| c.retry_delay(attempt))
+        decode::<C>(input)
+            .and_then(|c| guarded("retry_delay", || c.retry_delay(attempt)))
+            .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -115,6 +132,8 @@ impl<H: Handler> ErasedHandler for TypedHandler<H> {
 pub(crate) struct Entry {
     pub command: Arc<dyn ErasedCommand>,
     pub handler: Option<Arc<dyn ErasedHandler>>,
+    type_id: TypeId,
+    type_name: &'static str,
 }
 
 /// Every command type and handler an instance knows, by stored name.
@@ -126,28 +145,40 @@ pub struct Registry {
 impl Registry {
     /// Registers a command type without a handler, so this instance can run its chain hooks
     /// (for example to cancel a pending one at once) without running it.
-    pub fn command<C: Command>(&mut self) -> &mut Self {
-        self.entries
-            .entry(C::name().into_owned())
-            .or_insert_with(|| Entry {
-                command: Arc::new(TypedCommand::<C>(PhantomData)),
-                handler: None,
-            });
-        self
+    pub fn command<C: Command>(&mut self) -> Result<&mut Self> {
+        self.entry::<C>()?;
+        Ok(self)
     }
 
     /// Registers a handler (and its command type); one handler per name.
     pub fn handler<H: Handler>(&mut self, handler: H) -> Result<&mut Self> {
-        let name = <H::Command as Command>::name().into_owned();
-        let entry = self.entries.entry(name.clone()).or_insert_with(|| Entry {
-            command: Arc::new(TypedCommand::<H::Command>(PhantomData)),
-            handler: None,
-        });
+        let entry = self.entry::<H::Command>()?;
         if entry.handler.is_some() {
-            return Err(Error::DuplicateHandler(name));
+            return Err(Error::DuplicateHandler(
+                <H::Command as Command>::name().into_owned(),
+            ));
         }
         entry.handler = Some(Arc::new(TypedHandler(handler)));
         Ok(self)
+    }
+
+    /// The entry of `C`'s name, created if new; two types may not share one name.
+    fn entry<C: Command>(&mut self) -> Result<&mut Entry> {
+        let name = C::name().into_owned();
+        let entry = self.entries.entry(name.clone()).or_insert_with(|| Entry {
+            command: Arc::new(TypedCommand::<C>(PhantomData)),
+            handler: None,
+            type_id: TypeId::of::<C>(),
+            type_name: std::any::type_name::<C>(),
+        });
+        if entry.type_id != TypeId::of::<C>() {
+            return Err(Error::NameConflict {
+                name,
+                first: entry.type_name,
+                second: std::any::type_name::<C>(),
+            });
+        }
+        Ok(entry)
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Entry> {

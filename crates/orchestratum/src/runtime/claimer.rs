@@ -14,6 +14,9 @@ use super::executor;
 use crate::client::Shared;
 use crate::store::ClaimParams;
 
+/// Shortest idle wait: a due row locked by someone else's transaction is skipped by the claim
+/// but still reported due, and must not make the claimer spin.
+const MIN_IDLE_WAIT: Duration = Duration::from_millis(10);
 /// Longest wait after a failed claim before trying again.
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -100,7 +103,7 @@ impl Claimer {
             };
             tokio::select! {
                 () = self.shared.wake.notified() => {}
-                () = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                () = tokio::time::sleep(wait.max(MIN_IDLE_WAIT)) => {}
                 () = self.stop.cancelled() => {}
             }
         }

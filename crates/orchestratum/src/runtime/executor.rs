@@ -26,6 +26,13 @@ pub(crate) async fn execute(
 ) {
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
     shared.running.insert(command.id, control.clone());
+    // Frees the slot however this task ends, even by a panic in user code.
+    let _slot = Slot {
+        shared: shared.clone(),
+        id: command.id,
+        permit: Some(permit),
+        freed: slot_freed,
+    };
     let entry = shared.registry.get(&command.name).cloned();
     tracing::debug!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt, "command started");
 
@@ -50,22 +57,38 @@ pub(crate) async fn execute(
             "run abandoned: lease lost"
         ),
     }
-    shared.running.remove(command.id);
-    drop(permit);
-    slot_freed.notify_one();
+}
+
+/// A claimed command's place in this worker: removed from the running set, and its slot given
+/// back to the claimer, when dropped.
+struct Slot {
+    shared: Arc<Shared>,
+    id: uuid::Uuid,
+    permit: Option<OwnedSemaphorePermit>,
+    freed: Arc<Notify>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.shared.running.remove(self.id);
+        // Give the permit back before waking the claimer, or it would find no free slot.
+        drop(self.permit.take());
+        self.freed.notify_one();
+    }
 }
 
 async fn run(command: &ClaimedCommand, entry: Option<&Entry>, control: &RunControl) -> Ended {
+    // A cancel request wins over everything else: the caller asked for it.
+    if command.cancel_requested {
+        return Ended::Cancelled {
+            reason: "cancel requested".into(),
+        };
+    }
     if command.retries_left < 0 {
         return Ended::Failed {
             kind: FailureKind::LeaseExpired,
             error: "lease expired: the worker running it stopped renewing, and no retries are left"
                 .into(),
-        };
-    }
-    if command.cancel_requested {
-        return Ended::Cancelled {
-            reason: "cancel requested".into(),
         };
     }
     let Some(handler) = entry.and_then(|e| e.handler.clone()) else {

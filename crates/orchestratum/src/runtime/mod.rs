@@ -20,6 +20,9 @@ use uuid::Uuid;
 use crate::client::Shared;
 use crate::error::Result;
 
+/// How long a dropped worker waits for its stopped runs to release their leases.
+const ABORT_FLUSH: Duration = Duration::from_secs(5);
+
 /// Why a run is being stopped before its handler returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StopReason {
@@ -179,12 +182,27 @@ impl Runtime {
         Ok(())
     }
 
-    /// Stops everything without waiting (used when the handle is dropped).
+    /// Stops everything without waiting (used when the handle is dropped): runs are stopped
+    /// and, while a Tokio runtime is still there, their leases released before the completer
+    /// and the lease keeper stop.
     pub fn abort(&self) {
         self.stop_claiming.cancel();
         for (_, control) in self.shared.running.snapshot() {
             control.stop(StopReason::Shutdown);
         }
-        self.stop_background.cancel();
+        let (slots, capacity, stop) = (
+            self.slots.clone(),
+            self.capacity,
+            self.stop_background.clone(),
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    let _ = tokio::time::timeout(ABORT_FLUSH, slots.acquire_many(capacity)).await;
+                    stop.cancel();
+                });
+            }
+            Err(_) => stop.cancel(),
+        }
     }
 }

@@ -190,10 +190,6 @@ pub struct Transition {
 pub struct CancelRequest {
     /// Stored name.
     pub name: String,
-    /// Input JSON.
-    pub input: String,
-    /// Retries left.
-    pub retries_left: i32,
     /// Runs started so far.
     pub attempt: i32,
     /// A live lease holds it: the worker running it must stop it.

@@ -222,3 +222,21 @@ impl Command for SimpleV0Command {
         "simple".into()
     }
 }
+
+/// Fails, and its `on_failure` hook panics.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PanickyHookCommand;
+impl Command for PanickyHookCommand {
+    type Output = ();
+    fn on_failure(&self) -> Vec<Next> {
+        panic!("hook exploded on purpose");
+    }
+}
+pub struct PanickyHookHandler(pub Arc<Probe>);
+impl Handler for PanickyHookHandler {
+    type Command = PanickyHookCommand;
+    async fn execute(&self, _: PanickyHookCommand, ctx: Context) -> HandlerResult<()> {
+        self.0.record("panicky_hook", ctx.id(), ctx.attempt());
+        Err(HandlerError::fail("fails so that on_failure runs"))
+    }
+}

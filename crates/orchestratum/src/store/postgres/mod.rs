@@ -303,15 +303,12 @@ impl PostgresStore {
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
         let row = sqlx::query(self.sql.request_cancel.clone())
             .bind(id)
+            .bind(&*self.channel)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|row| {
             Ok(CancelRequest {
                 name: row.try_get("name")?,
-                input: row
-                    .try_get::<Option<String>, _>("input")?
-                    .unwrap_or_else(|| "null".into()),
-                retries_left: row.try_get("retries_left")?,
                 attempt: row.try_get("attempt")?,
                 running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
             })

@@ -326,10 +326,6 @@ impl SqliteStore {
         row.map(|row| {
             Ok(CancelRequest {
                 name: row.try_get("name")?,
-                input: row
-                    .try_get::<Option<String>, _>("input")?
-                    .unwrap_or_else(|| "null".into()),
-                retries_left: row.try_get("retries_left")?,
                 attempt: row.try_get("attempt")?,
                 running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
             })

@@ -182,3 +182,28 @@ pub async fn shutdown_releases_leases(db: TestDb) {
     assert_eq!(probe.count_for("sleep_started", slow), 2);
     next.shutdown(Duration::from_millis(100)).await.unwrap();
 }
+
+pub async fn dropped_worker_releases_its_leases(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let client = orch.client();
+    let id = orch
+        .push_with(
+            SleepCommand { millis: 60_000 },
+            Push::new().timeout(Duration::from_secs(120)),
+        )
+        .await
+        .unwrap();
+    probe
+        .wait("sleep_started", 1, Duration::from_secs(10))
+        .await;
+    drop(orch);
+    // Well before the 10 s lease could lapse, the row is free again, retries untouched.
+    let record =
+        crate::support::wait_for(&client, id, "lease released", Duration::from_secs(5), |r| {
+            !r.is_running
+        })
+        .await;
+    assert_eq!(record.state(), State::Pending);
+    assert_eq!(record.retries_left, 3);
+}

@@ -63,3 +63,23 @@ pub async fn bad_input_is_a_failure_with_its_reason(db: TestDb) {
     assert_eq!(probe.count_for("simple", id), 0);
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
+
+pub async fn panicking_hook_does_not_block_the_transition(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let id = orch
+        .push_with(PanickyHookCommand, Push::new().retries(0))
+        .await
+        .unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), State::Failed);
+    let error = record.last_error.unwrap_or_default();
+    assert!(
+        error.contains("on_failure panicked: hook exploded on purpose"),
+        "{error}"
+    );
+    // The worker's slot was given back: it keeps running commands.
+    let next = orch.push(SimpleCommand { n: 1 }).await.unwrap();
+    assert_eq!(wait_terminal(&orch, next).await.state(), State::Completed);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}

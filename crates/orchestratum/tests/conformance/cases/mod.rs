@@ -39,7 +39,7 @@ pub fn with_all_handlers(db: &TestDb, probe: &Arc<Probe>) -> Builder {
             PanicsHandler(p()),
             SelfCancelHandler(p()),
         ),
-        RenamedHandler(p()),
+        (RenamedHandler(p()), PanickyHookHandler(p())),
     ))
 }
 

@@ -2,5 +2,5 @@
 UPDATE "{prefix}commands"
 SET cancel_requested_at = COALESCE(cancel_requested_at, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
 WHERE id = ?1 AND NOT is_completed AND NOT is_failed AND NOT is_canceled
-RETURNING name, input, retries_left, attempt,
+RETURNING name, attempt,
           (is_running AND run_expires_at >= strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')) AS running
