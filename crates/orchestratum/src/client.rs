@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub wake: Notify,
     /// Wakes local `wait` calls after outcomes were written.
     pub finished: Notify,
+    /// Makes the lease keeper renew at once (a cancel request may concern a local run).
+    pub renew_now: Notify,
     /// Runs in flight in this process.
     pub running: Running,
 }

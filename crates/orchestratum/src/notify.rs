@@ -1,5 +1,6 @@
 //! Cross-process wake-ups on PostgreSQL: every push sends `NOTIFY` on the table's channel with
-//! the target as payload; this listener wakes the local claimer when the target is ours.
+//! the target as payload (a cancel request sends `cancel:<target>`); this listener wakes the
+//! local claimer, or the lease keeper for a cancel, when the target is ours.
 //! In-process pushes wake the claimer directly (`Shared::wake`); polling is the fallback.
 
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use crate::client::Shared;
 use crate::store::postgres::PostgresStore;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Payload prefix of the notification a cancel request sends (see `request_cancel.sql`).
+const CANCEL_PREFIX: &str = "cancel:";
 
 pub(crate) fn listen(
     store: PostgresStore,
@@ -42,10 +45,18 @@ pub(crate) fn listen(
                     () = stop.cancelled() => return,
                 };
                 match received {
-                    Ok(Some(n)) if n.payload() == shared.config.instance_key => {
-                        shared.wake.notify_one()
-                    }
-                    Ok(Some(_)) => {}
+                    Ok(Some(n)) => match n.payload().strip_prefix(CANCEL_PREFIX) {
+                        None if n.payload() == shared.config.instance_key => {
+                            shared.wake.notify_one()
+                        }
+                        // A cancel: renew leases now (the renewal reports cancel requests) and
+                        // claim, which finishes a requested cancel of a command nobody runs.
+                        Some(target) if target == shared.config.instance_key => {
+                            shared.renew_now.notify_one();
+                            shared.wake.notify_one();
+                        }
+                        _ => {}
+                    },
                     Ok(None) => {
                         tracing::warn!("wake-up connection lost; reconnecting");
                         break;

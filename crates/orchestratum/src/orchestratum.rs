@@ -181,6 +181,7 @@ impl Builder {
                 names,
                 wake: Notify::new(),
                 finished: Notify::new(),
+                renew_now: Notify::new(),
                 running: Running::default(),
             }),
         })

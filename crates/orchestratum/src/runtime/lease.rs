@@ -20,6 +20,7 @@ pub(crate) fn start(shared: Arc<Shared>, stop: CancellationToken) -> JoinHandle<
         loop {
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
+                () = shared.renew_now.notified() => {}
                 () = stop.cancelled() => return,
             }
             let runs = shared.running.snapshot();

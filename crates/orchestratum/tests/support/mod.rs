@@ -61,6 +61,16 @@ impl TestDb {
         }
     }
 
+    /// A database at `url` that the test manages itself (a throwaway server), with a fresh prefix.
+    pub fn at(backend: Backend, url: &str) -> Self {
+        Self {
+            backend,
+            url: url.into(),
+            prefix: format!("t{}_", &Uuid::new_v4().simple().to_string()[..12]),
+            _dir: None,
+        }
+    }
+
     /// A builder on this database with this test's prefix and instance key "test".
     pub fn builder(&self) -> Builder {
         Orchestratum::builder()
@@ -120,6 +130,30 @@ impl TestDb {
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                     .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
+        }
+    }
+
+    /// Runs a query returning rows of (text, integer, integer).
+    pub async fn triples(&self, sql: &str) -> Vec<(String, i64, i64)> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_as(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_as(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
                     .await
                     .expect(sql)
             }

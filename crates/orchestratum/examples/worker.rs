@@ -1,0 +1,225 @@
+//! A worker process, as operators run one: handlers that record their side effects in a table of
+//! their own, configured by flags or environment, draining on SIGTERM/SIGINT and exiting 0.
+//!
+//! ```sh
+//! cargo run --example worker -- --database-url postgres://postgres@127.0.0.1/app --instance-key a
+//! ```
+//!
+//! The distributed tests start several of these and kill, pause and restart them.
+
+use std::time::Duration;
+
+use clap::Parser;
+use orchestratum::{Command, Context, Handler, HandlerError, HandlerResult, Next, Orchestratum};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyPool, AssertSqlSafe};
+
+#[derive(Parser, Debug)]
+#[command(about = "An Orchestratum worker whose handlers record their side effects")]
+struct Args {
+    /// Database URL (postgres://…, sqlite://…?mode=rwc).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Instance key this worker claims for.
+    #[arg(long, env = "ORCH_INSTANCE_KEY", default_value = "default")]
+    instance_key: String,
+    /// Table prefix.
+    #[arg(long, env = "ORCH_TABLE_PREFIX", default_value = "ORCH_")]
+    table_prefix: String,
+    /// Most commands in flight at once.
+    #[arg(long, env = "ORCH_CONCURRENCY", default_value_t = 100)]
+    concurrency: usize,
+    /// Lease length in milliseconds (renewed every half of it).
+    #[arg(long, env = "ORCH_LEASE_MS", default_value_t = 10_000)]
+    lease_ms: u64,
+    /// Polling interval in milliseconds.
+    #[arg(long, env = "ORCH_POLL_MS", default_value_t = 5_000)]
+    poll_ms: u64,
+    /// Grace period on SIGTERM/SIGINT, in milliseconds.
+    #[arg(long, env = "ORCH_GRACE_MS", default_value_t = 10_000)]
+    grace_ms: u64,
+}
+
+/// Where handlers write what they did: `{prefix}effects`.
+#[derive(Clone)]
+struct Effects {
+    pool: AnyPool,
+    table: String,
+}
+
+impl Effects {
+    async fn open(url: &str, prefix: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPool::connect(url).await?;
+        let table = format!("{prefix}effects");
+        let ddl = format!(
+            "CREATE TABLE IF NOT EXISTS {table} (command_id VARCHAR(36) NOT NULL, kind VARCHAR(32) NOT NULL, \
+             attempt INTEGER NOT NULL, pid INTEGER NOT NULL)"
+        );
+        sqlx::query(AssertSqlSafe(ddl)).execute(&pool).await?;
+        Ok(Self { pool, table })
+    }
+
+    /// Records one effect; values are ids and integers, safe to write as literals.
+    async fn record(&self, ctx: &Context, kind: &str) -> Result<(), sqlx::Error> {
+        let sql = format!(
+            "INSERT INTO {} (command_id, kind, attempt, pid) VALUES ('{}', '{kind}', {}, {})",
+            self.table,
+            ctx.id(),
+            ctx.attempt(),
+            std::process::id()
+        );
+        sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Sleeps (longer on its first run, to be paused or killed in), fails until an attempt, and
+/// may chain a follow-up.
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkCommand {
+    seq: u64,
+    /// Sleep on the first run.
+    first_sleep_ms: u64,
+    /// Sleep on later runs.
+    sleep_ms: u64,
+    /// Fails while `attempt <= fail_until`.
+    fail_until: u32,
+    /// Enqueue a `follow_up` on success.
+    chain: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkResult {
+    pid: u32,
+    attempt: u32,
+}
+
+impl Command for WorkCommand {
+    type Output = WorkResult;
+    fn on_success(&self, _: &WorkResult) -> Vec<Next> {
+        if self.chain {
+            vec![Next::new(FollowUpCommand { seq: self.seq })]
+        } else {
+            Vec::new()
+        }
+    }
+    fn on_failure(&self) -> Vec<Next> {
+        vec![Next::new(FollowUpCommand { seq: self.seq })]
+    }
+    fn on_cancellation(&self) -> Vec<Next> {
+        vec![Next::new(FollowUpCommand { seq: self.seq })]
+    }
+}
+
+struct WorkHandler(Effects);
+
+impl Handler for WorkHandler {
+    type Command = WorkCommand;
+    async fn execute(&self, cmd: WorkCommand, ctx: Context) -> HandlerResult<WorkResult> {
+        self.0.record(&ctx, "started").await?;
+        // Seen from a detached task: the handler's own future is dropped when it is stopped.
+        let (effects, watched) = (self.0.clone(), ctx.clone());
+        let watcher = tokio::spawn(async move {
+            watched.cancelled().await;
+            let _ = effects.record(&watched, "token_fired").await;
+        });
+        let sleep = if ctx.attempt() == 1 {
+            cmd.first_sleep_ms
+        } else {
+            cmd.sleep_ms
+        };
+        tokio::time::sleep(Duration::from_millis(sleep)).await;
+        watcher.abort();
+        if ctx.attempt() <= cmd.fail_until {
+            return Err(HandlerError::fail(format!(
+                "failing on purpose until attempt {}",
+                cmd.fail_until
+            )));
+        }
+        self.0.record(&ctx, "done").await?;
+        Ok(WorkResult {
+            pid: std::process::id(),
+            attempt: ctx.attempt(),
+        })
+    }
+}
+
+/// Enqueued by `work` on success (when chained), failure and cancellation.
+#[derive(Debug, Serialize, Deserialize)]
+struct FollowUpCommand {
+    seq: u64,
+}
+
+impl Command for FollowUpCommand {
+    type Output = ();
+}
+
+struct FollowUpHandler(Effects);
+
+impl Handler for FollowUpHandler {
+    type Command = FollowUpCommand;
+    async fn execute(&self, _: FollowUpCommand, ctx: Context) -> HandlerResult<()> {
+        self.0.record(&ctx, "follow_up").await?;
+        Ok(())
+    }
+}
+
+/// Kills the process running it, every time.
+#[derive(Debug, Serialize, Deserialize)]
+struct CrashCommand;
+
+impl Command for CrashCommand {
+    type Output = ();
+}
+
+struct CrashHandler(Effects);
+
+impl Handler for CrashHandler {
+    type Command = CrashCommand;
+    async fn execute(&self, _: CrashCommand, ctx: Context) -> HandlerResult<()> {
+        self.0.record(&ctx, "started").await?;
+        eprintln!("crash: killing this worker (pid {})", std::process::id());
+        std::process::abort();
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "orchestratum=info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let effects = Effects::open(&args.database_url, &args.table_prefix).await?;
+    let orch = Orchestratum::builder()
+        .database(&args.database_url)
+        .table_prefix(&args.table_prefix)
+        .instance_key(&args.instance_key)
+        .max_command_pull(args.concurrency)
+        .lock_timeout_buffer(Duration::from_millis(args.lease_ms))
+        .polling_interval(Duration::from_millis(args.poll_ms))
+        .handlers((
+            WorkHandler(effects.clone()),
+            FollowUpHandler(effects.clone()),
+            CrashHandler(effects),
+        ))
+        .start()
+        .await?;
+    // The tests wait for this line before they push.
+    println!(
+        "worker ready pid={} key={}",
+        std::process::id(),
+        args.instance_key
+    );
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    eprintln!("signal received: draining");
+    orch.shutdown(Duration::from_millis(args.grace_ms)).await?;
+    println!("worker stopped");
+    Ok(())
+}
