@@ -17,6 +17,8 @@ use crate::store::ClaimParams;
 /// Shortest idle wait: a due row locked by someone else's transaction is skipped by the claim
 /// but still reported due, and must not make the claimer spin.
 const MIN_IDLE_WAIT: Duration = Duration::from_millis(10);
+/// Longest a backlogged claimer waits for more slots to free before claiming what it has.
+const REFILL_WAIT: Duration = Duration::from_millis(5);
 /// Longest wait after a failed claim before trying again.
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -36,14 +38,17 @@ impl Claimer {
     async fn run(self) {
         let config = &self.shared.config;
         let mut error_backoff = Duration::from_millis(50);
+        // After a full batch more commands are likely due: wait for enough free slots to claim
+        // a worthwhile batch, rather than one statement per finished command.
+        let mut backlog = false;
         while !self.stop.is_cancelled() {
-            let free = self.slots.available_permits();
-            if free == 0 {
-                tokio::select! {
-                    () = self.slot_freed.notified() => {}
-                    () = self.stop.cancelled() => {}
-                }
-                continue;
+            let free = if backlog {
+                self.refill().await
+            } else {
+                self.free_slot().await
+            };
+            if self.stop.is_cancelled() {
+                break;
             }
             let asked_at = Instant::now();
             let claimed = self
@@ -88,8 +93,8 @@ impl Claimer {
                     self.slot_freed.clone(),
                 ));
             }
+            backlog = full;
             if full {
-                // More may be due: claim again as soon as a slot frees.
                 continue;
             }
             let wait = match self
@@ -105,6 +110,53 @@ impl Claimer {
                 () = self.shared.wake.notified() => {}
                 () = tokio::time::sleep(wait.max(MIN_IDLE_WAIT)) => {}
                 () = self.stop.cancelled() => {}
+            }
+        }
+    }
+
+    /// Waits for at least one free slot; returns how many are free.
+    async fn free_slot(&self) -> usize {
+        loop {
+            let free = self.slots.available_permits();
+            if free > 0 || self.stop.is_cancelled() {
+                return free;
+            }
+            tokio::select! {
+                () = self.slot_freed.notified() => {}
+                () = self.stop.cancelled() => {}
+            }
+        }
+    }
+
+    /// Waits until a quarter of the slots are free, or `REFILL_WAIT` after the first one freed;
+    /// returns how many are free.
+    async fn refill(&self) -> usize {
+        let threshold = (self.shared.config.max_command_pull / 4).max(1);
+        let mut first_freed: Option<Instant> = None;
+        loop {
+            let free = self.slots.available_permits();
+            if free >= threshold || self.stop.is_cancelled() {
+                return free;
+            }
+            let waited = match (free, first_freed) {
+                (0, _) => None,
+                (_, None) => {
+                    first_freed = Some(Instant::now());
+                    Some(Duration::ZERO)
+                }
+                (_, Some(at)) => Some(at.elapsed()),
+            };
+            match waited {
+                Some(w) if w >= REFILL_WAIT => return free,
+                Some(w) => tokio::select! {
+                    () = self.slot_freed.notified() => {}
+                    () = tokio::time::sleep(REFILL_WAIT - w) => {}
+                    () = self.stop.cancelled() => {}
+                },
+                None => tokio::select! {
+                    () = self.slot_freed.notified() => {}
+                    () = self.stop.cancelled() => {}
+                },
             }
         }
     }

@@ -81,25 +81,28 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         // An in-memory database exists once per connection: keep exactly one.
         let max = if in_memory { 1 } else { 4 };
-        let pool = SqlitePoolOptions::new()
+        let pool_options = SqlitePoolOptions::new()
             .max_connections(max)
             .min_connections(if in_memory { 1 } else { 0 })
-            .idle_timeout(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
-            .max_lifetime(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(1800))
-            })
-            .connect_with(options)
-            .await
-            .map_err(|source| Error::Connect {
-                url: redact(url),
-                source,
-            })?;
+            .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!in_memory).then_some(Duration::from_secs(1800)));
+        // Switching a new file to WAL takes an exclusive lock that the busy timeout does not
+        // cover: processes opening one file at once retry for as long as a write would wait.
+        let started = std::time::Instant::now();
+        let pool = loop {
+            match pool_options.clone().connect_with(options.clone()).await {
+                Ok(pool) => break pool,
+                Err(source) if is_busy(&source) && started.elapsed() < BUSY_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(source) => {
+                    return Err(Error::Connect {
+                        url: redact(url),
+                        source,
+                    });
+                }
+            }
+        };
         Ok(Self::from_pool(pool, prefix))
     }
 
@@ -340,6 +343,11 @@ impl SqliteStore {
             .await?;
         row.as_ref().map(record).transpose()
     }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock.
+fn is_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("5" | "6")))
 }
 
 fn uuid(row: &SqliteRow, column: &'static str) -> Result<Uuid> {

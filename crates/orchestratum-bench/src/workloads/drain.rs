@@ -1,0 +1,127 @@
+//! `drain`: N pre-pushed no-op commands, drained by P worker processes with C in flight each;
+//! commands per second from the first claim to the last completion, by the database clock.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use orchestratum::Orchestratum;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::{peak_rss_mib, push_in_bulk, wait_completed};
+use crate::cli::BoxError;
+use crate::commands::{ChainLinkHandler, NoopCommand, NoopHandler};
+use crate::report::Report;
+use crate::target::{KEY, Target};
+
+/// Rows per bulk push when preparing the queue.
+const PREPARE_BATCH: u64 = 5_000;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DrainArgs {
+    /// Commands to drain.
+    #[arg(short, long, default_value_t = 20_000)]
+    pub n: u64,
+    /// Commands in flight per worker (max_command_pull).
+    #[arg(short, long, default_value_t = 100)]
+    pub c: usize,
+    /// Worker processes (1 runs the worker inside the benchmark process).
+    #[arg(short, long, default_value_t = 1)]
+    pub p: usize,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkerArgs {
+    #[arg(long)]
+    pub prefix: String,
+    #[arg(long)]
+    pub concurrency: usize,
+}
+
+/// Starts a benchmark worker in this process.
+pub async fn start_worker(
+    url: &str,
+    prefix: &str,
+    concurrency: usize,
+) -> Result<Orchestratum, BoxError> {
+    Ok(Orchestratum::builder()
+        .database(url)
+        .table_prefix(prefix)
+        .instance_key(KEY)
+        .max_command_pull(concurrency)
+        .migrate(false)
+        .handlers((NoopHandler, ChainLinkHandler))
+        .start()
+        .await?)
+}
+
+/// The hidden `worker` subcommand: run until SIGTERM, then print the peak RSS.
+pub async fn worker_process(url: &str, args: &WorkerArgs) -> Result<(), BoxError> {
+    let orch = start_worker(url, &args.prefix, args.concurrency).await?;
+    println!("ready");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    term.recv().await;
+    orch.shutdown(Duration::from_secs(10)).await?;
+    println!("peak_rss_mib={:.1}", peak_rss_mib());
+    Ok(())
+}
+
+pub async fn run(target: &Target, url: &str, args: &DrainArgs) -> Result<Report, BoxError> {
+    push_in_bulk(target, args.n, PREPARE_BATCH, |_| NoopCommand).await?;
+    let rss = if args.p <= 1 {
+        let orch = start_worker(url, &target.prefix, args.c).await?;
+        wait_completed(target, "noop", args.n, Duration::from_secs(600)).await?;
+        let rss = peak_rss_mib();
+        orch.shutdown(Duration::from_secs(10)).await?;
+        rss
+    } else {
+        drain_with_processes(target, url, args).await?
+    };
+    let (secs, done) = target.span("noop").await?;
+    Ok(Report::new("drain")
+        .setting("n", args.n)
+        .setting("c", args.c)
+        .setting("p", args.p)
+        .figure("commands_per_sec", done as f64 / secs)
+        .figure("seconds", secs)
+        .figure("peak_rss_mib_per_worker", rss))
+}
+
+/// Runs P child worker processes until the queue is drained; returns their largest peak RSS.
+async fn drain_with_processes(
+    target: &Target,
+    url: &str,
+    args: &DrainArgs,
+) -> Result<f64, BoxError> {
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for _ in 0..args.p {
+        let mut child = tokio::process::Command::new(&exe)
+            .args(["--database-url", url, "worker", "--prefix", &target.prefix])
+            .args(["--concurrency", &args.c.to_string()])
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+        while let Some(line) = lines.next_line().await? {
+            if line == "ready" {
+                break;
+            }
+        }
+        children.push((child, lines));
+    }
+    wait_completed(target, "noop", args.n, Duration::from_secs(600)).await?;
+    let mut rss: f64 = 0.0;
+    for (child, mut lines) in children {
+        if let Some(pid) = child.id() {
+            std::process::Command::new("kill")
+                .args(["-s", "TERM", &pid.to_string()])
+                .status()?;
+        }
+        while let Some(line) = lines.next_line().await? {
+            if let Some(v) = line.strip_prefix("peak_rss_mib=") {
+                rss = rss.max(v.parse().unwrap_or(0.0));
+            }
+        }
+    }
+    Ok(rss)
+}
