@@ -60,8 +60,8 @@ pub enum Command {
         #[arg(value_parser = parse_id)]
         id: Uuid,
     },
-    /// Cancel a command: at once if a worker of this process could, else through a cancel
-    /// request that the worker serving it acts on (see README).
+    /// Cancel a command: leaves a cancel request that the worker serving it finishes, with
+    /// its follow-ups.
     Cancel {
         /// The command's id (a UUID).
         #[arg(value_parser = parse_id)]

@@ -62,7 +62,10 @@ pub fn parse_positive(text: &str) -> Result<Duration, String> {
 pub fn human(d: Duration) -> String {
     let secs = d.as_secs();
     if secs == 0 {
-        return format!("{}ms", d.subsec_millis());
+        return match d.subsec_millis() {
+            0 => "0s".to_owned(),
+            ms => format!("{ms}ms"),
+        };
     }
     let parts = [
         (secs / 86_400, "d"),
@@ -113,5 +116,6 @@ mod tests {
         assert_eq!(human(Duration::from_secs(310)), "5m 10s");
         assert_eq!(human(Duration::from_secs(3600)), "1h");
         assert_eq!(human(Duration::from_millis(850)), "850ms");
+        assert_eq!(human(Duration::ZERO), "0s");
     }
 }
