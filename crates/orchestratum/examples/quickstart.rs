@@ -1,111 +1,20 @@
 //! The reference README's example: a report command whose success chains an e-mail command.
 //!
+//! The commands and handlers are in `common/mod.rs`, shared with the web example.
 //! Runs on a SQLite file by default; set `DATABASE_URL` to run it on any supported database.
 //! Prints what ran and exits 0 once the chain is done.
+
+#[path = "common/mod.rs"]
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use orchestratum::{Command, Context, Finished, Handler, HandlerResult, Next, Orchestratum};
-use serde::{Deserialize, Serialize};
+use common::{
+    GenerateReportCommand, GenerateReportHandler, ReportRequest, ReportService, SendEmailHandler,
+};
+use orchestratum::{Finished, Orchestratum};
 use tokio::sync::Notify;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ReportRequest {
-    title: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ReportResult {
-    report_id: u64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct EmailData {
-    to: String,
-    subject: String,
-    body: String,
-}
-
-/// Input only: `Output = ()`. Stored as "send_email" by convention.
-#[derive(Debug, Serialize, Deserialize)]
-struct SendEmailCommand(EmailData);
-
-impl Command for SendEmailCommand {
-    type Output = ();
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(120)
-    }
-    fn retries(&self) -> u16 {
-        5
-    }
-}
-
-/// Input and output; the name is set explicitly, like `[OrchCommand("generate_report")]`.
-#[derive(Debug, Serialize, Deserialize)]
-struct GenerateReportCommand(ReportRequest);
-
-impl Command for GenerateReportCommand {
-    type Output = ReportResult;
-    fn name() -> std::borrow::Cow<'static, str> {
-        "generate_report".into()
-    }
-    fn timeout(&self) -> Duration {
-        Duration::from_secs(600)
-    }
-    fn on_success(&self, output: &ReportResult) -> Vec<Next> {
-        vec![Next::new(SendEmailCommand(EmailData {
-            to: "admin@example.com".into(),
-            subject: "Report Generated".into(),
-            body: format!("Report {} was generated", output.report_id),
-        }))]
-    }
-}
-
-/// Stands in for the application's report service.
-struct ReportService;
-
-impl ReportService {
-    async fn generate(&self, request: &ReportRequest) -> ReportResult {
-        println!("generating report {:?}", request.title);
-        ReportResult { report_id: 42 }
-    }
-}
-
-struct GenerateReportHandler {
-    reports: Arc<ReportService>,
-}
-
-impl Handler for GenerateReportHandler {
-    type Command = GenerateReportCommand;
-    async fn execute(
-        &self,
-        cmd: GenerateReportCommand,
-        ctx: Context,
-    ) -> HandlerResult<ReportResult> {
-        println!("[{}] generate_report attempt {}", ctx.id(), ctx.attempt());
-        Ok(self.reports.generate(&cmd.0).await)
-    }
-}
-
-struct SendEmailHandler {
-    sent: Arc<Notify>,
-}
-
-impl Handler for SendEmailHandler {
-    type Command = SendEmailCommand;
-    async fn execute(&self, cmd: SendEmailCommand, ctx: Context) -> HandlerResult<()> {
-        println!(
-            "[{}] send_email to {}: {} ({})",
-            ctx.id(),
-            cmd.0.to,
-            cmd.0.subject,
-            cmd.0.body
-        );
-        self.sent.notify_one();
-        Ok(())
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

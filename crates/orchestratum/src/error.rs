@@ -153,6 +153,17 @@ pub enum Error {
         known: i64,
     },
 
+    /// A schema downgrade was refused because it is not safe; nothing was changed.
+    #[error("refusing to migrate down from version {current} to {to}: {reason}")]
+    DowngradeRefused {
+        /// The version asked for.
+        to: i64,
+        /// The schema's version now.
+        current: i64,
+        /// Why it is refused, and what would allow it.
+        reason: String,
+    },
+
     /// Stored data has a shape the library did not expect (for example a malformed timestamp).
     #[error("unexpected value in column `{column}`: {reason}")]
     Corrupt {

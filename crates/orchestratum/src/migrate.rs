@@ -28,3 +28,15 @@ pub struct MigrationReport {
 pub(crate) fn latest(migrations: &[Migration]) -> i64 {
     migrations.iter().map(|m| m.version).max().unwrap_or(0)
 }
+
+/// How to undo one embedded migration of one backend (`NNNN_*.down.sql` beside its up file).
+#[derive(Debug, Clone, Copy)]
+pub struct DownMigration {
+    /// The version this undoes.
+    pub version: i64,
+    /// The statements, with `{prefix}` tokens.
+    pub sql: &'static str,
+    /// True when undoing it loses reference data (version 1: the commands table itself), so
+    /// it runs only when forced.
+    pub drops_reference_data: bool,
+}

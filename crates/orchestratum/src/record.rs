@@ -23,9 +23,42 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in lifecycle order.
+    pub const ALL: [State; 6] = [
+        State::Pending,
+        State::Scheduled,
+        State::Running,
+        State::Completed,
+        State::Failed,
+        State::Canceled,
+    ];
+
     /// True once nothing more will happen to the command.
     pub fn is_terminal(self) -> bool {
         matches!(self, State::Completed | State::Failed | State::Canceled)
+    }
+
+    /// The state's lowercase name, as the admin statements compute it (`pending`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Scheduled => "scheduled",
+            State::Running => "running",
+            State::Completed => "completed",
+            State::Failed => "failed",
+            State::Canceled => "canceled",
+        }
+    }
+
+    /// Reads a lowercase state name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        State::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,5 +1,6 @@
 //! The store: the only door to SQL. One module per backend implements the same operations,
-//! listed here in lifecycle order; the runtime and the client call nothing else.
+//! listed here in lifecycle order; the runtime and the client call nothing else. The
+//! operators' operations, used by the `orchestratum` CLI, follow in `admin.rs`.
 //!
 //! This seam is public for the CLI and tests, but carries no semver promise.
 
@@ -240,6 +241,14 @@ macro_rules! dispatch {
         }
     };
 }
+
+// The operators' operations (status, list, retry, prune, migration status and downgrade)
+// live in their own file, after `dispatch!` so they can use it.
+mod admin;
+pub use self::admin::{
+    AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
+    PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
+};
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

@@ -66,4 +66,11 @@ conformance!(
     lease_is_renewed_while_handler_runs,
     migrations_are_idempotent_and_concurrent_safe,
     existing_reference_table_is_adopted,
+    // The operators' operations (the CLI's).
+    admin_list_filters_newest_first,
+    admin_summary_counts_states_and_lapsed_leases,
+    admin_follow_ups_are_listed_by_parent,
+    admin_retry_only_failed_or_canceled,
+    admin_prune_deletes_old_finished_in_batches,
+    admin_migration_status_and_down,
 );

@@ -1,5 +1,8 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
+mod admin;
+pub use self::admin::DOWN_MIGRATIONS;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +46,17 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // The operators' statements (`admin.rs`).
+    delete_migration,
+    expired_leases,
+    follow_ups,
+    list,
+    live_leases,
+    migration_history,
+    migrations_table_exists,
+    prune,
+    retry,
+    summary,
 );
 
 /// The commands table of one prefix in one PostgreSQL database.

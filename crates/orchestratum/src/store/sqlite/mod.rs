@@ -4,7 +4,10 @@
 //! waits for the write lock (busy timeout) instead of failing when it upgrades from a read.
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
+mod admin;
 mod timestamp;
+
+pub use self::admin::DOWN_MIGRATIONS;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -52,6 +55,17 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // The operators' statements (`admin.rs`).
+    delete_migration,
+    expired_leases,
+    follow_ups,
+    list,
+    live_leases,
+    migration_history,
+    migrations_table_exists,
+    prune,
+    retry,
+    summary,
 );
 
 /// How long a write waits for SQLite's write lock before it fails.

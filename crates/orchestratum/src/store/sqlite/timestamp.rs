@@ -31,6 +31,11 @@ fn parse_time(column: &'static str, text: &str) -> Result<DateTime<Utc>> {
         })
 }
 
+/// Formats an instant the way the statements store it, so text comparison compares instants.
+pub(super) fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f+00:00").to_string()
+}
+
 /// Formats a duration as .NET `TimeSpan` text.
 pub(super) fn format_timespan(d: Duration) -> String {
     let secs = d.as_secs();

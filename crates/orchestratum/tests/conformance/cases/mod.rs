@@ -1,5 +1,6 @@
 //! Conformance cases, by area. Each is `async fn(TestDb)`.
 
+mod admin;
 mod control;
 mod failures;
 mod leases;
@@ -8,6 +9,7 @@ mod push;
 mod reference;
 mod routing;
 
+pub use admin::*;
 pub use control::*;
 pub use failures::*;
 pub use leases::*;

@@ -1,0 +1,262 @@
+//! The command line, as clap parses it. Values are checked here (ids, JSON, durations,
+//! states), so bad input is refused before any connection is made.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use orchestratum::State;
+use orchestratum::store::Since;
+use uuid::Uuid;
+
+use crate::duration::{self, parse_duration};
+
+/// Shown at the end of `--help`: the exit codes, one per error class.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  any other failure (a database error in the middle of an operation)
+  2  bad input: usage, malformed URL, unknown scheme, invalid table prefix, id that is not a
+     UUID, invalid JSON, negative or malformed duration
+  3  not found: no command has this id
+  4  database unreachable: the connection could not be made
+  5  refused: the database's state does not allow it (the schema is not migrated or is newer
+     than this build, the command is not in a state the operation accepts, an unsafe
+     migrate down without --force)
+
+Every error is one line on stderr; on an error nothing in the database was changed.";
+
+/// Migrate, inspect and steer an Orchestratum command table.
+#[derive(Debug, Parser)]
+#[command(name = "orchestratum", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Database URL: postgres://user@host/db or sqlite://path.db (add ?mode=rwc to create it).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Prefix of the commands table, [A-Za-z0-9_] only.
+    #[arg(long, default_value = "ORCH_", global = true)]
+    pub table_prefix: String,
+
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending schema migrations (or show them, or go down).
+    Migrate(MigrateArgs),
+    /// Counts by state, name and target; the oldest pending command; lapsed leases.
+    Status,
+    /// List commands, newest scheduled_at first.
+    List(ListArgs),
+    /// Every column of one command, its parent and its follow-ups.
+    Show {
+        /// The command's id (a UUID).
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// Cancel a command: leaves a cancel request that the worker serving it finishes, with
+    /// its follow-ups.
+    Cancel {
+        /// The command's id (a UUID).
+        #[arg(value_parser = parse_id)]
+        id: Uuid,
+    },
+    /// Make a failed or canceled command pending again.
+    Retry(RetryArgs),
+    /// Push a command by name, with its input as JSON.
+    Push(PushArgs),
+    /// Delete finished commands older than a given age, in batches.
+    Prune(PruneArgs),
+}
+
+/// `migrate` and its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MigrateArgs {
+    /// Print the SQL of the pending migrations instead of applying them.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// `status` or `down`; none applies the pending migrations.
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+}
+
+/// `migrate status` and `migrate down`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// List applied and pending versions.
+    Status,
+    /// Undo migrations newer than --to. Versions 2 and up drop only our own columns and
+    /// indexes; going below 1 drops the commands table and needs --force.
+    Down {
+        /// The version to end at.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+        to: i64,
+        /// Allow dropping the commands table (below version 1), and go on while commands run
+        /// under live leases.
+        #[arg(long)]
+        force: bool,
+        /// Print the SQL that would run instead of running it.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// A state `list` can filter on.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StateArg {
+    /// Due and waiting for a worker.
+    Pending,
+    /// Waiting for its scheduled_at.
+    Scheduled,
+    /// Held under a live lease.
+    Running,
+    /// Completed.
+    Completed,
+    /// Failed for good.
+    Failed,
+    /// Canceled.
+    Canceled,
+}
+
+impl From<StateArg> for State {
+    fn from(s: StateArg) -> State {
+        match s {
+            StateArg::Pending => State::Pending,
+            StateArg::Scheduled => State::Scheduled,
+            StateArg::Running => State::Running,
+            StateArg::Completed => State::Completed,
+            StateArg::Failed => State::Failed,
+            StateArg::Canceled => State::Canceled,
+        }
+    }
+}
+
+/// A final state `prune` can keep to.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FinalStateArg {
+    /// Completed.
+    Completed,
+    /// Failed for good.
+    Failed,
+    /// Canceled.
+    Canceled,
+}
+
+impl From<FinalStateArg> for State {
+    fn from(s: FinalStateArg) -> State {
+        match s {
+            FinalStateArg::Completed => State::Completed,
+            FinalStateArg::Failed => State::Failed,
+            FinalStateArg::Canceled => State::Canceled,
+        }
+    }
+}
+
+/// `list` filters.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only commands in this state.
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+    /// Only commands with this name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only commands routed to this target.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Only commands scheduled this long ago or later (30s, 5m, 2h, 7d) or since an
+    /// RFC 3339 instant (2026-01-31T12:00:00Z).
+    #[arg(long, value_parser = parse_since, allow_hyphen_values = true)]
+    pub since: Option<Since>,
+    /// At most this many rows.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+}
+
+/// `retry` arguments.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// The command's id (a UUID).
+    #[arg(value_parser = parse_id)]
+    pub id: Uuid,
+    /// Retries after the next run (default: the retries it had left, at least 0).
+    #[arg(long, value_parser = clap::value_parser!(u16))]
+    pub retries: Option<u16>,
+}
+
+/// `push` arguments.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The command's stored name (e.g. generate_report).
+    #[arg(value_parser = parse_name)]
+    pub name: String,
+    /// The command's input as JSON (e.g. '{"title":"Q3"}').
+    #[arg(long, value_parser = parse_json, allow_hyphen_values = true)]
+    pub input: String,
+    /// Instance key that may claim it.
+    #[arg(long, default_value = orchestratum::config::INSTANCE_KEY_DEFAULT, value_parser = parse_name)]
+    pub target: String,
+    /// Run no earlier than this from now (30s, 5m, 2h, 7d).
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
+    pub delay: Option<std::time::Duration>,
+    /// Run timeout (default 5s), greater than zero.
+    #[arg(long, value_parser = duration::parse_positive, allow_hyphen_values = true)]
+    pub timeout: Option<std::time::Duration>,
+    /// Retries after a failed run (default 3).
+    #[arg(long, value_parser = clap::value_parser!(u16))]
+    pub retries: Option<u16>,
+}
+
+/// `prune` arguments.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Delete commands that finished at least this long ago (30s, 5m, 2h, 7d).
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
+    pub older_than: std::time::Duration,
+    /// Only this final state (default: all three).
+    #[arg(long, value_enum)]
+    pub state: Option<FinalStateArg>,
+    /// Rows deleted per statement.
+    #[arg(long, default_value_t = batch_default(),
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch: u32,
+}
+
+fn batch_default() -> u32 {
+    u32::try_from(orchestratum::store::PRUNE_BATCH_DEFAULT).unwrap_or(1000)
+}
+
+fn parse_id(s: &str) -> Result<Uuid, String> {
+    Uuid::try_parse(s.trim())
+        .map_err(|_| "not a UUID (expected e.g. 0190c1f2-8b1e-7a3c-9d4e-5f6a7b8c9d0e)".into())
+}
+
+fn parse_json(s: &str) -> Result<String, String> {
+    serde_json::from_str::<serde_json::Value>(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| format!("invalid JSON: {e}"))
+}
+
+fn parse_name(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_since(s: &str) -> Result<Since, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Since::At(at.with_timezone(&Utc)));
+    }
+    parse_duration(s)
+        .map(Since::Ago)
+        .map_err(|e| format!("{e}, or an RFC 3339 instant"))
+}

@@ -1,0 +1,29 @@
+//! One module per subcommand. Each connects through [`Ctx`], calls the store seam or the
+//! client, and prints a table or JSON.
+
+mod cancel;
+mod list;
+mod migrate;
+mod prune;
+mod push;
+mod retry;
+mod show;
+mod status;
+
+use crate::Ctx;
+use crate::cli::Command;
+use crate::error::CliError;
+
+/// Runs one subcommand.
+pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Migrate(args) => migrate::run(ctx, args).await,
+        Command::Status => status::run(ctx).await,
+        Command::List(args) => list::run(ctx, args).await,
+        Command::Show { id } => show::run(ctx, id).await,
+        Command::Cancel { id } => cancel::run(ctx, id).await,
+        Command::Retry(args) => retry::run(ctx, args).await,
+        Command::Push(args) => push::run(ctx, args).await,
+        Command::Prune(args) => prune::run(ctx, args).await,
+    }
+}

@@ -1,0 +1,35 @@
+//! `retry ID [--retries N]`: a failed or canceled command becomes pending again.
+
+use serde_json::json;
+
+use crate::Ctx;
+use crate::cli::RetryArgs;
+use crate::error::CliError;
+use crate::output;
+
+pub(crate) async fn run(ctx: &Ctx, args: RetryArgs) -> Result<(), CliError> {
+    let client = ctx.connect_migrated().await?;
+    let store = client.store();
+    let id = args.id;
+    let Some(record) = store.retry(id, args.retries.map(i32::from)).await? else {
+        // The fenced statement changed nothing: say why, from a read.
+        let record = store.get(id).await?.ok_or(CliError::NotFound(id))?;
+        return Err(CliError::WrongState(format!(
+            "command {id} is {}: only failed or canceled commands can be retried",
+            record.state()
+        )));
+    };
+    if ctx.json {
+        output::print_json(
+            &json!({"id": id, "result": "retried", "command": output::record_json(&record)}),
+        );
+    } else {
+        println!(
+            "{id} ({}) is {} again with {} retries left",
+            record.name,
+            record.state(),
+            record.retries_left
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! `status`: counts by state, name and target; the oldest pending command; lapsed leases.
+
+use std::collections::BTreeMap;
+
+use orchestratum::State;
+use orchestratum::store::StateCounts;
+use serde_json::{Value, json};
+
+use crate::Ctx;
+use crate::error::CliError;
+use crate::output::{self, Table};
+
+/// Most lapsed leases listed.
+const EXPIRED_SHOWN: usize = 20;
+
+pub(crate) async fn run(ctx: &Ctx) -> Result<(), CliError> {
+    let client = ctx.connect_migrated().await?;
+    let s = client.store().summary(EXPIRED_SHOWN).await?;
+    if ctx.json {
+        let groups = |m: &BTreeMap<String, StateCounts>| -> Value {
+            m.iter().map(|(k, c)| (k.clone(), counts_json(c))).collect()
+        };
+        output::print_json(&json!({
+            "by_state": counts_json(&s.by_state),
+            "by_name": groups(&s.by_name),
+            "by_target": groups(&s.by_target),
+            "oldest_pending_age_seconds": s.oldest_pending_age.map(output::json_secs),
+            "expired_leases": s.expired_leases,
+            "expired": s.expired.iter().map(|r| json!({
+                "id": r.id,
+                "name": r.name,
+                "target": r.target,
+                "attempt": r.attempt,
+                "retries_left": r.retries_left,
+                "run_expires_at": r.run_expires_at.map(output::json_time),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    let mut states = Table::new(["STATE", "COUNT"]);
+    for state in State::ALL {
+        states.row(vec![
+            state.as_str().into(),
+            s.by_state.get(state).to_string(),
+        ]);
+    }
+    states.row(vec!["total".into(), s.by_state.total().to_string()]);
+    println!("{}\n", states.render());
+    println!(
+        "oldest pending: {}",
+        s.oldest_pending_age.map_or_else(
+            || "none".to_owned(),
+            |a| format!("due {} ago", output::duration(a))
+        )
+    );
+    for (title, groups) in [("NAME", &s.by_name), ("TARGET", &s.by_target)] {
+        if groups.is_empty() {
+            continue;
+        }
+        let mut table = Table::new([
+            title,
+            "PENDING",
+            "SCHEDULED",
+            "RUNNING",
+            "COMPLETED",
+            "FAILED",
+            "CANCELED",
+        ]);
+        for (key, c) in groups {
+            let mut row = vec![key.clone()];
+            row.extend(State::ALL.iter().map(|&st| c.get(st).to_string()));
+            table.row(row);
+        }
+        println!("\n{}", table.render());
+    }
+    println!(
+        "\nexpired leases: {} (marked running, but their worker stopped renewing; the next claim takes them back)",
+        s.expired_leases
+    );
+    if !s.expired.is_empty() {
+        let mut table = Table::new([
+            "ID",
+            "NAME",
+            "TARGET",
+            "ATTEMPT",
+            "RETRIES_LEFT",
+            "LEASE_EXPIRED_AT",
+        ]);
+        for r in &s.expired {
+            table.row(vec![
+                r.id.to_string(),
+                r.name.clone(),
+                r.target.clone(),
+                r.attempt.to_string(),
+                r.retries_left.to_string(),
+                output::opt_time(r.run_expires_at),
+            ]);
+        }
+        println!("{}", table.render());
+    }
+    Ok(())
+}
+
+fn counts_json(c: &StateCounts) -> Value {
+    let mut m: serde_json::Map<String, Value> = State::ALL
+        .iter()
+        .map(|&s| (s.as_str().to_owned(), json!(c.get(s))))
+        .collect();
+    m.insert("total".into(), json!(c.total()));
+    Value::Object(m)
+}

@@ -1,0 +1,532 @@
+//! The built `orchestratum` binary against real databases: every subcommand, and every kind of
+//! bad input (exit code, one line on stderr, nothing changed). Each test runs on PostgreSQL
+//! (its own table prefix) and on SQLite (its own file).
+
+mod support;
+
+use support::{Backend, TestDb, orchestratum};
+
+/// Expands each test into one `#[tokio::test]` per backend.
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::TestDb::new(crate::Backend::Postgres).await;
+                    crate::$case(db.clone()).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::$case(crate::TestDb::new(crate::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend!(
+    migrate_status_dry_run_apply,
+    migrate_down_is_refused_below_one_without_force,
+    push_show_list_status,
+    cancel_leaves_a_request,
+    retry_failed_and_canceled_only,
+    prune_removes_old_finished_rows_in_batches,
+    bad_input_changes_nothing,
+    unmigrated_schema_is_refused,
+);
+
+/// A pushed command's id.
+fn push(db: &TestDb, args: &[&str]) -> String {
+    let mut all = vec!["push"];
+    all.extend_from_slice(args);
+    db.json(&all)["id"].as_str().expect("id").to_owned()
+}
+
+async fn migrate_status_dry_run_apply(db: TestDb) {
+    let before = db.snapshot().await;
+    let out = db.run(&["migrate", "status"]);
+    let text = out.ok();
+    assert!(text.contains("1  pending"), "{text}");
+    assert!(text.contains("schema version 0 of 2"), "{text}");
+
+    let out = db.run(&["migrate", "--dry-run"]);
+    let sql = out.ok();
+    assert!(sql.contains("-- version 1: reference schema"), "{sql}");
+    assert!(
+        sql.contains(&format!("CREATE TABLE \"{}commands\"", db.prefix)),
+        "{sql}"
+    );
+    assert!(sql.contains("-- version 2:"), "{sql}");
+    assert!(!sql.contains("{prefix}"), "{sql}");
+    assert_eq!(
+        db.snapshot().await,
+        before,
+        "a dry run changed the database"
+    );
+
+    let out = db.run(&["migrate"]);
+    assert!(
+        out.ok().contains("applied version(s) 1, 2"),
+        "{}",
+        out.stdout
+    );
+    let again = db.json(&["migrate"]);
+    assert_eq!(again["applied"], serde_json::json!([]));
+    assert_eq!(again["current"], 2);
+    let status = db.json(&["migrate", "status"]);
+    assert_eq!(status["current"], 2);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 2);
+    assert_eq!(status["pending"], serde_json::json!([]));
+    assert!(
+        db.run(&["migrate", "--dry-run"])
+            .ok()
+            .contains("nothing to apply")
+    );
+}
+
+async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let id = push(&db, &["simple", "--input", "{\"n\":1}"]);
+    let before = db.snapshot().await;
+
+    let out = db.run(&["migrate", "down", "--to", "0"]);
+    out.fails(5, "--force");
+    assert!(
+        out.stderr.contains("drops the commands table"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.snapshot().await, before);
+    db.run(&["migrate", "down", "--to", "-1"]).fails(2, "-1");
+    assert_eq!(db.snapshot().await, before);
+
+    let plan = db.run(&["migrate", "down", "--to", "1", "--dry-run"]);
+    assert!(plan.ok().contains("DROP COLUMN"), "{}", plan.stdout);
+    assert_eq!(db.snapshot().await, before);
+
+    let out = db.run(&["migrate", "down", "--to", "1"]);
+    assert!(
+        out.ok()
+            .contains("undid version(s) 2; schema is at version 1"),
+        "{}",
+        out.stdout
+    );
+    // The reference columns and the row are still there; the data commands want version 2.
+    assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
+    db.run(&["show", &id]).fails(5, "orchestratum migrate");
+    db.run(&["migrate"]).ok();
+    assert_eq!(db.json(&["show", &id])["name"], "simple");
+
+    let out = db.json(&["migrate", "down", "--to", "0", "--force"]);
+    assert_eq!(out["current"], 0);
+    assert_eq!(db.json(&["migrate", "status"])["current"], 0);
+}
+
+async fn push_show_list_status(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let report = push(
+        &db,
+        &[
+            "generate_report",
+            "--input",
+            "{\"title\": \"Q3\"}",
+            "--timeout",
+            "10m",
+            "--retries",
+            "5",
+        ],
+    );
+    let mail = push(
+        &db,
+        &[
+            "send_email",
+            "--input",
+            "{\"to\":\"a@example.com\"}",
+            "--target",
+            "mail",
+            "--delay",
+            "1h",
+        ],
+    );
+
+    // show: every column, input as pretty JSON.
+    let out = db.run(&["show", &report]);
+    let text = out.ok();
+    for needle in [
+        &format!("id:                  {report}")[..],
+        "name:                generate_report",
+        "target:              default",
+        "state:               pending",
+        "timeout:             10m",
+        "retries_left:        5",
+        "is_completed:        false",
+        "cancel_requested_at: -",
+        "input:\n  {\n    \"title\": \"Q3\"\n  }",
+        "parent:     -",
+        "follow-ups: -",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    let shown = db.json(&["show", &mail]);
+    assert_eq!(shown["state"], "scheduled");
+    assert_eq!(shown["target"], "mail");
+    assert_eq!(shown["input"]["to"], "a@example.com");
+    assert_eq!(shown["timeout_seconds"], 5.0);
+    assert_eq!(shown["retries_left"], 3);
+
+    // A follow-up row (as a worker writes it) shows its parent, and the parent its follow-up.
+    let child = uuid::Uuid::now_v7().to_string();
+    let insert = match db.backend {
+        Backend::Postgres => format!(
+            "INSERT INTO {{t}} (id, target, name, input, scheduled_at, timeout, is_running, \
+             is_completed, is_canceled, retries_left, is_failed, parent_id) VALUES ('{child}', \
+             'default', 'send_email', '{{}}', now(), interval '5 seconds', false, false, false, 3, \
+             false, '{report}')"
+        ),
+        Backend::Sqlite => format!(
+            "INSERT INTO {{t}} (id, target, name, input, scheduled_at, timeout, is_running, \
+             is_completed, is_canceled, retries_left, is_failed, parent_id) VALUES ('{child}', \
+             'default', 'send_email', '{{}}', strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'), \
+             '00:00:05', 0, 0, 0, 3, 0, '{report}')"
+        ),
+    };
+    db.exec(&insert).await;
+    let parent = db.json(&["show", &report]);
+    assert_eq!(parent["follow_ups"][0]["id"], child.as_str());
+    let shown = db.run(&["show", &child]);
+    assert!(
+        shown
+            .ok()
+            .contains(&format!("parent:     {report} generate_report (pending)")),
+        "{}",
+        shown.stdout
+    );
+
+    // list: newest scheduled_at first, with filters.
+    let all = db.json(&["list"]);
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], mail, "the delayed command is due last: {ids:?}");
+    assert_eq!(ids.len(), 3);
+    let pending = db.json(&["list", "--state", "pending"]);
+    assert_eq!(pending.as_array().unwrap().len(), 2);
+    let named = db.json(&["list", "--name", "send_email", "--target", "mail"]);
+    assert_eq!(named[0]["id"], mail.as_str());
+    assert_eq!(
+        db.json(&["list", "--limit", "1"]).as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        db.json(&["list", "--since", "10m"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        db.json(&["list", "--since", "2999-01-01T00:00:00Z"]),
+        serde_json::json!([])
+    );
+    let table = db.run(&["list", "--state", "scheduled"]);
+    let text = table.ok();
+    assert!(text.starts_with("ID"), "{text}");
+    assert!(text.contains(&mail) && !text.contains(&report), "{text}");
+    assert!(
+        db.run(&["list", "--name", "nothing"])
+            .ok()
+            .contains("no commands match")
+    );
+
+    // status: counts by state, name and target.
+    let status = db.json(&["status"]);
+    assert_eq!(status["by_state"]["pending"], 2);
+    assert_eq!(status["by_state"]["scheduled"], 1);
+    assert_eq!(status["by_state"]["total"], 3);
+    assert_eq!(status["by_name"]["send_email"]["total"], 2);
+    assert_eq!(status["by_target"]["mail"]["scheduled"], 1);
+    assert_eq!(status["expired_leases"], 0);
+    assert!(status["oldest_pending_age_seconds"].as_f64().unwrap() >= 0.0);
+    let text = db.run(&["status"]);
+    let text = text.ok();
+    assert!(text.contains("pending        2"), "{text}");
+    assert!(text.contains("generate_report"), "{text}");
+    assert!(text.contains("expired leases: 0"), "{text}");
+}
+
+async fn cancel_leaves_a_request(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let id = push(&db, &["generate_report", "--input", "{}"]);
+    let out = db.run(&["cancel", &id]);
+    assert!(out.ok().contains("cancel requested"), "{}", out.stdout);
+    let shown = db.json(&["show", &id]);
+    assert!(shown["cancel_requested_at"].is_string(), "{shown}");
+    assert_eq!(
+        shown["state"], "pending",
+        "a worker for the command finishes the cancel"
+    );
+    assert_eq!(db.json(&["cancel", &id])["result"], "requested");
+
+    let done = push(&db, &["generate_report", "--input", "{}"]);
+    db.finish(&done, "completed").await;
+    let before = db.snapshot().await;
+    db.run(&["cancel", &done]).fails(5, "already completed");
+    let gone = uuid::Uuid::now_v7().to_string();
+    db.run(&["cancel", &gone]).fails(3, "not found");
+    assert_eq!(db.snapshot().await, before);
+    let canceled = push(&db, &["generate_report", "--input", "{}"]);
+    db.finish(&canceled, "canceled").await;
+    assert_eq!(
+        db.json(&["cancel", &canceled])["result"],
+        "already_canceled"
+    );
+}
+
+async fn retry_failed_and_canceled_only(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let failed = push(&db, &["generate_report", "--input", "{}"]);
+    db.finish(&failed, "failed").await;
+    let canceled = push(&db, &["generate_report", "--input", "{}", "--retries", "2"]);
+    db.finish(&canceled, "canceled").await;
+    let pending = push(&db, &["generate_report", "--input", "{}"]);
+
+    let out = db.json(&["retry", &failed, "--retries", "4"]);
+    assert_eq!(out["command"]["state"], "pending");
+    assert_eq!(out["command"]["retries_left"], 4);
+    assert_eq!(out["command"]["is_failed"], false);
+    let out = db.run(&["retry", &canceled]);
+    assert!(
+        out.ok().contains("pending again with 2 retries left"),
+        "{}",
+        out.stdout
+    );
+
+    let before = db.snapshot().await;
+    db.run(&["retry", &pending])
+        .fails(5, "only failed or canceled");
+    db.run(&["retry", &failed]).fails(5, "is pending");
+    db.run(&["retry", &uuid::Uuid::now_v7().to_string()])
+        .fails(3, "not found");
+    assert_eq!(db.snapshot().await, before);
+}
+
+async fn prune_removes_old_finished_rows_in_batches(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let mut done = Vec::new();
+    for _ in 0..3 {
+        let id = push(&db, &["simple", "--input", "1"]);
+        db.finish(&id, "completed").await;
+        done.push(id);
+    }
+    let failed = push(&db, &["simple", "--input", "2"]);
+    db.finish(&failed, "failed").await;
+    let pending = push(&db, &["simple", "--input", "3"]);
+
+    let out = db.run(&["prune", "--older-than", "2h"]);
+    assert!(
+        out.ok().contains("removed 0 finished command(s)"),
+        "{}",
+        out.stdout
+    );
+    let out = db.json(&[
+        "prune",
+        "--older-than",
+        "30m",
+        "--state",
+        "completed",
+        "--batch",
+        "2",
+    ]);
+    assert_eq!(out["removed"], 3);
+    assert_eq!(out["batches"], 2);
+    let out = db.run(&["prune", "--older-than", "30m"]);
+    assert!(
+        out.ok()
+            .contains("removed 1 finished command(s) older than 30m"),
+        "{}",
+        out.stdout
+    );
+    let left = db.json(&["list"]);
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(left[0]["id"], pending.as_str());
+}
+
+async fn bad_input_changes_nothing(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let id = push(&db, &["simple", "--input", "{\"n\":1}"]);
+    let before = db.snapshot().await;
+    assert!(
+        before.contains(&id) && before.contains("schema_migrations"),
+        "{before}"
+    );
+    let prefix = db.prefix.clone();
+    let url = db.url.clone();
+    let missing = uuid::Uuid::now_v7().to_string();
+
+    // Each: the arguments after the database options, the exit code, a part of the message.
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["show", "not-a-uuid"], 2, "not a UUID"),
+        (vec!["cancel", "1234"], 2, "not a UUID"),
+        (vec!["retry", "xyz"], 2, "not a UUID"),
+        (vec!["show", &missing], 3, "not found"),
+        (vec!["cancel", &missing], 3, "not found"),
+        (vec!["retry", &missing], 3, "not found"),
+        (
+            vec!["push", "simple", "--input", "{not json"],
+            2,
+            "invalid JSON",
+        ),
+        (vec!["push", "simple", "--input", ""], 2, "invalid JSON"),
+        (
+            vec!["push", "simple", "--input", "{}", "--delay", "-5m"],
+            2,
+            "negative durations",
+        ),
+        (
+            vec!["push", "simple", "--input", "{}", "--timeout", "-1s"],
+            2,
+            "negative durations",
+        ),
+        (
+            vec!["push", "simple", "--input", "{}", "--timeout", "0s"],
+            2,
+            "greater than zero",
+        ),
+        (
+            vec!["push", "simple", "--input", "{}", "--delay", "soon"],
+            2,
+            "not a duration",
+        ),
+        (vec!["push", "", "--input", "{}"], 2, "must not be empty"),
+        (
+            vec!["push", "simple", "--input", "{}", "--retries", "-1"],
+            2,
+            "-1",
+        ),
+        (
+            vec!["prune", "--older-than", "-7d"],
+            2,
+            "negative durations",
+        ),
+        (
+            vec!["prune", "--older-than", "7d", "--state", "pending"],
+            2,
+            "pending",
+        ),
+        (vec!["list", "--since", "-1h"], 2, "negative durations"),
+        (vec!["list", "--state", "lost"], 2, "lost"),
+        (vec!["frobnicate"], 2, "frobnicate"),
+    ];
+    for (args, code, needle) in &cases {
+        db.run(args).fails(*code, needle);
+    }
+
+    // Connection-level bad input, on the same data.
+    let p = prefix.as_str();
+    let bad_prefix = orchestratum(&[
+        "--database-url",
+        &url,
+        "--table-prefix",
+        "ORCH-; drop",
+        "status",
+    ]);
+    bad_prefix.fails(2, "invalid table prefix");
+    let dotted = orchestratum(&[
+        "--database-url",
+        &url,
+        "--table-prefix",
+        "a.b",
+        "push",
+        "x",
+        "--input",
+        "{}",
+    ]);
+    dotted.fails(2, "invalid table prefix");
+    orchestratum(&[
+        "--database-url",
+        "oracle://db/app",
+        "--table-prefix",
+        p,
+        "status",
+    ])
+    .fails(2, "unsupported database url scheme `oracle`");
+    let malformed = orchestratum(&[
+        "--database-url",
+        "postgres://u:secret@h:notaport/db",
+        "status",
+    ]);
+    malformed.fails(2, "invalid database url");
+    assert!(!malformed.stderr.contains("secret"), "{}", malformed.stderr);
+    orchestratum(&["--database-url", "no scheme at all", "status"])
+        .fails(2, "invalid database url");
+    let unreachable = orchestratum(&[
+        "--database-url",
+        "postgres://postgres:pw@127.0.0.1:1/orchestratum_test",
+        "--table-prefix",
+        p,
+        "push",
+        "simple",
+        "--input",
+        "{}",
+    ]);
+    unreachable.fails(4, "cannot connect");
+    assert!(
+        !unreachable.stderr.contains(":pw@"),
+        "{}",
+        unreachable.stderr
+    );
+    orchestratum(&["--database-url", "sqlite:///no/such/dir/orch.db", "status"])
+        .fails(4, "cannot connect");
+    orchestratum(&["status"]).fails(2, "no database url");
+
+    assert_eq!(
+        db.snapshot().await,
+        before,
+        "bad input changed the database"
+    );
+    assert_eq!(db.json(&["show", &id])["state"], "pending");
+}
+
+async fn unmigrated_schema_is_refused(db: TestDb) {
+    let before = db.snapshot().await;
+    for args in [
+        &["status"][..],
+        &["list"],
+        &["push", "simple", "--input", "{}"],
+        &["prune", "--older-than", "1d"],
+        &["show", "0190c1f2-8b1e-7a3c-9d4e-5f6a7b8c9d0e"],
+    ] {
+        db.run(args).fails(5, "run `orchestratum migrate`");
+    }
+    assert_eq!(db.snapshot().await, before);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let help = orchestratum(&["--help"]);
+    let text = help.ok();
+    for needle in [
+        "Exit codes:",
+        "2  bad input",
+        "3  not found",
+        "4  database unreachable",
+        "5  refused",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    for sub in [
+        "migrate", "status", "list", "show", "cancel", "retry", "push", "prune",
+    ] {
+        assert!(text.contains(sub), "{sub} not in:\n{text}");
+        assert_eq!(orchestratum(&[sub, "--help"]).code, 0, "{sub} --help");
+    }
+}

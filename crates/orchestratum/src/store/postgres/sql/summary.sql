@@ -1,0 +1,19 @@
+-- Counts by name, target and state (as `CommandRecord::state()` derives it, by the database's
+-- clock); per group, the seconds since the earliest `scheduled_at` and the rows whose lease
+-- lapsed (marked running, counted as pending).
+SELECT name, target, state, count(*) AS n,
+       EXTRACT(EPOCH FROM (now() - min(scheduled_at)))::float8 AS oldest_secs,
+       sum(CASE WHEN lapsed THEN 1 ELSE 0 END)::bigint AS lapsed
+FROM (
+    SELECT name, target, scheduled_at,
+           CASE WHEN is_completed THEN 'completed'
+                WHEN is_failed THEN 'failed'
+                WHEN is_canceled THEN 'canceled'
+                WHEN is_running AND run_expires_at > now() THEN 'running'
+                WHEN scheduled_at > now() THEN 'scheduled'
+                ELSE 'pending' END AS state,
+           (is_running AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+            AND (run_expires_at IS NULL OR run_expires_at <= now())) AS lapsed
+    FROM "{prefix}commands"
+) AS c
+GROUP BY name, target, state
