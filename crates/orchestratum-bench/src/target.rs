@@ -93,6 +93,24 @@ impl Target {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics, as autovacuum does for any table that lives longer
+    /// than a benchmark (migration 3 makes it do so after 1 % of the rows changed).
+    pub async fn analyze(&self) -> Result<(), BoxError> {
+        let sql = format!("ANALYZE \"{}commands\"", self.prefix);
+        match self.client.store() {
+            Store::Postgres(pg) => sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(pg.pool())
+                .await
+                .map(|_| ())?,
+            Store::Sqlite(sqlite) => sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(sqlite.pool())
+                .await
+                .map(|_| ())?,
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Seconds from the first claim to the last completion of commands named `name`, by the
     /// database clock, and how many completed.
     pub async fn span(&self, name: &str) -> Result<(f64, i64), BoxError> {

@@ -67,6 +67,7 @@ pub async fn worker_process(url: &str, args: &WorkerArgs) -> Result<(), BoxError
 
 pub async fn run(target: &Target, url: &str, args: &DrainArgs) -> Result<Report, BoxError> {
     push_in_bulk(target, args.n, PREPARE_BATCH, |_| NoopCommand).await?;
+    target.analyze().await?;
     let rss = if args.p <= 1 {
         let orch = start_worker(url, &target.prefix, args.c).await?;
         wait_completed(target, "noop", args.n, Duration::from_secs(600)).await?;

@@ -64,6 +64,7 @@ impl Claimer {
             let claimed = match claimed {
                 Ok(claimed) => {
                     error_backoff = Duration::from_millis(50);
+                    tracing::trace!(count = claimed.len(), asked = free, elapsed = ?asked_at.elapsed(), "claimed");
                     claimed
                 }
                 Err(error) => {

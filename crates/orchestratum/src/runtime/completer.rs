@@ -1,12 +1,14 @@
 //! Writes outcomes in batches: whatever runs ended while the last write was in flight go in
 //! the next one. Each outcome is fenced per row, and its follow-ups commit with it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::client::Shared;
 use crate::store::Transition;
@@ -56,7 +58,12 @@ async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Item>, stop: C
             }
         }
         let (transitions, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let applied = write(&shared, &transitions, &stop).await;
+        let started = std::time::Instant::now();
+        let applied: HashSet<Uuid> = write(&shared, &transitions, &stop)
+            .await
+            .into_iter()
+            .collect();
+        tracing::trace!(count = transitions.len(), applied = applied.len(), elapsed = ?started.elapsed(), "outcomes written");
         for (t, ack) in transitions.iter().zip(acks) {
             let _ = ack.send(applied.contains(&t.id));
         }

@@ -25,6 +25,11 @@ pub const DOWN_MIGRATIONS: &[DownMigration] = &[
         sql: include_str!("migrations/0002_leases_and_pending_index.down.sql"),
         drops_reference_data: false,
     },
+    DownMigration {
+        version: 3,
+        sql: include_str!("migrations/0003_claim_index_and_autovacuum.down.sql"),
+        drops_reference_data: false,
+    },
 ];
 
 impl PostgresStore {

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "leases, attempts, errors, parents; pending index",
         sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
     },
+    Migration {
+        version: 3,
+        description: "claim index in claim order; no target index; autovacuum for a queue",
+        sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
+    },
 ];
 
 super::statements!(

@@ -25,14 +25,14 @@ pub async fn migrations_are_idempotent_and_concurrent_safe(db: TestDb) {
         "second run applied {:?}",
         report.applied
     );
-    assert_eq!(report.current, 2);
+    assert_eq!(report.current, 3);
     let versions = db
         .count(&format!(
             "SELECT count(*) FROM \"{}schema_migrations\"",
             db.prefix
         ))
         .await;
-    assert_eq!(versions, 2);
+    assert_eq!(versions, 3);
 }
 
 pub async fn existing_reference_table_is_adopted(db: TestDb) {
@@ -60,7 +60,7 @@ pub async fn existing_reference_table_is_adopted(db: TestDb) {
     let client = db.builder().migrate(false).connect().await.unwrap();
     let report = client.migrate().await.unwrap();
     assert!(report.adopted_existing_table);
-    assert_eq!(report.applied, vec![2]);
+    assert_eq!(report.applied, vec![2, 3]);
     assert!(client.migrate().await.unwrap().applied.is_empty());
 
     let probe = Probe::new();
