@@ -53,7 +53,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 2"), "{text}");
+    assert!(text.contains("schema version 0 of 3"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -63,6 +63,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
         "{sql}"
     );
     assert!(sql.contains("-- version 2:"), "{sql}");
+    assert!(sql.contains("-- version 3:"), "{sql}");
     assert!(!sql.contains("{prefix}"), "{sql}");
     assert_eq!(
         db.snapshot().await,
@@ -72,16 +73,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2"),
+        out.ok().contains("applied version(s) 1, 2, 3"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 2);
+    assert_eq!(again["current"], 3);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 2);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 2);
+    assert_eq!(status["current"], 3);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 3);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -113,11 +114,11 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 2; schema is at version 1"),
+            .contains("undid version(s) 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
-    // The reference columns and the row are still there; the data commands want version 2.
+    // The reference columns and the row are still there; the data commands want version 3.
     assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
     db.run(&["show", &id]).fails(5, "orchestratum migrate");
     db.run(&["migrate"]).ok();

@@ -301,8 +301,7 @@ impl PostgresStore {
             errors.push(cols.error);
             error_kinds.push(cols.error_kind.map(FailureKind::as_str));
         }
-        let mut tx = self.pool.begin().await?;
-        let applied: Vec<Uuid> = sqlx::query_scalar(self.sql.record_outcomes.clone())
+        let update = sqlx::query_scalar(self.sql.record_outcomes.clone())
             .bind(ids)
             .bind(tokens)
             .bind(kinds)
@@ -310,9 +309,13 @@ impl PostgresStore {
             .bind(retries)
             .bind(delays)
             .bind(errors)
-            .bind(error_kinds)
-            .fetch_all(&mut *tx)
-            .await?;
+            .bind(error_kinds);
+        // Without follow-ups the one statement is its own transaction: one round trip, not three.
+        if transitions.iter().all(|t| t.follow_ups.is_empty()) {
+            return Ok(update.fetch_all(&self.pool).await?);
+        }
+        let mut tx = self.pool.begin().await?;
+        let applied: Vec<Uuid> = update.fetch_all(&mut *tx).await?;
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
         self.push_on(&mut tx, &follow_ups).await?;
         tx.commit().await?;

@@ -2,7 +2,8 @@
 ALTER TABLE "{prefix}commands" RESET (
     autovacuum_vacuum_scale_factor,
     autovacuum_analyze_scale_factor,
-    autovacuum_vacuum_insert_scale_factor
+    autovacuum_vacuum_insert_scale_factor,
+    fillfactor
 );
 CREATE INDEX "IX_{prefix}commands_target" ON "{prefix}commands" (target);
 CREATE INDEX "IX_{prefix}commands_unfinished" ON "{prefix}commands" (target, scheduled_at)
