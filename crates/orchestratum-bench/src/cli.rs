@@ -50,31 +50,10 @@ pub enum Workload {
 }
 
 pub async fn run(args: Args) -> Result<(), BoxError> {
-    if let Workload::Worker(w) = &args.workload {
-        return workloads::drain::worker_process(&args.database_url, w).await;
-    }
-    let target = Target::connect(&args.database_url).await?;
-    let settings = target.settings().await?;
-    if !args.json {
-        println!("database: {} ({settings})", target.backend);
-    }
-    let result = run_workloads(&target, &args).await;
-    target.cleanup().await;
-    for mut report in result? {
-        report.settings.insert("database".into(), settings.clone());
-        report.print(args.json);
-    }
-    Ok(())
-}
-
-async fn run_workloads(target: &Target, args: &Args) -> Result<Vec<Report>, BoxError> {
     let url = &args.database_url;
-    Ok(match &args.workload {
-        Workload::Drain(a) => vec![workloads::drain::run(target, url, a).await?],
-        Workload::Push(a) => vec![workloads::push::run(target, a).await?],
-        Workload::Latency(a) => vec![workloads::latency::run(target, a).await?],
-        Workload::Chain(a) => vec![workloads::chain::run(target, a).await?],
-        Workload::BigTable(a) => vec![workloads::big_table::run(target, url, a).await?],
+    let workloads = match &args.workload {
+        Workload::Worker(w) => return workloads::drain::worker_process(url, w).await,
+        // Each workload on a table of its own, so one's rows never count in another's figures.
         Workload::Smoke => {
             let drain = workloads::drain::DrainArgs {
                 n: 2_000,
@@ -82,38 +61,45 @@ async fn run_workloads(target: &Target, args: &Args) -> Result<Vec<Report>, BoxE
                 p: 1,
             };
             vec![
-                workloads::drain::run(target, url, &drain).await?,
-                workloads::push::run(
-                    target,
-                    &workloads::push::PushArgs {
-                        n: 1_000,
-                        c: 10,
-                        bulk: 1_000,
-                    },
-                )
-                .await?,
-                workloads::latency::run(target, &workloads::latency::LatencyArgs { samples: 50 })
-                    .await?,
-                workloads::chain::run(
-                    target,
-                    &workloads::chain::ChainArgs {
-                        n: 1_000,
-                        depth: 10,
-                        c: 100,
-                    },
-                )
-                .await?,
-                workloads::big_table::run(
-                    target,
-                    url,
-                    &workloads::big_table::BigTableArgs {
-                        rows: 10_000,
-                        drain,
-                    },
-                )
-                .await?,
+                Workload::Drain(drain.clone()),
+                Workload::Push(workloads::push::PushArgs {
+                    n: 1_000,
+                    c: 10,
+                    bulk: 1_000,
+                }),
+                Workload::Latency(workloads::latency::LatencyArgs { samples: 50 }),
+                Workload::Chain(workloads::chain::ChainArgs {
+                    n: 1_000,
+                    depth: 10,
+                    c: 100,
+                }),
+                Workload::BigTable(workloads::big_table::BigTableArgs {
+                    rows: 10_000,
+                    drain,
+                }),
             ]
         }
-        Workload::Worker(_) => unreachable!("handled above"),
-    })
+        one => vec![one.clone()],
+    };
+    for workload in workloads {
+        let target = Target::connect(url).await?;
+        let settings = target.settings().await?;
+        let result = run_one(&target, url, &workload).await;
+        target.cleanup().await;
+        let mut report = result?;
+        report.settings.insert("database".into(), settings);
+        report.print(args.json);
+    }
+    Ok(())
+}
+
+async fn run_one(target: &Target, url: &str, workload: &Workload) -> Result<Report, BoxError> {
+    match workload {
+        Workload::Drain(a) => workloads::drain::run(target, url, a).await,
+        Workload::Push(a) => workloads::push::run(target, a).await,
+        Workload::Latency(a) => workloads::latency::run(target, a).await,
+        Workload::Chain(a) => workloads::chain::run(target, a).await,
+        Workload::BigTable(a) => workloads::big_table::run(target, url, a).await,
+        Workload::Smoke | Workload::Worker(_) => Err("not a single workload".into()),
+    }
 }

@@ -42,6 +42,9 @@ impl Report {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         println!("\n{} ({})", self.workload, settings.join(", "));
+        if let Some(database) = self.settings.get("database") {
+            println!("  on {database}");
+        }
         for (k, v) in &self.figures {
             println!("  {k:<28} {v:>14.1}");
         }

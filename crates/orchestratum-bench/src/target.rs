@@ -13,7 +13,6 @@ pub const KEY: &str = "bench";
 pub struct Target {
     pub url: String,
     pub prefix: String,
-    pub backend: &'static str,
     pub client: Client,
 }
 
@@ -28,7 +27,6 @@ impl Target {
             .await?;
         Ok(Self {
             url: url.into(),
-            backend: client.store().backend(),
             prefix,
             client,
         })
