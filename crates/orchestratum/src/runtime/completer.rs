@@ -64,8 +64,17 @@ async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Item>, stop: C
             .into_iter()
             .collect();
         tracing::trace!(count = transitions.len(), applied = applied.len(), elapsed = ?started.elapsed(), "outcomes written");
+        let key = &shared.config.instance_key;
+        let local_follow_ups = transitions
+            .iter()
+            .any(|t| applied.contains(&t.id) && t.follow_ups.iter().any(|f| &f.target == key));
         for (t, ack) in transitions.iter().zip(acks) {
             let _ = ack.send(applied.contains(&t.id));
+        }
+        // Follow-ups for this instance are due now: claim them without waiting for a poll
+        // (PostgreSQL would also notify, but only after a round trip).
+        if local_follow_ups {
+            shared.wake.notify_one();
         }
         shared.finished.notify_waiters();
     }

@@ -47,6 +47,7 @@ conformance!(
     wait_returns_typed_output_and_failures,
     bulk_push_in_one_call,
     local_push_wakes_the_worker_at_once,
+    follow_up_runs_without_waiting_for_a_poll,
     in_flight_never_exceeds_max_command_pull,
     cancel_pending_command,
     cancel_running_command,

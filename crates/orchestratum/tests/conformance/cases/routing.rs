@@ -110,3 +110,27 @@ pub async fn in_flight_never_exceeds_max_command_pull(db: TestDb) {
     assert_eq!(probe.max_concurrent("sleep_started", "sleep_done"), 2);
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
+
+pub async fn follow_up_runs_without_waiting_for_a_poll(db: TestDb) {
+    let probe = Probe::new();
+    // Polling once a minute: on SQLite nothing but the completer's own wake-up can start the
+    // follow-up promptly.
+    let orch = with_all_handlers(&db, &probe)
+        .polling_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let warmup = orch.push(SimpleCommand { n: 1 }).await.unwrap();
+    wait_terminal(&orch, warmup).await;
+    let started = Instant::now();
+    orch.push(ProcessOrderCommand { amount: 3 }).await.unwrap();
+    probe
+        .wait("confirmation_email", 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "follow-up started after {:?}",
+        started.elapsed()
+    );
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
