@@ -204,6 +204,16 @@ impl TestDb {
                     .await
                     .expect(sql)
             }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_as(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
         }
     }
 

@@ -15,11 +15,13 @@
 //! - **The database clock:** instants are `DATETIME(6)` in UTC, written from `UTC_TIMESTAMP(6)`
 //!   (never `NOW()`, which follows the session's time zone). The timeout is `TIME(6)`, as Pomelo
 //!   maps a `TimeSpan`, so it is at most 838:59:59: a longer one is refused at push.
-//! - **DDL is not transactional:** each migration is one statement (applied whole or not at
-//!   all), run under a named lock (`GET_LOCK`) held by one connection taken out of the pool
-//!   (see `MySqlStore::migrate`).
+//! - **DDL is not transactional:** each migration, up or down, is one statement (applied whole
+//!   or not at all), run under a named lock (`GET_LOCK`) held by one connection taken out of the
+//!   pool (see `MySqlStore::migrate`). The operators' operations are in `admin.rs`.
 
+mod admin;
 mod batch;
+pub use self::admin::DOWN_MIGRATIONS;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -52,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "leases, attempts, errors, parents; pending index",
         sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
     },
+    Migration {
+        version: 3,
+        description: "no target index (the unfinished index already serves the claim's order)",
+        sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
+    },
 ];
 
 super::statements!(
@@ -73,13 +80,27 @@ super::statements!(
     renew_leases_read,
     request_cancel,
     request_cancel_lock,
+    // The operators' statements (`admin.rs`).
+    delete_migration,
+    expired_leases,
+    follow_ups,
+    list,
+    live_leases,
+    migration_history,
+    migrations_table_exists,
+    prune,
+    retry,
+    retry_lock,
+    summary,
 );
 
 /// How long `migrate` waits for another instance's migration before it gives up.
 const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(300);
-/// The claim's transaction: `READ COMMITTED` locks only the rows it returns (no gap locks), so
+/// The claim's (and prune's) transaction: `READ COMMITTED` keeps locks only on the rows it
+/// returns or changes (no gap locks, and scanned rows that do not match are released), so
 /// concurrent pushes and claims never wait for it.
-const BEGIN_CLAIM: &str = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
+const BEGIN_READ_COMMITTED: &str =
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
 /// The longest `TIME(6)` value MySQL accepts (MariaDB accepts up to 838:59:59.999999).
 const TIME_MAX: Duration = Duration::from_secs(838 * 3600 + 59 * 60 + 59);
 
@@ -140,9 +161,19 @@ impl MySqlStore {
     /// run repeats the statement and fails with the server's error (for example a duplicate
     /// column): the schema is then complete, and recording the version by hand resolves it.
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
-        // The lock belongs to the session: a connection taken out of the pool for good cannot
-        // go back to it still holding the lock, even if this future is dropped halfway (the
-        // connection then closes, and the server releases the lock).
+        let mut conn = self.lock_migrations().await?;
+        let result = self.migrate_locked(&mut conn).await;
+        self.unlock_migrations(conn).await;
+        result
+    }
+
+    /// Takes the migration lock (`migrate` and `migrate_down` share it) on a connection taken
+    /// out of the pool, waiting at most `MIGRATION_LOCK_WAIT`.
+    ///
+    /// The lock belongs to the session: a connection taken out of the pool for good cannot go
+    /// back to it still holding the lock, even if the caller's future is dropped halfway (the
+    /// connection then closes, and the server releases the lock).
+    async fn lock_migrations(&self) -> Result<MySqlConnection> {
         let mut conn = self.pool.acquire().await?.detach();
         let wait = i64::try_from(MIGRATION_LOCK_WAIT.as_secs()).unwrap_or(i64::MAX);
         let locked: Option<i64> = sqlx::query_scalar(self.sql.migration_lock.clone())
@@ -156,7 +187,11 @@ impl MySqlStore {
                 waited: MIGRATION_LOCK_WAIT,
             });
         }
-        let result = self.migrate_locked(&mut conn).await;
+        Ok(conn)
+    }
+
+    /// Releases the migration lock and closes its connection.
+    async fn unlock_migrations(&self, mut conn: MySqlConnection) {
         // Releasing explicitly spares the next instance a wait for the connection to close; if
         // it fails, closing releases the lock all the same.
         let _ = sqlx::query_scalar::<_, Option<i64>>(self.sql.migration_unlock.clone())
@@ -164,7 +199,6 @@ impl MySqlStore {
             .fetch_one(&mut conn)
             .await;
         let _ = conn.close().await;
-        result
     }
 
     async fn migrate_locked(&self, conn: &mut MySqlConnection) -> Result<MigrationReport> {
@@ -258,7 +292,7 @@ impl MySqlStore {
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
         let names = batch::to_json(p.names)?;
-        let mut tx = self.pool.begin_with(BEGIN_CLAIM).await?;
+        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
         let picked = sqlx::query(self.sql.claim_lock.clone())
             .bind(p.target)
             .bind(p.target)
