@@ -1,6 +1,7 @@
 //! The built `orchestratum` binary against real databases: every subcommand, and every kind of
 //! bad input (exit code, one line on stderr, nothing changed). Each test runs on PostgreSQL
-//! (its own table prefix) and on SQLite (its own file).
+//! (its own table prefix), on SQLite (its own file), and, with the `mysql` feature, on
+//! MySQL/MariaDB (its own table prefix).
 
 mod support;
 
@@ -24,6 +25,17 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     crate::$case(crate::TestDb::new(crate::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::TestDb::new(crate::Backend::Mysql).await;
+                    crate::$case(db.clone()).await;
+                    db.cleanup().await;
                 }
             )*
         }
@@ -53,16 +65,17 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 2"), "{text}");
+    assert!(text.contains("schema version 0 of 3"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
     assert!(sql.contains("-- version 1: reference schema"), "{sql}");
     assert!(
-        sql.contains(&format!("CREATE TABLE \"{}commands\"", db.prefix)),
+        sql.contains(&format!("CREATE TABLE {}", db.table())),
         "{sql}"
     );
     assert!(sql.contains("-- version 2:"), "{sql}");
+    assert!(sql.contains("-- version 3:"), "{sql}");
     assert!(!sql.contains("{prefix}"), "{sql}");
     assert_eq!(
         db.snapshot().await,
@@ -72,16 +85,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2"),
+        out.ok().contains("applied version(s) 1, 2, 3"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 2);
+    assert_eq!(again["current"], 3);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 2);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 2);
+    assert_eq!(status["current"], 3);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 3);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -113,11 +126,11 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 2; schema is at version 1"),
+            .contains("undid version(s) 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
-    // The reference columns and the row are still there; the data commands want version 2.
+    // The reference columns and the row are still there; the data commands want version 3.
     assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
     db.run(&["show", &id]).fails(5, "orchestratum migrate");
     db.run(&["migrate"]).ok();
@@ -194,6 +207,13 @@ async fn push_show_list_status(db: TestDb) {
              is_completed, is_canceled, retries_left, is_failed, parent_id) VALUES ('{child}', \
              'default', 'send_email', '{{}}', strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'), \
              '00:00:05', 0, 0, 0, 3, 0, '{report}')"
+        ),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => format!(
+            "INSERT INTO {{t}} (id, target, name, input, scheduled_at, timeout, is_running, \
+             is_completed, is_canceled, retries_left, is_failed, parent_id) VALUES ('{child}', \
+             'default', 'send_email', '{{}}', UTC_TIMESTAMP(6), '00:00:05', FALSE, FALSE, FALSE, \
+             3, FALSE, '{report}')"
         ),
     };
     db.exec(&insert).await;
