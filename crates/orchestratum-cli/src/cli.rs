@@ -28,7 +28,8 @@ Every error is one line on stderr; on an error nothing in the database was chang
 #[derive(Debug, Parser)]
 #[command(name = "orchestratum", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// Database URL: postgres://user@host/db or sqlite://path.db (add ?mode=rwc to create it).
+    /// Database URL: postgres://user@host/db, sqlite://path.db (add ?mode=rwc to create it), or
+    /// mysql://user@host/db and mariadb://… (in a build with the `mysql` feature).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 

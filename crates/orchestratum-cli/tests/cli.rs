@@ -1,6 +1,7 @@
 //! The built `orchestratum` binary against real databases: every subcommand, and every kind of
 //! bad input (exit code, one line on stderr, nothing changed). Each test runs on PostgreSQL
-//! (its own table prefix) and on SQLite (its own file).
+//! (its own table prefix), on SQLite (its own file), and, with the `mysql` feature, on
+//! MySQL/MariaDB (its own table prefix).
 
 mod support;
 
@@ -24,6 +25,17 @@ macro_rules! on_every_backend {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     crate::$case(crate::TestDb::new(crate::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::TestDb::new(crate::Backend::Mysql).await;
+                    crate::$case(db.clone()).await;
+                    db.cleanup().await;
                 }
             )*
         }
@@ -59,7 +71,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let sql = out.ok();
     assert!(sql.contains("-- version 1: reference schema"), "{sql}");
     assert!(
-        sql.contains(&format!("CREATE TABLE \"{}commands\"", db.prefix)),
+        sql.contains(&format!("CREATE TABLE {}", db.table())),
         "{sql}"
     );
     assert!(sql.contains("-- version 2:"), "{sql}");
@@ -195,6 +207,13 @@ async fn push_show_list_status(db: TestDb) {
              is_completed, is_canceled, retries_left, is_failed, parent_id) VALUES ('{child}', \
              'default', 'send_email', '{{}}', strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'), \
              '00:00:05', 0, 0, 0, 3, 0, '{report}')"
+        ),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => format!(
+            "INSERT INTO {{t}} (id, target, name, input, scheduled_at, timeout, is_running, \
+             is_completed, is_canceled, retries_left, is_failed, parent_id) VALUES ('{child}', \
+             'default', 'send_email', '{{}}', UTC_TIMESTAMP(6), '00:00:05', FALSE, FALSE, FALSE, \
+             3, FALSE, '{report}')"
         ),
     };
     db.exec(&insert).await;

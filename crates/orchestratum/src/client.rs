@@ -85,7 +85,8 @@ pub enum Cancellation {
 }
 
 /// A connection a command can be pushed on, inside the caller's own transaction.
-/// Implemented for `sqlx::PgConnection` and `sqlx::SqliteConnection`; pass `&mut *tx`.
+/// Implemented for `sqlx::PgConnection`, `sqlx::SqliteConnection` and `sqlx::MySqlConnection`
+/// (each with its backend's feature); pass `&mut *tx`.
 pub trait PushConnection: Send {
     #[doc(hidden)]
     fn push_rows<'a>(
@@ -118,6 +119,20 @@ impl PushConnection for sqlx::SqliteConnection {
             other => Err(Error::BackendMismatch {
                 client: other.backend(),
                 given: "sqlite",
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl PushConnection for sqlx::MySqlConnection {
+    async fn push_rows<'a>(&'a mut self, store: &'a Store, rows: &'a [NewCommand]) -> Result<()> {
+        match store {
+            Store::MySql(s) => s.push_on(self, rows).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendMismatch {
+                client: other.backend(),
+                given: "mysql",
             }),
         }
     }
@@ -187,7 +202,8 @@ impl Client {
         conn.push_rows(&self.shared.store, std::slice::from_ref(&row))
             .await?;
         // On PostgreSQL the NOTIFY arrives at commit; elsewhere look now (a claim waits for the
-        // caller's write lock on SQLite, then sees the row if it committed).
+        // caller's write lock on SQLite, then sees the row if it committed; on MySQL it skips the
+        // uncommitted row, which the next poll finds).
         self.pushed(&[row]);
         Ok(id)
     }

@@ -144,6 +144,14 @@ pub enum Error {
         source: sqlx::Error,
     },
 
+    /// Another instance held the migration lock for longer than this one would wait (MySQL:
+    /// `GET_LOCK`; PostgreSQL and SQLite wait as long as it takes).
+    #[error("waited {waited:?} for the migration lock another instance holds; try again")]
+    MigrationLockTimeout {
+        /// How long this instance waited.
+        waited: Duration,
+    },
+
     /// The database has migrations newer than this build knows.
     #[error("database schema is at version {found}, newer than this build's {known}")]
     SchemaTooNew {

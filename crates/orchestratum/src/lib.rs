@@ -1,6 +1,7 @@
 //! Orchestratum: a persistent background command orchestrator.
 //!
-//! Applications push typed commands; they are stored in a SQL table (SQLite or PostgreSQL);
+//! Applications push typed commands; they are stored in a SQL table (SQLite, PostgreSQL, or
+//! MySQL/MariaDB; one cargo feature each, see `docs/backends.md`);
 //! workers in one process or many claim them, run their handlers under a timeout and a
 //! renewed lease, retry failures, and enqueue follow-up commands on success, failure or
 //! cancellation, each outcome and its follow-ups in one transaction.

@@ -26,6 +26,8 @@ enum Source {
     PgPool(sqlx::PgPool),
     #[cfg(feature = "sqlite")]
     SqlitePool(sqlx::SqlitePool),
+    #[cfg(feature = "mysql")]
+    MySqlPool(sqlx::MySqlPool),
 }
 
 /// Configures an instance: database, reference options, handlers.
@@ -59,7 +61,7 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// The database URL: `postgres://…`, `sqlite://file.db?mode=rwc`.
+    /// The database URL: `postgres://…`, `mysql://…` or `mariadb://…`, `sqlite://file.db?mode=rwc`.
     pub fn database(mut self, url: impl Into<String>) -> Self {
         self.source = Some(Source::Url(url.into()));
         self
@@ -76,6 +78,13 @@ impl Builder {
     #[cfg(feature = "sqlite")]
     pub fn sqlite_pool(mut self, pool: sqlx::SqlitePool) -> Self {
         self.source = Some(Source::SqlitePool(pool));
+        self
+    }
+
+    /// Uses an existing MySQL or MariaDB pool (to push inside its transactions).
+    #[cfg(feature = "mysql")]
+    pub fn mysql_pool(mut self, pool: sqlx::MySqlPool) -> Self {
+        self.source = Some(Source::MySqlPool(pool));
         self
     }
 
@@ -164,6 +173,10 @@ impl Builder {
             #[cfg(feature = "sqlite")]
             Some(Source::SqlitePool(pool)) => Store::Sqlite(
                 crate::store::sqlite::SqliteStore::from_pool(pool, config.table_prefix.clone()),
+            ),
+            #[cfg(feature = "mysql")]
+            Some(Source::MySqlPool(pool)) => Store::MySql(
+                crate::store::mysql::MySqlStore::from_pool(pool, config.table_prefix.clone()),
             ),
         };
         if self.migrate {

@@ -4,9 +4,9 @@
 //! follow-ups itself. `Client::cancel` therefore leaves a cancel request in the row
 //! (`cancel_requested_at`), and the worker that serves the command's target and name ends it
 //! canceled, with its follow-ups, in one fenced write: at its next claim (at once on
-//! PostgreSQL, where the request sends a NOTIFY; within its polling interval on SQLite), or at
-//! its next lease renewal if it is running the command. Canceling without a worker would skip
-//! the follow-ups, so the CLI never does.
+//! PostgreSQL, where the request sends a NOTIFY; within its polling interval on SQLite and
+//! MySQL), or at its next lease renewal if it is running the command. Canceling without a
+//! worker would skip the follow-ups, so the CLI never does.
 
 use orchestratum::{Cancellation, State};
 use serde_json::json;

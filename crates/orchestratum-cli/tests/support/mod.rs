@@ -1,6 +1,6 @@
 //! Helpers for the CLI tests: one database per test (its own table prefix on the shared
-//! PostgreSQL database, or its own SQLite file), the built binary, and snapshots of the
-//! test's tables to prove that a refused command changed nothing.
+//! PostgreSQL or MySQL/MariaDB database, or its own SQLite file), the built binary, and
+//! snapshots of the test's tables to prove that a refused command changed nothing.
 #![allow(dead_code)]
 
 use std::process::{Command, Output};
@@ -11,12 +11,17 @@ use uuid::Uuid;
 
 /// Default server for PostgreSQL tests; override with `ORCH_TEST_POSTGRES_URL`.
 const POSTGRES_URL_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/orchestratum_test";
+/// Default server for MySQL/MariaDB tests; override with `ORCH_TEST_MYSQL_URL`.
+#[cfg(feature = "mysql")]
+const MYSQL_URL_DEFAULT: &str = "mysql://root@127.0.0.1:3306/orchestratum_test";
 
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
     Sqlite,
+    #[cfg(feature = "mysql")]
+    Mysql,
 }
 
 /// What one run of the binary did.
@@ -110,6 +115,18 @@ impl TestDb {
                     _dir: None,
                 }
             }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let url = std::env::var("ORCH_TEST_MYSQL_URL")
+                    .unwrap_or_else(|_| MYSQL_URL_DEFAULT.into());
+                ensure_mysql_database(&url).await;
+                Self {
+                    backend,
+                    url,
+                    prefix,
+                    _dir: None,
+                }
+            }
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("orch.db").display());
@@ -137,8 +154,18 @@ impl TestDb {
         self.run(&all).json()
     }
 
+    /// This test's commands table, quoted for this backend's SQL.
     pub fn table(&self) -> String {
-        format!("\"{}commands\"", self.prefix)
+        self.quoted("commands")
+    }
+
+    /// This test's table `name` (with its prefix), quoted for this backend's SQL.
+    pub fn quoted(&self, name: &str) -> String {
+        match self.backend {
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => format!("`{}{name}`", self.prefix),
+            Backend::Postgres | Backend::Sqlite => format!("\"{}{name}\"", self.prefix),
+        }
     }
 
     /// Runs fixture SQL: `{t}` is this test's commands table.
@@ -156,6 +183,16 @@ impl TestDb {
             }
             Backend::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql(AssertSqlSafe(sql.clone()))
+                    .execute(&mut c)
+                    .await
+                    .expect(&sql);
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.clone()))
@@ -190,6 +227,21 @@ impl TestDb {
                     .await
                     .expect(&sql)
             }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                // GROUP_CONCAT cuts its result at this many bytes (1 KiB by default on MySQL 8).
+                sqlx::raw_sql("SET SESSION group_concat_max_len = 16777216")
+                    .execute(&mut c)
+                    .await
+                    .expect("raise group_concat_max_len");
+                sqlx::query_scalar(AssertSqlSafe(sql.clone()))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(&sql)
+            }
         };
         value.unwrap_or_default()
     }
@@ -212,6 +264,15 @@ impl TestDb {
                 )
                 .await
             }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                self.text(
+                    "SELECT COALESCE(GROUP_CONCAT(table_name ORDER BY table_name SEPARATOR ','), '') \
+                     FROM information_schema.tables \
+                     WHERE table_schema = DATABASE() AND table_name LIKE '{p}%'",
+                )
+                .await
+            }
         };
         let mut snap = format!("tables: {tables}\n");
         if tables.contains("schema_migrations") {
@@ -221,6 +282,10 @@ impl TestDb {
                 }
                 Backend::Sqlite => {
                     "SELECT coalesce(group_concat(version || description, ';'), '') FROM (SELECT * FROM \"{p}schema_migrations\" ORDER BY version)"
+                }
+                #[cfg(feature = "mysql")]
+                Backend::Mysql => {
+                    "SELECT COALESCE(GROUP_CONCAT(CONCAT(version, description) ORDER BY version SEPARATOR ';'), '') FROM `{p}schema_migrations`"
                 }
             };
             snap += &self.text(q).await;
@@ -240,6 +305,10 @@ impl TestDb {
                 Backend::Sqlite => format!(
                     "SELECT coalesce(group_concat(r, char(10)), '') FROM (SELECT json_array(id, target, name, input, output, scheduled_at, timeout, is_running, running_at, run_expires_at, is_completed, completed_at, is_canceled, canceled_at, retries_left, is_failed, failed_at{ours}) AS r FROM {{t}} ORDER BY id)"
                 ),
+                #[cfg(feature = "mysql")]
+                Backend::Mysql => format!(
+                    "SELECT COALESCE(GROUP_CONCAT(JSON_ARRAY(id, target, name, input, output, scheduled_at, timeout, is_running, running_at, run_expires_at, is_completed, completed_at, is_canceled, canceled_at, retries_left, is_failed, failed_at{ours}) ORDER BY id SEPARATOR '|'), '') FROM {{t}}"
+                ),
             };
             snap += "\n";
             snap += &self.text(&q).await;
@@ -247,12 +316,13 @@ impl TestDb {
         snap
     }
 
-    /// Drops this test's tables (PostgreSQL; SQLite files go with their directory).
+    /// Drops this test's tables (PostgreSQL, MySQL; SQLite files go with their directory).
     pub async fn cleanup(&self) {
-        if self.backend == Backend::Postgres {
+        if self.backend != Backend::Sqlite {
             self.exec(&format!(
-                "DROP TABLE IF EXISTS \"{p}commands\"; DROP TABLE IF EXISTS \"{p}schema_migrations\";",
-                p = self.prefix
+                "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+                self.table(),
+                self.quoted("schema_migrations")
             ))
             .await;
         }
@@ -272,6 +342,8 @@ impl TestDb {
                 "1",
                 "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '-3600 seconds')",
             ),
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => ("TRUE", "UTC_TIMESTAMP(6) - INTERVAL 1 HOUR"),
         };
         let retries = if state == "failed" {
             ", retries_left = -1"
@@ -304,6 +376,36 @@ async fn ensure_postgres_database(url: &str) {
                 .execute(&mut admin)
                 .await;
             sqlx::PgConnection::connect(url)
+                .await
+                .expect("test database exists");
+        })
+        .await;
+}
+
+/// Creates the MySQL/MariaDB test database if it is missing; an unreachable server fails the
+/// test.
+#[cfg(feature = "mysql")]
+async fn ensure_mysql_database(url: &str) {
+    static CREATED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    CREATED
+        .get_or_init(|| async {
+            if sqlx::MySqlConnection::connect(url).await.is_ok() {
+                return;
+            }
+            let (server, name) = url
+                .rsplit_once('/')
+                .expect("database url with a database name");
+            let name = name.split('?').next().unwrap_or(name);
+            let mut admin = sqlx::MySqlConnection::connect(server)
+                .await
+                .unwrap_or_else(|e| panic!("MySQL/MariaDB at {server} is unreachable ({e})"));
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "CREATE DATABASE IF NOT EXISTS `{name}`"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("create the MySQL test database");
+            sqlx::MySqlConnection::connect(url)
                 .await
                 .expect("test database exists");
         })

@@ -119,6 +119,8 @@ impl Runtime {
         let slot_freed = Arc::new(Notify::new());
         let (completer, completer_task) =
             completer::Completer::start(shared.clone(), stop_background.clone());
+        // Only PostgreSQL adds a task (its listener).
+        #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
         let mut background = vec![
             completer_task,
             lease::start(shared.clone(), stop_background.clone()),

@@ -331,9 +331,12 @@ impl Store {
         dispatch!(self, s => s.migration_status().await)
     }
 
-    /// Undoes recorded migrations newer than `params.to`, newest first, in one transaction
-    /// under the migration lock. Refuses (changing nothing) to undo version 1 unless forced,
-    /// and to drop columns while commands run under live leases unless forced.
+    /// Undoes recorded migrations newer than `params.to`, newest first, under the migration
+    /// lock: in one transaction on PostgreSQL and SQLite; on MySQL, whose DDL is not
+    /// transactional, one statement per version, each version forgotten right after it is
+    /// undone (a failure leaves the versions undone before it undone). Refuses (changing
+    /// nothing) to undo version 1 unless forced, and to drop columns while commands run under
+    /// live leases unless forced.
     pub async fn migrate_down(&self, params: DowngradeParams) -> Result<DowngradeReport> {
         dispatch!(self, s => s.migrate_down(params).await)
     }

@@ -11,15 +11,25 @@ pub enum DatabaseUrl {
     /// `sqlite:` (a file path, `?mode=rwc` to create it).
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::sqlite::SqliteConnectOptions),
+    /// `mysql://` or `mariadb://` (one driver serves both servers).
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlConnectOptions),
 }
 
 /// The schemes this build accepts, for error messages.
-#[cfg(all(feature = "postgres", feature = "sqlite"))]
-const SUPPORTED: &str = "postgres, postgresql, sqlite";
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-const SUPPORTED: &str = "postgres, postgresql";
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-const SUPPORTED: &str = "sqlite";
+const SUPPORTED: &str = match (
+    cfg!(feature = "postgres"),
+    cfg!(feature = "mysql"),
+    cfg!(feature = "sqlite"),
+) {
+    (true, true, true) => "postgres, postgresql, mysql, mariadb, sqlite",
+    (true, true, false) => "postgres, postgresql, mysql, mariadb",
+    (true, false, true) => "postgres, postgresql, sqlite",
+    (true, false, false) => "postgres, postgresql",
+    (false, true, true) => "mysql, mariadb, sqlite",
+    (false, true, false) => "mysql, mariadb",
+    (false, false, _) => "sqlite",
+};
 
 impl DatabaseUrl {
     /// Parses `url`; never panics, whatever the input.
@@ -27,7 +37,7 @@ impl DatabaseUrl {
         let Some((scheme, _)) = url.split_once(':') else {
             return Err(Error::InvalidUrl {
                 url: redact(url),
-                reason: "expected `scheme://…`, e.g. `postgres://localhost/app` or `sqlite://orch.db?mode=rwc`".into(),
+                reason: "expected `scheme://…`, e.g. `postgres://localhost/app`, `mysql://localhost/app` or `sqlite://orch.db?mode=rwc`".into(),
             });
         };
         let invalid = |e: sqlx::Error| Error::InvalidUrl {
@@ -39,6 +49,12 @@ impl DatabaseUrl {
             "postgres" | "postgresql" => url.parse().map(Self::Postgres).map_err(invalid),
             #[cfg(feature = "sqlite")]
             "sqlite" => url.parse().map(Self::Sqlite).map_err(invalid),
+            // sqlx knows only `mysql://`; MariaDB speaks the same protocol.
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => format!("mysql{}", &url[scheme.len()..])
+                .parse()
+                .map(Self::MySql)
+                .map_err(invalid),
             other => Err(Error::UnsupportedScheme {
                 scheme: other.to_owned(),
                 supported: SUPPORTED,
@@ -98,6 +114,26 @@ mod tests {
             "postgres://u:***@h/db?x=1"
         );
         assert_eq!(redact("sqlite://orch.db"), "sqlite://orch.db");
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn mysql_and_mariadb_urls_parse() {
+        for url in [
+            "mysql://root@127.0.0.1:3306/app",
+            "mariadb://root@127.0.0.1:3306/app",
+            "MariaDB://u:pw@db/app?ssl-mode=disabled",
+        ] {
+            assert!(
+                matches!(DatabaseUrl::parse(url), Ok(DatabaseUrl::MySql(_))),
+                "{url}"
+            );
+        }
+        let msg = DatabaseUrl::parse("mariadb://u:secret@h:notaport/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("secret"), "{msg}");
+        assert!(msg.contains("mariadb://u:***@"), "{msg}");
     }
 
     #[cfg(feature = "sqlite")]

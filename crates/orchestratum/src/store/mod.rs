@@ -5,6 +5,8 @@
 //! This seam is public for the CLI and tests, but carries no semver promise.
 
 pub mod database_url;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -22,8 +24,8 @@ use crate::migrate::MigrationReport;
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 
-#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
-compile_error!("enable at least one backend feature: `sqlite` or `postgres`");
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+compile_error!("enable at least one backend feature: `sqlite`, `postgres` or `mysql`");
 
 /// Declares a backend's `Statements`: one field per `sql/<name>.sql` file beside the invoking
 /// module, rendered once for a table prefix.
@@ -229,6 +231,9 @@ pub enum Store {
     /// SQLite.
     #[cfg(feature = "sqlite")]
     Sqlite(sqlite::SqliteStore),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    MySql(mysql::MySqlStore),
 }
 
 macro_rules! dispatch {
@@ -238,6 +243,8 @@ macro_rules! dispatch {
             Store::Postgres($store) => $call,
             #[cfg(feature = "sqlite")]
             Store::Sqlite($store) => $call,
+            #[cfg(feature = "mysql")]
+            Store::MySql($store) => $call,
         }
     };
 }
@@ -262,6 +269,10 @@ impl Store {
             DatabaseUrl::Sqlite(o) => {
                 Store::Sqlite(sqlite::SqliteStore::connect(o, url, prefix).await?)
             }
+            #[cfg(feature = "mysql")]
+            DatabaseUrl::MySql(o) => {
+                Store::MySql(mysql::MySqlStore::connect(o, url, prefix).await?)
+            }
         })
     }
 
@@ -272,6 +283,8 @@ impl Store {
             Store::Postgres(_) => "postgres",
             #[cfg(feature = "sqlite")]
             Store::Sqlite(_) => "sqlite",
+            #[cfg(feature = "mysql")]
+            Store::MySql(_) => "mysql",
         }
     }
 

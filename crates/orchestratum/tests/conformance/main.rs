@@ -1,5 +1,6 @@
 //! The conformance suite: every behaviour case, written once, run on every backend.
-//! Each case gets its own database (a fresh table prefix, or a fresh SQLite file).
+//! Each case gets its own database (a fresh table prefix on PostgreSQL and MySQL/MariaDB, or a
+//! fresh SQLite file).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -25,6 +26,15 @@ macro_rules! conformance {
                 }
             )*
         }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::support::run(crate::support::Backend::Mysql, crate::cases::$case).await;
+                }
+            )*
+        }
     };
 }
 
@@ -46,6 +56,11 @@ conformance!(
     naming_convention_and_override,
     wait_returns_typed_output_and_failures,
     bulk_push_in_one_call,
+    bulk_push_larger_than_one_statement,
+    input_and_output_round_trip_exactly,
+    long_timeouts_are_stored_or_refused_clearly,
+    target_must_match_exactly,
+    next_due_reports_the_earliest_claimable_time,
     local_push_wakes_the_worker_at_once,
     follow_up_runs_without_waiting_for_a_poll,
     in_flight_never_exceeds_max_command_pull,

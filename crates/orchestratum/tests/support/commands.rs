@@ -240,3 +240,30 @@ impl Handler for PanickyHookHandler {
         Err(HandlerError::fail("fails so that on_failure runs"))
     }
 }
+
+/// Returns its text: input and output carry it as JSON, byte for byte.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct EchoCommand {
+    pub text: String,
+}
+impl Command for EchoCommand {
+    type Output = String;
+}
+pub struct EchoHandler(pub Arc<Probe>);
+impl Handler for EchoHandler {
+    type Command = EchoCommand;
+    async fn execute(&self, cmd: EchoCommand, ctx: Context) -> HandlerResult<String> {
+        self.0.record("echo", ctx.id(), ctx.attempt());
+        Ok(cmd.text)
+    }
+}
+
+/// A bulky input; no handler is ever registered for it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PayloadCommand {
+    pub seq: u32,
+    pub text: String,
+}
+impl Command for PayloadCommand {
+    type Output = ();
+}

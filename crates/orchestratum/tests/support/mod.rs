@@ -15,16 +15,21 @@ use uuid::Uuid;
 
 /// Default server for PostgreSQL tests; override with `ORCH_TEST_POSTGRES_URL`.
 const POSTGRES_URL_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/orchestratum_test";
+/// Default server for MySQL/MariaDB tests; override with `ORCH_TEST_MYSQL_URL`.
+#[cfg(feature = "mysql")]
+const MYSQL_URL_DEFAULT: &str = "mysql://root@127.0.0.1:3306/orchestratum_test";
 
 /// Which backend a conformance case runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
     Sqlite,
+    #[cfg(feature = "mysql")]
+    Mysql,
 }
 
-/// One test's own database: a fresh table prefix on the shared PostgreSQL database, or a fresh
-/// SQLite file in a temporary directory.
+/// One test's own database: a fresh table prefix on the shared PostgreSQL or MySQL/MariaDB
+/// database, or a fresh SQLite file in a temporary directory.
 #[derive(Clone)]
 pub struct TestDb {
     pub backend: Backend,
@@ -41,6 +46,18 @@ impl TestDb {
                 let url = std::env::var("ORCH_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| POSTGRES_URL_DEFAULT.into());
                 ensure_postgres_database(&url).await;
+                Self {
+                    backend,
+                    url,
+                    prefix,
+                    _dir: None,
+                }
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let url = std::env::var("ORCH_TEST_MYSQL_URL")
+                    .unwrap_or_else(|_| MYSQL_URL_DEFAULT.into());
+                ensure_mysql_database(&url).await;
                 Self {
                     backend,
                     url,
@@ -84,8 +101,18 @@ impl TestDb {
         self.builder().connect().await.expect("connect client")
     }
 
+    /// This test's commands table, quoted for raw SQL.
     pub fn table(&self) -> String {
-        format!("\"{}commands\"", self.prefix)
+        self.quoted("commands")
+    }
+
+    /// This test's table `name` (with its prefix), quoted for raw SQL on this backend.
+    pub fn quoted(&self, name: &str) -> String {
+        match self.backend {
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => format!("`{}{name}`", self.prefix),
+            Backend::Postgres | Backend::Sqlite => format!("\"{}{name}\"", self.prefix),
+        }
     }
 
     /// Runs a statement with no result (test fixtures and assertions only).
@@ -102,6 +129,16 @@ impl TestDb {
             }
             Backend::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .expect(sql);
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -133,6 +170,16 @@ impl TestDb {
                     .await
                     .expect(sql)
             }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect(sql)
+            }
         }
     }
 
@@ -157,6 +204,16 @@ impl TestDb {
                     .await
                     .expect(sql)
             }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_as(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
         }
     }
 
@@ -169,12 +226,13 @@ impl TestDb {
         .await
     }
 
-    /// Drops this test's tables (PostgreSQL; SQLite files go with their directory).
+    /// Drops this test's tables (PostgreSQL, MySQL; SQLite files go with their directory).
     pub async fn cleanup(&self) {
-        if self.backend == Backend::Postgres {
+        if self.backend != Backend::Sqlite {
             self.exec(&format!(
-                "DROP TABLE IF EXISTS \"{p}commands\"; DROP TABLE IF EXISTS \"{p}schema_migrations\";",
-                p = self.prefix
+                "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+                self.table(),
+                self.quoted("schema_migrations")
             ))
             .await;
         }
@@ -198,6 +256,30 @@ async fn ensure_postgres_database(url: &str) {
             // Two test processes may race to create it: a duplicate is fine.
             let _ = sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await;
             sqlx::PgConnection::connect(url).await.expect("test database exists after CREATE DATABASE");
+        })
+        .await;
+}
+
+/// Creates the MySQL/MariaDB test database if it is missing. A server that cannot be reached
+/// fails the test: it is never skipped.
+#[cfg(feature = "mysql")]
+async fn ensure_mysql_database(url: &str) {
+    static CREATED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    CREATED
+        .get_or_init(|| async {
+            if sqlx::MySqlConnection::connect(url).await.is_ok() {
+                return;
+            }
+            let (server, name) = url.rsplit_once('/').expect("database url with a database name");
+            let name = name.split('?').next().unwrap_or(name);
+            let mut admin = sqlx::MySqlConnection::connect(server)
+                .await
+                .unwrap_or_else(|e| panic!("MySQL/MariaDB at {server} is unreachable ({e}); start it or set ORCH_TEST_MYSQL_URL"));
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE IF NOT EXISTS `{name}`")))
+                .execute(&mut admin)
+                .await
+                .expect("create the MySQL test database");
+            sqlx::MySqlConnection::connect(url).await.expect("test database exists after CREATE DATABASE");
         })
         .await;
 }

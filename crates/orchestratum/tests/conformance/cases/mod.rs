@@ -41,7 +41,11 @@ pub fn with_all_handlers(db: &TestDb, probe: &Arc<Probe>) -> Builder {
             PanicsHandler(p()),
             SelfCancelHandler(p()),
         ),
-        (RenamedHandler(p()), PanickyHookHandler(p())),
+        (
+            RenamedHandler(p()),
+            PanickyHookHandler(p()),
+            EchoHandler(p()),
+        ),
     ))
 }
 

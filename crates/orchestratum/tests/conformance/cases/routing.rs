@@ -50,6 +50,31 @@ pub async fn local_push_wakes_the_worker_at_once(db: TestDb) {
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
 
+pub async fn target_must_match_exactly(db: TestDb) {
+    // MySQL compares `target` under the column's collation, which may ignore case, accents and
+    // trailing spaces; routing must not.
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let mut near_misses = Vec::new();
+    for target in ["Test", "TEST", "test ", "tést"] {
+        near_misses.push(
+            orch.push_with(SimpleCommand { n: 1 }, Push::new().target(target))
+                .await
+                .unwrap(),
+        );
+    }
+    // Pushed after them and due after them: once this one ran, the worker has looked past them.
+    let marker = orch.push(SimpleCommand { n: 2 }).await.unwrap();
+    assert_eq!(wait_terminal(&orch, marker).await.state(), State::Completed);
+    for id in near_misses {
+        let record = orch.get(id).await.unwrap();
+        assert_eq!(record.state(), State::Pending, "{:?}", record.target);
+        assert_eq!(record.attempt, 0, "{:?}", record.target);
+    }
+    assert_eq!(probe.count("simple"), 1);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
 pub async fn unregistered_name_is_never_claimed(db: TestDb) {
     let probe = Probe::new();
     let orch = worker(&db, &probe).await;
@@ -133,4 +158,35 @@ pub async fn follow_up_runs_without_waiting_for_a_poll(db: TestDb) {
         started.elapsed()
     );
     orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn next_due_reports_the_earliest_claimable_time(db: TestDb) {
+    // What an idle claimer sleeps on when nothing wakes it (an error there would be swallowed
+    // into the polling interval, so it is checked directly).
+    let client = db.client().await;
+    let names = vec!["simple".to_owned()];
+    let store = client.store();
+    assert_eq!(store.next_due("test", &names).await.unwrap(), None);
+    client
+        .push_with(
+            SimpleCommand { n: 1 },
+            Push::new().delay(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    // SQLite computes it from `julianday` floats, a few microseconds off either way.
+    let due = store.next_due("test", &names).await.unwrap().unwrap();
+    assert!(
+        due > Duration::from_secs(50) && due < Duration::from_secs(61),
+        "{due:?}"
+    );
+    // Other targets and names do not count; the exact key only.
+    assert_eq!(store.next_due("Test", &names).await.unwrap(), None);
+    assert_eq!(
+        store.next_due("test", &["other".to_owned()]).await.unwrap(),
+        None
+    );
+    client.push(SimpleCommand { n: 2 }).await.unwrap();
+    let due = store.next_due("test", &names).await.unwrap().unwrap();
+    assert!(due < Duration::from_secs(1), "{due:?}");
 }

@@ -1,0 +1,95 @@
+//! Batches as JSON arrays for `JSON_TABLE`, split so that no statement outgrows the server's
+//! `max_allowed_packet` (16 MiB by default on MariaDB, 64 MiB on MySQL 8, as low as 4 MiB on
+//! older servers): a batch the server refuses would be retried, and refused, forever.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Most bytes of JSON one statement carries, unless a single item is larger (it then goes
+/// alone, and the server decides).
+const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// `value` as JSON text.
+pub(super) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Corrupt {
+        column: "batch",
+        reason: e.to_string(),
+    })
+}
+
+/// `items` split into consecutive runs of at most [`MAX_BATCH_BYTES`] of JSON, each with its
+/// JSON array text. No runs for no items.
+pub(super) fn chunks<T: Serialize>(items: &[T]) -> Result<Vec<(&[T], String)>> {
+    chunks_of(items, MAX_BATCH_BYTES)
+}
+
+/// The JSON array texts of [`chunks`].
+pub(super) fn json_arrays<T: Serialize>(items: &[T]) -> Result<Vec<String>> {
+    Ok(chunks(items)?.into_iter().map(|(_, json)| json).collect())
+}
+
+fn chunks_of<T: Serialize>(items: &[T], max_bytes: usize) -> Result<Vec<(&[T], String)>> {
+    let mut out = Vec::new();
+    let (mut start, mut json) = (0, String::from("["));
+    for (i, item) in items.iter().enumerate() {
+        let text = to_json(item)?;
+        if i > start && json.len() + 1 + text.len() + 1 > max_bytes {
+            json.push(']');
+            out.push((
+                &items[start..i],
+                std::mem::replace(&mut json, String::from("[")),
+            ));
+            start = i;
+        }
+        if i > start {
+            json.push(',');
+        }
+        json.push_str(&text);
+    }
+    if start < items.len() {
+        json.push(']');
+        out.push((&items[start..], json));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_items_no_chunks() {
+        assert!(chunks::<u32>(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn small_batches_are_one_array() {
+        let chunks = chunks(&[1, 2, 3]).unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].0, &[1, 2, 3]);
+        assert_eq!(chunks[0].1, "[1,2,3]");
+    }
+
+    #[test]
+    fn large_batches_split_in_order_and_oversized_items_go_alone() {
+        let items = ["aaaa", "bb", "c", "dddddddddddd", "e"];
+        let chunks = chunks_of(&items, 12).unwrap();
+        let texts: Vec<&str> = chunks.iter().map(|(_, json)| json.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "[\"aaaa\"]",
+                "[\"bb\",\"c\"]",
+                "[\"dddddddddddd\"]",
+                "[\"e\"]"
+            ]
+        );
+        let rejoined: Vec<&str> = chunks.iter().flat_map(|(c, _)| c.iter().copied()).collect();
+        assert_eq!(rejoined, items);
+        for (chunk, json) in &chunks {
+            let parsed: Vec<String> = serde_json::from_str(json).unwrap();
+            assert_eq!(parsed, *chunk);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+-- Version 3 on PostgreSQL and SQLite adds an index in the claim's order (target, scheduled_at,
+-- id) on unfinished rows and drops the reference's index on target. MySQL has no partial index,
+-- and version 2's `IX_{prefix}commands_unfinished` (target, is_completed, is_failed,
+-- is_canceled, scheduled_at) already serves the claim: the claim fixes the first four columns
+-- by equality, and InnoDB appends the primary key to every secondary index, so the index reads
+-- in (scheduled_at, id) order, the claim's ORDER BY, and stops after the rows it takes (checked
+-- with EXPLAIN on MariaDB: no filesort). What is left is dropping the reference's index on
+-- target, which serves no query of ours (the unfinished index leads with target) and costs every
+-- insert. InnoDB has no per-table autovacuum setting: purge is continuous, and statistics are
+-- recalculated after 10 % of the rows change. One statement, applied whole or not at all.
+ALTER TABLE `{prefix}commands` DROP INDEX `IX_{prefix}commands_target`

@@ -1,0 +1,634 @@
+//! `MySqlStore`: the store's operations as MySQL 8 / MariaDB 10.6+ statements (one `.sql` file
+//! each). One text serves both servers, so it uses neither server's extensions:
+//!
+//! - **No `RETURNING`.** MariaDB has none for `UPDATE`, MySQL none at all. An operation that must
+//!   report what it changed runs a locking read (`*_lock.sql`) and the write in one transaction,
+//!   or the write and then a read back (`*_read.sql`). The claim does both: it locks with
+//!   `SELECT … FOR UPDATE SKIP LOCKED` under `READ COMMITTED` (so it neither waits for other
+//!   claims nor takes gap locks that would hold up pushes), updates the rows it locked with a
+//!   fresh lease token each, generated here, and reads them back.
+//! - **Batches travel as one JSON array** read with `JSON_TABLE` (MySQL 8.0.4+, MariaDB 10.6+), so
+//!   every statement's text is static and prepared once, whatever the batch size. Ids read from
+//!   JSON are converted to `ascii`, the primary key's character set, or the server would convert
+//!   the key instead and scan the table. Batches are split by size (`batch.rs`) to stay under
+//!   `max_allowed_packet`.
+//! - **The database clock:** instants are `DATETIME(6)` in UTC, written from `UTC_TIMESTAMP(6)`
+//!   (never `NOW()`, which follows the session's time zone). The timeout is `TIME(6)`, as Pomelo
+//!   maps a `TimeSpan`, so it is at most 838:59:59: a longer one is refused at push.
+//! - **DDL is not transactional:** each migration, up or down, is one statement (applied whole
+//!   or not at all), run under a named lock (`GET_LOCK`) held by one connection taken out of the
+//!   pool (see `MySqlStore::migrate`). The operators' operations are in `admin.rs`.
+
+mod admin;
+mod batch;
+pub use self::admin::DOWN_MIGRATIONS;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::mysql::types::MySqlTime;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
+use uuid::Uuid;
+
+use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::error::{Error, Result};
+use crate::migrate::{self, Migration, MigrationReport};
+use crate::push::NewCommand;
+use crate::record::{CommandRecord, FailureKind};
+use crate::store::TablePrefix;
+use crate::store::database_url::redact;
+
+/// This backend's migrations, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "reference schema",
+        sql: include_str!("migrations/0001_reference_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "leases, attempts, errors, parents; pending index",
+        sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
+    },
+    Migration {
+        version: 3,
+        description: "no target index (the unfinished index already serves the claim's order)",
+        sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
+    },
+];
+
+super::statements!(
+    applied_migrations,
+    claim,
+    claim_lock,
+    claim_read,
+    commands_table_exists,
+    get,
+    migration_lock,
+    migration_unlock,
+    migrations_table,
+    next_due,
+    push,
+    record_migration,
+    record_outcomes,
+    record_outcomes_lock,
+    renew_leases,
+    renew_leases_read,
+    request_cancel,
+    request_cancel_lock,
+    // The operators' statements (`admin.rs`).
+    delete_migration,
+    expired_leases,
+    follow_ups,
+    list,
+    live_leases,
+    migration_history,
+    migrations_table_exists,
+    prune,
+    retry,
+    retry_lock,
+    summary,
+);
+
+/// How long `migrate` waits for another instance's migration before it gives up.
+const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(300);
+/// The claim's (and prune's) transaction: `READ COMMITTED` keeps locks only on the rows it
+/// returns or changes (no gap locks, and scanned rows that do not match are released), so
+/// concurrent pushes and claims never wait for it.
+const BEGIN_READ_COMMITTED: &str =
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
+/// The longest `TIME(6)` value MySQL accepts (MariaDB accepts up to 838:59:59.999999).
+const TIME_MAX: Duration = Duration::from_secs(838 * 3600 + 59 * 60 + 59);
+
+/// The commands table of one prefix in one MySQL or MariaDB database.
+#[derive(Clone)]
+pub struct MySqlStore {
+    pool: MySqlPool,
+    prefix: TablePrefix,
+    sql: Arc<Statements>,
+}
+
+impl MySqlStore {
+    /// Connects a pool; fails at once if the server cannot be reached.
+    pub async fn connect(
+        options: MySqlConnectOptions,
+        url: &str,
+        prefix: TablePrefix,
+    ) -> Result<Self> {
+        let unreachable = |source| Error::Connect {
+            url: redact(url),
+            source,
+        };
+        // As for PostgreSQL: one direct attempt makes a wrong URL or a stopped server fail at
+        // once, with the driver's reason, instead of after the pool's acquire timeout.
+        let probe = MySqlConnection::connect_with(&options)
+            .await
+            .map_err(unreachable)?;
+        let _ = probe.close().await;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(unreachable)?;
+        Ok(Self::from_pool(pool, prefix))
+    }
+
+    /// Uses a pool the application already has.
+    pub fn from_pool(pool: MySqlPool, prefix: TablePrefix) -> Self {
+        Self {
+            sql: Arc::new(Statements::render(&prefix)),
+            pool,
+            prefix,
+        }
+    }
+
+    /// The pool, for callers that want to share it.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations under a named lock (`GET_LOCK`) that one connection, taken out
+    /// of the pool, holds from start to end, so instances starting at once migrate one at a time.
+    ///
+    /// MySQL commits every DDL statement on its own: a migration cannot be rolled back. Each of
+    /// ours is therefore a single statement, applied whole or not at all, and recorded in
+    /// `{prefix}schema_migrations` right after. If the process dies between the two, the next
+    /// run repeats the statement and fails with the server's error (for example a duplicate
+    /// column): the schema is then complete, and recording the version by hand resolves it.
+    pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
+        let mut conn = self.lock_migrations().await?;
+        let result = self.migrate_locked(&mut conn).await;
+        self.unlock_migrations(conn).await;
+        result
+    }
+
+    /// Takes the migration lock (`migrate` and `migrate_down` share it) on a connection taken
+    /// out of the pool, waiting at most `MIGRATION_LOCK_WAIT`.
+    ///
+    /// The lock belongs to the session: a connection taken out of the pool for good cannot go
+    /// back to it still holding the lock, even if the caller's future is dropped halfway (the
+    /// connection then closes, and the server releases the lock).
+    async fn lock_migrations(&self) -> Result<MySqlConnection> {
+        let mut conn = self.pool.acquire().await?.detach();
+        let wait = i64::try_from(MIGRATION_LOCK_WAIT.as_secs()).unwrap_or(i64::MAX);
+        let locked: Option<i64> = sqlx::query_scalar(self.sql.migration_lock.clone())
+            .bind(self.prefix.as_str())
+            .bind(wait)
+            .fetch_one(&mut conn)
+            .await?;
+        if locked != Some(1) {
+            let _ = conn.close().await;
+            return Err(Error::MigrationLockTimeout {
+                waited: MIGRATION_LOCK_WAIT,
+            });
+        }
+        Ok(conn)
+    }
+
+    /// Releases the migration lock and closes its connection.
+    async fn unlock_migrations(&self, mut conn: MySqlConnection) {
+        // Releasing explicitly spares the next instance a wait for the connection to close; if
+        // it fails, closing releases the lock all the same.
+        let _ = sqlx::query_scalar::<_, Option<i64>>(self.sql.migration_unlock.clone())
+            .bind(self.prefix.as_str())
+            .fetch_one(&mut conn)
+            .await;
+        let _ = conn.close().await;
+    }
+
+    async fn migrate_locked(&self, conn: &mut MySqlConnection) -> Result<MigrationReport> {
+        sqlx::query(self.sql.migrations_table.clone())
+            .execute(&mut *conn)
+            .await?;
+        let mut applied: Vec<i64> = sqlx::query_scalar(self.sql.applied_migrations.clone())
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut report = MigrationReport {
+            applied: Vec::new(),
+            adopted_existing_table: false,
+            current: 0,
+        };
+        if applied.is_empty() {
+            let tables: i64 = sqlx::query_scalar(self.sql.commands_table_exists.clone())
+                .fetch_one(&mut *conn)
+                .await?;
+            if tables > 0 {
+                self.record_migration(conn, &MIGRATIONS[0]).await?;
+                applied.push(1);
+                report.adopted_existing_table = true;
+            }
+        }
+        let known = migrate::latest(MIGRATIONS);
+        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
+            return Err(Error::SchemaTooNew { found, known });
+        }
+        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+            sqlx::raw_sql(AssertSqlSafe(self.prefix.render(m.sql)))
+                .execute(&mut *conn)
+                .await
+                .map_err(|source| Error::Migration {
+                    version: m.version,
+                    description: m.description,
+                    source,
+                })?;
+            self.record_migration(conn, m).await?;
+            report.applied.push(m.version);
+        }
+        report.current = known;
+        Ok(report)
+    }
+
+    async fn record_migration(&self, conn: &mut MySqlConnection, m: &Migration) -> Result<()> {
+        sqlx::query(self.sql.record_migration.clone())
+            .bind(m.version)
+            .bind(m.description)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+        // A large batch may take several statements: one transaction keeps it all or nothing.
+        let mut tx = self.pool.begin().await?;
+        self.push_on(&mut tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts on the caller's connection (inside their transaction, when they have one).
+    pub(crate) async fn push_on(
+        &self,
+        conn: &mut MySqlConnection,
+        rows: &[NewCommand],
+    ) -> Result<()> {
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(PushItem {
+                    id: r.id.hyphenated().to_string(),
+                    target: &r.target,
+                    name: &r.name,
+                    input: &r.input,
+                    delay_us: micros(r.delay),
+                    timeout: time_text(&r.name, r.timeout)?,
+                    retries: r.retries,
+                    parent_id: r.parent_id.map(|p| p.hyphenated().to_string()),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for json in batch::json_arrays(&items)? {
+            sqlx::query(self.sql.push.clone())
+                .bind(json)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        let names = batch::to_json(p.names)?;
+        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let picked = sqlx::query(self.sql.claim_lock.clone())
+            .bind(p.target)
+            .bind(p.target)
+            .bind(names)
+            .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *tx)
+            .await?;
+        if picked.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        // One fresh token per claimed row: a later claim of the same row gets another, so a
+        // worker whose lease lapsed can no longer write.
+        let leases = picked
+            .iter()
+            .map(|row| {
+                Ok(ClaimItem {
+                    id: uuid(row, "id")?.hyphenated().to_string(),
+                    token: Uuid::new_v4().hyphenated().to_string(),
+                    lapsed: i32::from(row.try_get::<bool, _>("lapsed")?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // A claim is at most `max_command_pull` small items: one array.
+        let json = batch::to_json(&leases)?;
+        sqlx::query(self.sql.claim.clone())
+            .bind(&json)
+            .bind(micros(p.lease))
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query(self.sql.claim_read.clone())
+            .bind(&json)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClaimedCommand {
+                    id: uuid(row, "id")?,
+                    name: row.try_get("name")?,
+                    input: row
+                        .try_get::<Option<String>, _>("input")?
+                        .unwrap_or_else(|| "null".into()),
+                    timeout: timeout(row)?,
+                    retries_left: row.try_get("retries_left")?,
+                    attempt: row.try_get("attempt")?,
+                    lease_token: uuid(row, "lease_token")?,
+                    cancel_requested: row.try_get("cancel_requested")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn next_due(
+        &self,
+        target: &str,
+        names: &[String],
+    ) -> Result<Option<Duration>> {
+        let micros: Option<i64> = sqlx::query_scalar(self.sql.next_due.clone())
+            .bind(target)
+            .bind(target)
+            .bind(batch::to_json(names)?)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(micros.map(|us| Duration::from_micros(u64::try_from(us).unwrap_or(0))))
+    }
+
+    pub(crate) async fn renew_leases(
+        &self,
+        leases: &[Lease],
+        lease: Duration,
+    ) -> Result<Vec<RenewedLease>> {
+        let items: Vec<_> = leases
+            .iter()
+            .map(|l| LeaseItem {
+                id: l.id.hyphenated().to_string(),
+                token: l.token.hyphenated().to_string(),
+            })
+            .collect();
+        // No transaction is needed: a token, once replaced, never comes back, so a row that
+        // still holds its token after the update held it during the update and was renewed.
+        // (The other way round, read then update, could report a lease that lapsed and was
+        // claimed by another worker in between.)
+        let mut renewed = Vec::with_capacity(leases.len());
+        for json in batch::json_arrays(&items)? {
+            sqlx::query(self.sql.renew_leases.clone())
+                .bind(&json)
+                .bind(micros(lease))
+                .execute(&self.pool)
+                .await?;
+            for row in sqlx::query(self.sql.renew_leases_read.clone())
+                .bind(&json)
+                .fetch_all(&self.pool)
+                .await?
+            {
+                renewed.push(RenewedLease {
+                    id: uuid(&row, "id")?,
+                    cancel_requested: row.try_get("cancel_requested")?,
+                });
+            }
+        }
+        Ok(renewed)
+    }
+
+    pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
+        let items: Vec<_> = transitions
+            .iter()
+            .map(|t| {
+                let cols = t.kind.columns();
+                OutcomeItem {
+                    id: t.id.hyphenated().to_string(),
+                    token: t.lease_token.map(|l| l.hyphenated().to_string()),
+                    kind: cols.kind,
+                    output: cols.output,
+                    retries_left: t.retries_left,
+                    delay_us: cols.delay.map(micros).unwrap_or(0),
+                    error: cols.error,
+                    error_kind: cols.error_kind.map(FailureKind::as_str),
+                }
+            })
+            .collect();
+        let mut applied = Vec::with_capacity(transitions.len());
+        let mut tx = self.pool.begin().await?;
+        for (chunk, json) in batch::chunks(&items)? {
+            // Positions (from 1) of the outcomes whose fence holds; their rows stay locked.
+            let passed: Vec<i64> = sqlx::query_scalar(self.sql.record_outcomes_lock.clone())
+                .bind(json)
+                .fetch_all(&mut *tx)
+                .await?;
+            let passing: Vec<&OutcomeItem> = passed
+                .iter()
+                .filter_map(|&pos| usize::try_from(pos - 1).ok().and_then(|i| chunk.get(i)))
+                .collect();
+            if passing.is_empty() {
+                continue;
+            }
+            sqlx::query(self.sql.record_outcomes.clone())
+                .bind(batch::to_json(&passing)?)
+                .execute(&mut *tx)
+                .await?;
+            for item in passing {
+                applied.push(Uuid::from_str(&item.id).map_err(|e| Error::Corrupt {
+                    column: "id",
+                    reason: e.to_string(),
+                })?);
+            }
+        }
+        let follow_ups = super::follow_ups_of_applied(transitions, &applied);
+        self.push_on(&mut tx, &follow_ups).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
+        let id = id.hyphenated().to_string();
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(self.sql.request_cancel_lock.clone())
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let request = CancelRequest {
+            name: row.try_get("name")?,
+            attempt: row.try_get("attempt")?,
+            running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
+        };
+        sqlx::query(self.sql.request_cancel.clone())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(request))
+    }
+
+    pub(crate) async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
+        let row = sqlx::query(self.sql.get.clone())
+            .bind(id.hyphenated().to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+}
+
+/// One element of the JSON array `push.sql` reads; a `None` is left out and reads as NULL.
+#[derive(Serialize)]
+struct PushItem<'a> {
+    id: String,
+    target: &'a str,
+    name: &'a str,
+    input: &'a str,
+    delay_us: i64,
+    timeout: String,
+    retries: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<String>,
+}
+
+/// One element of the JSON array `claim.sql` and `claim_read.sql` read.
+#[derive(Serialize)]
+struct ClaimItem {
+    id: String,
+    token: String,
+    /// 1 when the row was still marked running under a lapsed lease.
+    lapsed: i32,
+}
+
+/// One element of the JSON array the `renew_leases*.sql` statements read.
+#[derive(Serialize)]
+struct LeaseItem {
+    id: String,
+    token: String,
+}
+
+/// One element of the JSON array the `record_outcomes*.sql` statements read.
+#[derive(Serialize)]
+struct OutcomeItem<'a> {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retries_left: Option<i32>,
+    delay_us: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_kind: Option<&'static str>,
+}
+
+/// A timeout as `TIME(6)` text (`hhh:mm:ss.ffffff`); refused beyond the type's 838:59:59.
+fn time_text(name: &str, d: Duration) -> Result<String> {
+    if d > TIME_MAX {
+        return Err(Error::InvalidDuration {
+            what: "timeout",
+            name: name.to_owned(),
+            value: d,
+            reason: "MySQL stores the timeout as TIME(6), whose maximum is 838:59:59",
+        });
+    }
+    let s = d.as_secs();
+    Ok(format!(
+        "{}:{:02}:{:02}.{:06}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        d.subsec_micros()
+    ))
+}
+
+/// Reads the `timeout` column (`TIME(6)`).
+fn timeout(row: &MySqlRow) -> Result<Duration> {
+    let time: MySqlTime = row.try_get("timeout")?;
+    time.to_duration().ok_or_else(|| Error::Corrupt {
+        column: "timeout",
+        reason: format!("negative time {time}"),
+    })
+}
+
+fn uuid(row: &MySqlRow, column: &'static str) -> Result<Uuid> {
+    let text: String = row.try_get(column)?;
+    Uuid::from_str(&text).map_err(|e| Error::Corrupt {
+        column,
+        reason: format!("{text:?} is not a UUID: {e}"),
+    })
+}
+
+fn opt_uuid(row: &MySqlRow, column: &'static str) -> Result<Option<Uuid>> {
+    match row.try_get::<Option<String>, _>(column)? {
+        None => Ok(None),
+        Some(_) => uuid(row, column).map(Some),
+    }
+}
+
+fn record(row: &MySqlRow) -> Result<CommandRecord> {
+    let last_outcome: Option<String> = row.try_get("last_outcome")?;
+    Ok(CommandRecord {
+        id: uuid(row, "id")?,
+        target: row.try_get("target")?,
+        name: row.try_get("name")?,
+        input: row.try_get("input")?,
+        output: row.try_get("output")?,
+        scheduled_at: row.try_get("scheduled_at")?,
+        timeout: timeout(row)?,
+        is_running: row.try_get("is_running")?,
+        running_at: row.try_get("running_at")?,
+        run_expires_at: row.try_get("run_expires_at")?,
+        is_completed: row.try_get("is_completed")?,
+        completed_at: row.try_get("completed_at")?,
+        is_canceled: row.try_get("is_canceled")?,
+        canceled_at: row.try_get("canceled_at")?,
+        retries_left: row.try_get("retries_left")?,
+        is_failed: row.try_get("is_failed")?,
+        failed_at: row.try_get("failed_at")?,
+        attempt: row.try_get("attempt")?,
+        last_error: row.try_get("last_error")?,
+        last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
+        parent_id: opt_uuid(row, "parent_id")?,
+        cancel_requested_at: row.try_get("cancel_requested_at")?,
+        read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_become_time_text() {
+        assert_eq!(
+            time_text("x", Duration::from_secs(5)).unwrap(),
+            "0:00:05.000000"
+        );
+        assert_eq!(
+            time_text("x", Duration::from_micros(3_723_000_001)).unwrap(),
+            "1:02:03.000001"
+        );
+        assert_eq!(time_text("x", TIME_MAX).unwrap(), "838:59:59.000000");
+    }
+
+    #[test]
+    fn timeouts_past_time_max_are_refused() {
+        let err = time_text("x", TIME_MAX + Duration::from_micros(1)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidDuration {
+                    what: "timeout",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}

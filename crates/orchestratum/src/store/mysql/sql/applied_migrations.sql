@@ -1,0 +1,1 @@
+SELECT `version` FROM `{prefix}schema_migrations` ORDER BY `version`

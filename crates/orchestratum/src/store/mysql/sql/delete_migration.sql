@@ -1,0 +1,1 @@
+DELETE FROM `{prefix}schema_migrations` WHERE `version` = ?

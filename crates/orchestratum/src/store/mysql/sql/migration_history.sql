@@ -1,0 +1,1 @@
+SELECT `version`, `description`, `applied_at` FROM `{prefix}schema_migrations` ORDER BY `version`

@@ -1,0 +1,1 @@
+SELECT RELEASE_LOCK(CONCAT('orchestratum:', SHA1(CONCAT(COALESCE(DATABASE(), ''), '.', ?))))

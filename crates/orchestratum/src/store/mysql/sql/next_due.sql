@@ -1,0 +1,8 @@
+-- Microseconds until the earliest unfinished command of target ?1 (exactly ?2) and names ?3
+-- becomes claimable.
+SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6),
+                     MIN(CASE WHEN is_running THEN run_expires_at ELSE scheduled_at END))
+FROM `{prefix}commands`
+WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
+  AND JSON_CONTAINS(?, JSON_QUOTE(name))
+  AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
