@@ -48,6 +48,17 @@ impl Target {
                     .await?;
                 format!("SQLite {version}, WAL, synchronous=FULL")
             }
+            Store::MySql(mysql) => {
+                let row: (String, i64) = sqlx::query_as(
+                    "SELECT VERSION(), CAST(@@innodb_flush_log_at_trx_commit AS SIGNED)",
+                )
+                .fetch_one(mysql.pool())
+                .await?;
+                format!(
+                    "MySQL/MariaDB {}, innodb_flush_log_at_trx_commit={}",
+                    row.0, row.1
+                )
+            }
             _ => "unknown backend".into(),
         })
     }
@@ -84,6 +95,26 @@ impl Target {
                     .await?;
                 sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE {table}")))
                     .execute(sqlite.pool())
+                    .await?;
+            }
+            Store::MySql(mysql) => {
+                // Rows from a cross join of digits: MySQL caps recursive CTEs at 1,000 levels.
+                let table = format!("`{}commands`", self.prefix);
+                let digits = "(SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL \
+                              SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL \
+                              SELECT 8 UNION ALL SELECT 9)";
+                let sql = format!(
+                    "INSERT INTO {table} (id, target, name, input, output, scheduled_at, timeout, is_running, \
+                     is_completed, completed_at, is_canceled, retries_left, is_failed, attempt) \
+                     SELECT UUID(), '{KEY}', 'noop', 'null', 'null', UTC_TIMESTAMP(6) - INTERVAL 1 DAY, \
+                     '00:00:05', 0, 1, UTC_TIMESTAMP(6) - INTERVAL 1 DAY, 0, 3, 0, 1 \
+                     FROM {digits} a, {digits} b, {digits} c, {digits} d, {digits} e, {digits} f LIMIT {rows}"
+                );
+                sqlx::raw_sql(AssertSqlSafe(sql))
+                    .execute(mysql.pool())
+                    .await?;
+                sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE TABLE {table}")))
+                    .execute(mysql.pool())
                     .await?;
             }
             _ => return Err("big-table fixture not written for this backend".into()),
@@ -134,6 +165,18 @@ impl Target {
                     .fetch_one(sqlite.pool())
                     .await?
             }
+            Store::MySql(mysql) => {
+                let sql = format!(
+                    "SELECT CAST(TIMESTAMPDIFF(MICROSECOND, min(running_at), max(completed_at)) AS DOUBLE) / 1e6, \
+                     CAST(count(*) AS SIGNED) FROM `{}commands` WHERE name = ? AND is_completed = 1 \
+                     AND completed_at > UTC_TIMESTAMP(6) - INTERVAL 1 HOUR",
+                    self.prefix
+                );
+                sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(name)
+                    .fetch_one(mysql.pool())
+                    .await?
+            }
             _ => return Err("span not written for this backend".into()),
         };
         Ok((secs.unwrap_or(0.0), count))
@@ -163,6 +206,25 @@ impl Target {
                     .execute(&mut c)
                     .await
                     .map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Store::MySql(_) => match sqlx::MySqlConnection::connect(&self.url.replacen(
+                "mariadb://",
+                "mysql://",
+                1,
+            ))
+            .await
+            {
+                Ok(mut c) => {
+                    let sql = format!(
+                        "DROP TABLE IF EXISTS `{p}commands`; DROP TABLE IF EXISTS `{p}schema_migrations`;",
+                        p = self.prefix
+                    );
+                    sqlx::raw_sql(AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await
+                        .map(|_| ())
+                }
                 Err(e) => Err(e),
             },
             _ => Ok(()),
