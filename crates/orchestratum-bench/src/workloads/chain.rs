@@ -1,10 +1,11 @@
 //! `chain`: each command enqueues one follow-up until a depth; measures the whole drain.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{push_in_bulk, wait_completed};
 use crate::cli::BoxError;
-use crate::commands::ChainLinkCommand;
+use crate::commands::{ChainLinkCommand, HANDLED};
 use crate::report::Report;
 use crate::target::Target;
 
@@ -27,9 +28,17 @@ pub async fn run(target: &Target, args: &ChainArgs) -> Result<Report, BoxError> 
         left: args.depth,
     })
     .await?;
+    let base = HANDLED.load(Ordering::Relaxed);
     let orch = super::drain::start_worker(&target.url, &target.prefix, args.c).await?;
     let total = roots * u64::from(args.depth);
-    wait_completed(target, "chain_link", total, Duration::from_secs(600)).await?;
+    wait_completed(
+        target,
+        "chain_link",
+        total,
+        Duration::from_secs(600),
+        Some(base),
+    )
+    .await?;
     orch.shutdown(Duration::from_secs(10)).await?;
     let (secs, done) = target.span("chain_link").await?;
     Ok(Report::new("chain")

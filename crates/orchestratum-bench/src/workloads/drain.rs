@@ -2,6 +2,7 @@
 //! commands per second from the first claim to the last completion, by the database clock.
 
 use std::process::Stdio;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use orchestratum::Orchestratum;
@@ -9,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::{peak_rss_mib, push_in_bulk, wait_completed};
 use crate::cli::BoxError;
-use crate::commands::{ChainLinkHandler, NoopCommand, NoopHandler};
+use crate::commands::{ChainLinkHandler, HANDLED, NoopCommand, NoopHandler};
 use crate::report::Report;
 use crate::target::{KEY, Target};
 
@@ -69,8 +70,9 @@ pub async fn run(target: &Target, url: &str, args: &DrainArgs) -> Result<Report,
     push_in_bulk(target, args.n, PREPARE_BATCH, |_| NoopCommand).await?;
     target.analyze().await?;
     let rss = if args.p <= 1 {
+        let base = HANDLED.load(Ordering::Relaxed);
         let orch = start_worker(url, &target.prefix, args.c).await?;
-        wait_completed(target, "noop", args.n, Duration::from_secs(600)).await?;
+        wait_completed(target, "noop", args.n, Duration::from_secs(600), Some(base)).await?;
         let rss = peak_rss_mib();
         orch.shutdown(Duration::from_secs(10)).await?;
         rss
@@ -110,7 +112,7 @@ async fn drain_with_processes(
         }
         children.push((child, lines));
     }
-    wait_completed(target, "noop", args.n, Duration::from_secs(600)).await?;
+    wait_completed(target, "noop", args.n, Duration::from_secs(600), None).await?;
     let mut rss: f64 = 0.0;
     for (child, mut lines) in children {
         if let Some(pid) = child.id() {

@@ -8,17 +8,40 @@ pub mod push;
 
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::Ordering;
+
 use crate::cli::BoxError;
+use crate::commands::HANDLED;
 use crate::target::Target;
 
-/// Waits until `n` commands named `name` completed, checking every 20 ms.
+/// Waits until `n` commands named `name` completed. With an in-process worker it first waits
+/// on the handlers' own count and only then asks the table; with worker processes it asks the
+/// table every 250 ms.
 pub async fn wait_completed(
     target: &Target,
     name: &str,
     n: u64,
     deadline: Duration,
+    in_process_from: Option<u64>,
 ) -> Result<(), BoxError> {
     let started = Instant::now();
+    if let Some(base) = in_process_from {
+        while HANDLED.load(Ordering::Relaxed) - base < n {
+            if started.elapsed() > deadline {
+                return Err(format!(
+                    "only {} of {n} `{name}` handlers ran within {deadline:?}",
+                    HANDLED.load(Ordering::Relaxed) - base
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let every = if in_process_from.is_some() {
+        Duration::from_millis(20)
+    } else {
+        Duration::from_millis(250)
+    };
     loop {
         let done = u64::try_from(target.completed(name).await?).unwrap_or(0);
         if done >= n {
@@ -30,7 +53,7 @@ pub async fn wait_completed(
             )
             .into());
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(every).await;
     }
 }
 
