@@ -17,7 +17,7 @@ use sqlx::{AnyPool, AssertSqlSafe};
 #[derive(Parser, Debug)]
 #[command(about = "An Orchestratum worker whose handlers record their side effects")]
 struct Args {
-    /// Database URL (postgres://…, sqlite://…?mode=rwc).
+    /// Database URL (postgres://…, mysql://… or mariadb://…, sqlite://…?mode=rwc).
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
     /// Instance key this worker claims for.
@@ -50,7 +50,12 @@ struct Effects {
 impl Effects {
     async fn open(url: &str, prefix: &str) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let pool = AnyPool::connect(url).await?;
+        // Orchestratum accepts `mariadb://`; sqlx's `any` driver knows the protocol as `mysql://`.
+        let url = match url.strip_prefix("mariadb://") {
+            Some(rest) => format!("mysql://{rest}"),
+            None => url.to_owned(),
+        };
+        let pool = AnyPool::connect(&url).await?;
         let table = format!("{prefix}effects");
         let ddl = format!(
             "CREATE TABLE IF NOT EXISTS {table} (command_id VARCHAR(36) NOT NULL, kind VARCHAR(32) NOT NULL, \

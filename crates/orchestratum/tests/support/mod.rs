@@ -226,13 +226,15 @@ impl TestDb {
         .await
     }
 
-    /// Drops this test's tables (PostgreSQL, MySQL; SQLite files go with their directory).
+    /// Drops this test's tables (PostgreSQL, MySQL; SQLite files go with their directory),
+    /// including the side-effects table the `worker` example makes.
     pub async fn cleanup(&self) {
         if self.backend != Backend::Sqlite {
             self.exec(&format!(
-                "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+                "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
                 self.table(),
-                self.quoted("schema_migrations")
+                self.quoted("schema_migrations"),
+                self.quoted("effects")
             ))
             .await;
         }
