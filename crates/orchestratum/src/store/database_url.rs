@@ -64,7 +64,7 @@ impl DatabaseUrl {
 }
 
 /// The URL with its password (if any) replaced by `***`, safe to log; works on malformed URLs.
-pub(crate) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         if let Some(at) = rest[..authority_end].rfind('@')
