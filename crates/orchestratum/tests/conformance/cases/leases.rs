@@ -163,14 +163,14 @@ pub async fn lease_is_renewed_while_handler_runs(db: TestDb) {
     // lease were not renewed the other worker would take the command over.
     let start = || {
         with_all_handlers(&db, &probe)
-            .lock_timeout_buffer(Duration::from_millis(400))
+            .lock_timeout_buffer(Duration::from_millis(1_000))
             .polling_interval(Duration::from_millis(100))
             .start()
     };
     let (a, b) = (start().await.unwrap(), start().await.unwrap());
     let id = a
         .push_with(
-            SleepCommand { millis: 1_500 },
+            SleepCommand { millis: 3_000 },
             Push::new().timeout(Duration::from_secs(10)),
         )
         .await
