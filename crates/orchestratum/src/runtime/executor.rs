@@ -37,8 +37,9 @@ pub(crate) async fn execute(
     tracing::debug!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt, "command started");
 
     let ended = run(&command, entry.as_ref(), &control).await;
-    // The handler is done: mark it so the lease keeper does not mistake a cleared lease for a lost one.
-    control.token.cancel();
+    // The handler is done: the lease keeper must not mistake the lease its outcome clears for a
+    // lost one. (The handler's token is left alone: nothing was stopped.)
+    control.finish();
 
     match outcome::decide(&command, ended, entry.as_ref(), &shared.config.instance_key) {
         Some(transition) => {

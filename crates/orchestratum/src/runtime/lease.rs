@@ -49,7 +49,7 @@ pub(crate) fn start(shared: Arc<Shared>, stop: CancellationToken) -> JoinHandle<
                                     control.stop(StopReason::CancelRequested);
                                 }
                             }
-                            None if control.reason().is_none() && !control.token.is_cancelled() => {
+                            None if control.reason().is_none() && !control.is_finished() => {
                                 tracing::warn!(command.id = %id, "lease lost: stopping the run");
                                 control.stop(StopReason::LeaseLost);
                             }

@@ -9,6 +9,7 @@ mod lease;
 pub(crate) mod outcome;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,8 @@ pub(crate) struct RunControl {
     /// The handler's `Context` token; fires on stop and on timeout.
     pub token: CancellationToken,
     reason: OnceLock<StopReason>,
+    /// The handler has returned (or was dropped); only the outcome write is left.
+    finished: AtomicBool,
     /// Until when the lease surely holds, by this process's clock (set before each renewal).
     valid_until: Mutex<Instant>,
 }
@@ -47,6 +50,7 @@ impl RunControl {
             lease_token,
             token: CancellationToken::new(),
             reason: OnceLock::new(),
+            finished: AtomicBool::new(false),
             valid_until: Mutex::new(valid_until),
         }
     }
@@ -59,6 +63,16 @@ impl RunControl {
 
     pub fn reason(&self) -> Option<StopReason> {
         self.reason.get().copied()
+    }
+
+    /// Marks the handler as done.
+    pub fn finish(&self) {
+        self.finished.store(true, Ordering::Release);
+    }
+
+    /// True once the handler is done.
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 
     fn extend(&self, until: Instant) {
