@@ -75,6 +75,7 @@ conformance!(
     other_instance_keys_command_is_never_claimed,
     shutdown_releases_leases,
     dropped_worker_releases_its_leases,
+    token_does_not_fire_after_success,
     push_in_rolled_back_transaction_leaves_no_row,
     stale_lease_cannot_overwrite_newer_attempt,
     lapsed_lease_costs_a_retry,

@@ -267,3 +267,24 @@ pub struct PayloadCommand {
 impl Command for PayloadCommand {
     type Output = ();
 }
+
+/// Succeeds at once, leaving a task that records it if the run's token ever fires.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WatchTokenCommand;
+impl Command for WatchTokenCommand {
+    type Output = ();
+}
+pub struct WatchTokenHandler(pub Arc<Probe>);
+impl Handler for WatchTokenHandler {
+    type Command = WatchTokenCommand;
+    async fn execute(&self, _: WatchTokenCommand, ctx: Context) -> HandlerResult<()> {
+        let (probe, token, id, attempt) =
+            (self.0.clone(), ctx.token().clone(), ctx.id(), ctx.attempt());
+        tokio::spawn(async move {
+            token.cancelled().await;
+            probe.record("watch_token_fired", id, attempt);
+        });
+        self.0.record("watch_token_done", ctx.id(), ctx.attempt());
+        Ok(())
+    }
+}

@@ -208,3 +208,22 @@ pub async fn dropped_worker_releases_its_leases(db: TestDb) {
     assert_eq!(record.state(), State::Pending);
     assert_eq!(record.retries_left, 3);
 }
+
+pub async fn token_does_not_fire_after_success(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let id = orch.push(WatchTokenCommand).await.unwrap();
+    assert_eq!(wait_terminal(&orch, id).await.state(), State::Completed);
+    // Proving that something does not happen needs a fixed wait: the lease keeper and the
+    // completer have both seen the run by then.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(probe.count_for("watch_token_done", id), 1);
+    assert_eq!(
+        probe.count_for("watch_token_fired", id),
+        0,
+        "token fired after a successful run"
+    );
+    // Shutdown stops nothing that already finished.
+    orch.shutdown(SHUTDOWN).await.unwrap();
+    assert_eq!(probe.count_for("watch_token_fired", id), 0);
+}

@@ -45,6 +45,7 @@ pub fn with_all_handlers(db: &TestDb, probe: &Arc<Probe>) -> Builder {
             RenamedHandler(p()),
             PanickyHookHandler(p()),
             EchoHandler(p()),
+            WatchTokenHandler(p()),
         ),
     ))
 }
