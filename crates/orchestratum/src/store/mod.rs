@@ -45,6 +45,29 @@ macro_rules! statements {
 }
 pub(crate) use statements;
 
+/// A pool for a server backend. The pool retries refused connections until its acquire
+/// timeout; one direct attempt first makes a wrong URL or a stopped server fail at once, with
+/// the driver's reason.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
+    options: <DB::Connection as sqlx::Connection>::Options,
+    url: &str,
+) -> Result<sqlx::Pool<DB>> {
+    use sqlx::{ConnectOptions, Connection};
+    let unreachable = |source| crate::error::Error::Connect {
+        url: database_url::redact(url),
+        source,
+    };
+    let probe = options.connect().await.map_err(unreachable)?;
+    let _ = probe.close().await;
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(unreachable)
+}
+
 /// What a claim asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimParams<'a> {

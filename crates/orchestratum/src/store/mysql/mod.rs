@@ -30,7 +30,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::mysql::types::MySqlTime;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow};
 use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
 use uuid::Uuid;
 
@@ -40,7 +40,6 @@ use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
-use crate::store::database_url::redact;
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -119,22 +118,7 @@ impl MySqlStore {
         url: &str,
         prefix: TablePrefix,
     ) -> Result<Self> {
-        let unreachable = |source| Error::Connect {
-            url: redact(url),
-            source,
-        };
-        // As for PostgreSQL: one direct attempt makes a wrong URL or a stopped server fail at
-        // once, with the driver's reason, instead of after the pool's acquire timeout.
-        let probe = MySqlConnection::connect_with(&options)
-            .await
-            .map_err(unreachable)?;
-        let _ = probe.close().await;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(10)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(unreachable)?;
+        let pool = super::connect_server_pool(options, url).await?;
         Ok(Self::from_pool(pool, prefix))
     }
 

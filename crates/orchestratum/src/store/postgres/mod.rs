@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgRow};
 use sqlx::types::Uuid;
-use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
 use crate::error::{Error, Result};
@@ -17,7 +17,6 @@ use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
-use crate::store::database_url::redact;
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -80,22 +79,7 @@ impl PostgresStore {
         url: &str,
         prefix: TablePrefix,
     ) -> Result<Self> {
-        let unreachable = |source| Error::Connect {
-            url: redact(url),
-            source,
-        };
-        // The pool retries refused connections until its acquire timeout; one direct attempt
-        // first makes a wrong URL or a stopped server fail at once, with the driver's reason.
-        let probe = PgConnection::connect_with(&options)
-            .await
-            .map_err(unreachable)?;
-        let _ = probe.close().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(unreachable)?;
+        let pool = super::connect_server_pool(options, url).await?;
         Ok(Self::from_pool(pool, prefix))
     }
 
