@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod commands;
+pub mod relay;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
