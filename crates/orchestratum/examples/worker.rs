@@ -5,9 +5,11 @@
 //! cargo run --example worker -- --database-url postgres://postgres@127.0.0.1/app --instance-key a
 //! ```
 //!
-//! The distributed tests start several of these and kill, pause and restart them.
+//! The distributed tests start several of these and kill, pause, partition and restart them.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use orchestratum::{Command, Context, Handler, HandlerError, HandlerResult, Next, Orchestratum};
@@ -20,6 +22,10 @@ struct Args {
     /// Database URL (postgres://…, mysql://… or mariadb://…, sqlite://…?mode=rwc).
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
+    /// Where the side effects are recorded, if not in the same database through the same
+    /// address: a test that cuts the worker's database connection keeps seeing its effects.
+    #[arg(long, env = "ORCH_EFFECTS_URL")]
+    effects_url: Option<String>,
     /// Instance key this worker claims for.
     #[arg(long, env = "ORCH_INSTANCE_KEY", default_value = "default")]
     instance_key: String,
@@ -40,7 +46,8 @@ struct Args {
     grace_ms: u64,
 }
 
-/// Where handlers write what they did: `{prefix}effects`.
+/// Where handlers write what they did: `{prefix}effects`, one row per event, stamped with
+/// this host's clock in milliseconds (every process of a test runs on one host).
 #[derive(Clone)]
 struct Effects {
     pool: AnyPool,
@@ -59,16 +66,20 @@ impl Effects {
         let table = format!("{prefix}effects");
         let ddl = format!(
             "CREATE TABLE IF NOT EXISTS {table} (command_id VARCHAR(36) NOT NULL, kind VARCHAR(32) NOT NULL, \
-             attempt INTEGER NOT NULL, pid INTEGER NOT NULL)"
+             attempt INTEGER NOT NULL, pid INTEGER NOT NULL, at_ms BIGINT NOT NULL)"
         );
         sqlx::query(AssertSqlSafe(ddl)).execute(&pool).await?;
         Ok(Self { pool, table })
     }
 
-    /// Records one effect; values are ids and integers, safe to write as literals.
+    /// Records one effect now; values are ids and integers, safe to write as literals.
     async fn record(&self, ctx: &Context, kind: &str) -> Result<(), sqlx::Error> {
+        self.record_at(ctx, kind, now_ms()).await
+    }
+
+    async fn record_at(&self, ctx: &Context, kind: &str, at_ms: i64) -> Result<(), sqlx::Error> {
         let sql = format!(
-            "INSERT INTO {} (command_id, kind, attempt, pid) VALUES ('{}', '{kind}', {}, {})",
+            "INSERT INTO {} (command_id, kind, attempt, pid, at_ms) VALUES ('{}', '{kind}', {}, {}, {at_ms})",
             self.table,
             ctx.id(),
             ctx.attempt(),
@@ -76,6 +87,62 @@ impl Effects {
         );
         sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The commands whose handler is alive in this process, counted per id: the runtime must never
+/// start a run of a command while an earlier run of it here is still alive.
+#[derive(Clone, Default)]
+struct Alive(Arc<Mutex<HashMap<uuid::Uuid, u32>>>);
+
+impl Alive {
+    /// Marks a run alive until the returned guard drops, and tells whether another run of the
+    /// same command was alive already (recorded as an `overlap` effect).
+    fn enter(&self, ctx: &Context, effects: &Effects) -> (Run, bool) {
+        let mut alive = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = alive.entry(ctx.id()).or_default();
+        *count += 1;
+        let overlapped = *count > 1;
+        let run = Run {
+            alive: self.clone(),
+            ctx: ctx.clone(),
+            effects: effects.clone(),
+        };
+        (run, overlapped)
+    }
+}
+
+/// One live run. Dropped with the handler's future, so a run the runtime drops counts as ended;
+/// a run whose token fired records `stopped` with the moment its future went away.
+struct Run {
+    alive: Alive,
+    ctx: Context,
+    effects: Effects,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        {
+            let mut alive = self.alive.0.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(count) = alive.get_mut(&self.ctx.id()) {
+                *count -= 1;
+                if *count == 0 {
+                    alive.remove(&self.ctx.id());
+                }
+            }
+        }
+        if self.ctx.is_cancelled() {
+            let (effects, ctx, at_ms) = (self.effects.clone(), self.ctx.clone(), now_ms());
+            tokio::spawn(async move {
+                let _ = effects.record_at(&ctx, "stopped", at_ms).await;
+            });
+        }
     }
 }
 
@@ -117,11 +184,16 @@ impl Command for WorkCommand {
     }
 }
 
-struct WorkHandler(Effects);
+struct WorkHandler(Effects, Alive);
 
 impl Handler for WorkHandler {
     type Command = WorkCommand;
     async fn execute(&self, cmd: WorkCommand, ctx: Context) -> HandlerResult<WorkResult> {
+        // Before any await: the check must see the run the moment it starts.
+        let (_run, overlapped) = self.1.enter(&ctx, &self.0);
+        if overlapped {
+            self.0.record(&ctx, "overlap").await?;
+        }
         self.0.record(&ctx, "started").await?;
         // Seen from a detached task: the handler's own future is dropped when it is stopped.
         let (effects, watched) = (self.0.clone(), ctx.clone());
@@ -160,11 +232,15 @@ impl Command for FollowUpCommand {
     type Output = ();
 }
 
-struct FollowUpHandler(Effects);
+struct FollowUpHandler(Effects, Alive);
 
 impl Handler for FollowUpHandler {
     type Command = FollowUpCommand;
     async fn execute(&self, _: FollowUpCommand, ctx: Context) -> HandlerResult<()> {
+        let (_run, overlapped) = self.1.enter(&ctx, &self.0);
+        if overlapped {
+            self.0.record(&ctx, "overlap").await?;
+        }
         self.0.record(&ctx, "follow_up").await?;
         Ok(())
     }
@@ -196,7 +272,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let effects = Effects::open(&args.database_url, &args.table_prefix).await?;
+    let effects_url = args.effects_url.as_deref().unwrap_or(&args.database_url);
+    let effects = Effects::open(effects_url, &args.table_prefix).await?;
+    let alive = Alive::default();
     let orch = Orchestratum::builder()
         .database(&args.database_url)
         .table_prefix(&args.table_prefix)
@@ -205,8 +283,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .lock_timeout_buffer(Duration::from_millis(args.lease_ms))
         .polling_interval(Duration::from_millis(args.poll_ms))
         .handlers((
-            WorkHandler(effects.clone()),
-            FollowUpHandler(effects.clone()),
+            WorkHandler(effects.clone(), alive.clone()),
+            FollowUpHandler(effects.clone(), alive),
             CrashHandler(effects),
         ))
         .start()

@@ -11,7 +11,11 @@ use tokio::process::{Child, Command};
 /// Settings of one worker process.
 #[derive(Clone)]
 pub struct WorkerConfig {
+    /// Orchestratum's database, possibly through a relay.
     pub url: String,
+    /// The side-effects table's database: always the server itself, so the test sees what a
+    /// partitioned worker's handlers do.
+    pub effects_url: String,
     pub prefix: String,
     pub key: String,
     pub concurrency: usize,
@@ -24,6 +28,7 @@ impl WorkerConfig {
     pub fn new(url: &str, prefix: &str, key: &str) -> Self {
         Self {
             url: url.into(),
+            effects_url: url.into(),
             prefix: prefix.into(),
             key: key.into(),
             concurrency: 20,
@@ -66,6 +71,7 @@ impl Worker {
         let log = dir.path().join("stderr.log");
         let mut child = Command::new(worker_binary())
             .env("DATABASE_URL", &config.url)
+            .env("ORCH_EFFECTS_URL", &config.effects_url)
             .env("ORCH_TABLE_PREFIX", &config.prefix)
             .env("ORCH_INSTANCE_KEY", &config.key)
             .env("ORCH_CONCURRENCY", config.concurrency.to_string())
