@@ -11,6 +11,7 @@
 mod support;
 
 mod chaos;
+mod partition;
 mod pg_cluster;
 mod process;
 
