@@ -1,6 +1,9 @@
 //! Chaos: three worker processes, thousands of commands (some chain, some fail and retry, some
-//! time out), and a random SIGKILL and restart every few seconds until every command is
-//! finished. Then the invariants are checked on the table and the recorded side effects.
+//! time out), and every few seconds a fault on one worker, in turn: a SIGKILL and restart, a
+//! frozen database connection or a SIGSTOP, the last two held for longer than the lease and
+//! then healed, until every command is finished. Then the invariants are checked on the table
+//! and the recorded side effects, among them that no two runs of one command overlapped in one
+//! process (the worker records an `overlap` effect if they do).
 //!
 //! Size and length: `ORCH_CHAOS_COMMANDS` (default 5000), `ORCH_CHAOS_SECONDS` (deadline,
 //! default 150), `ORCH_CHAOS_SEED`. A soak: `ORCH_CHAOS_COMMANDS=100000 ORCH_CHAOS_SECONDS=3600`.
@@ -10,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use orchestratum::Push;
 
-use super::process::{Worker, WorkerConfig};
+use super::faults::{Fault, Slot};
+use super::process::WorkerConfig;
 use super::support::{self, Backend, TestDb};
 use super::{WorkCommand, id_text, int, unfinished};
 
@@ -115,9 +119,9 @@ pub async fn chaos(db: TestDb) {
     config.lease_ms = 1_500;
     config.poll_ms = 500;
     config.concurrency = 50;
-    let mut workers = Vec::new();
+    let mut slots = Vec::new();
     for _ in 0..3 {
-        workers.push(Worker::start(&config).await);
+        slots.push(Slot::start(&config).await);
     }
 
     // Push in bulk, one statement per option set, as an application would.
@@ -140,8 +144,9 @@ pub async fn chaos(db: TestDb) {
     }
 
     let started = Instant::now();
-    let mut kills = 0;
-    let mut next_kill = Instant::now() + Duration::from_millis(2_000 + rng.below(2_000));
+    let lease = Duration::from_millis(config.lease_ms);
+    let mut inflicted: HashMap<Fault, u32> = HashMap::new();
+    let mut next_fault = Instant::now() + fault_interval(&mut rng);
     loop {
         if unfinished(&db).await == 0 {
             break;
@@ -151,21 +156,40 @@ pub async fn chaos(db: TestDb) {
             "chaos: not finished after {deadline:?}; {} unfinished",
             unfinished(&db).await
         );
-        if Instant::now() >= next_kill {
-            let victim = usize::try_from(rng.below(3)).unwrap();
-            let dead = workers.remove(victim);
-            dead.kill().await;
-            kills += 1;
-            workers.insert(victim, Worker::start(&config).await);
-            next_kill = Instant::now() + Duration::from_millis(2_000 + rng.below(2_000));
+        for slot in &mut slots {
+            slot.heal_if_due();
+        }
+        if Instant::now() >= next_fault {
+            let healthy: Vec<usize> = (0..slots.len())
+                .filter(|&i| slots[i].is_healthy())
+                .collect();
+            // One worker at a time: the others keep the run going.
+            if healthy.len() == slots.len() {
+                let victim = healthy[usize::try_from(rng.below(healthy.len() as u64)).unwrap()];
+                let n: u32 = inflicted.values().sum();
+                // In turn, so a short run still sees every kind.
+                let fault = Fault::ALL[n as usize % Fault::ALL.len()];
+                let hold = lease + Duration::from_millis(500 + rng.below(1_000));
+                slots[victim].inflict(fault, hold).await;
+                *inflicted.entry(fault).or_default() += 1;
+            }
+            next_fault = Instant::now() + fault_interval(&mut rng);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     eprintln!(
-        "chaos: finished in {:?} with {kills} kills",
+        "chaos: finished in {:?} with {inflicted:?}",
         started.elapsed()
     );
-    assert!(kills > 0, "the run ended before any kill: make it bigger");
+    assert!(
+        Fault::ALL.iter().all(|f| inflicted.contains_key(f)),
+        "the run ended before every kind of fault ({inflicted:?}): make it bigger"
+    );
+    // Healed and drained before the checks, so whatever a stale worker still had to write has
+    // been written.
+    for slot in slots {
+        assert!(slot.terminate().await.success());
+    }
 
     let t = db.table();
     let e = format!("{}effects", db.prefix);
@@ -221,7 +245,21 @@ pub async fn chaos(db: TestDb) {
         over_budget.is_empty(),
         "runs over retries + 1: {over_budget:?}"
     );
-    for w in workers {
-        assert!(w.terminate().await.success());
-    }
+    // No run of a command started while an earlier run of it was alive in the same process.
+    let overlaps = db
+        .triples(&format!(
+            "SELECT command_id, {}, {} FROM {e} WHERE kind = 'overlap'",
+            int(&db, "attempt"),
+            int(&db, "pid")
+        ))
+        .await;
+    assert!(
+        overlaps.is_empty(),
+        "runs overlapping in one process (command, attempt, pid): {overlaps:?}"
+    );
+}
+
+/// Time to the next fault: short enough that even a quick run sees each kind.
+fn fault_interval(rng: &mut Rng) -> Duration {
+    Duration::from_millis(1_500 + rng.below(1_500))
 }

@@ -11,6 +11,7 @@
 mod support;
 
 mod chaos;
+mod faults;
 mod partition;
 mod pg_cluster;
 mod process;
