@@ -35,6 +35,23 @@ pub(crate) struct Shared {
     pub running: Running,
 }
 
+impl Shared {
+    /// How this instance builds and checks follow-up rows.
+    pub fn row_rules(&self) -> outcome::RowRules<'_> {
+        outcome::RowRules {
+            default_target: &self.config.instance_key,
+            limits: self.store.limits(),
+        }
+    }
+
+    /// The row a push of `command` inserts, checked against what the backend stores.
+    fn new_row<C: Command>(&self, command: &C, push: Push) -> Result<NewCommand> {
+        let row = NewCommand::build(command, push, &self.config.instance_key)?;
+        self.store.limits().check(&row)?;
+        Ok(row)
+    }
+}
+
 /// Pushes and steers commands; cheap to clone. Obtained from [`crate::Builder::connect`]
 /// (client only) or from a started [`crate::Orchestratum`].
 #[derive(Clone)]
@@ -146,7 +163,7 @@ impl Client {
 
     /// Pushes a command with per-push overrides.
     pub async fn push_with<C: Command>(&self, command: C, push: Push) -> Result<Uuid> {
-        let row = NewCommand::build(&command, push, &self.shared.config.instance_key)?;
+        let row = self.shared.new_row(&command, push)?;
         let id = row.id;
         self.shared
             .store
@@ -172,7 +189,7 @@ impl Client {
     ) -> Result<Vec<Uuid>> {
         let rows = commands
             .into_iter()
-            .map(|c| NewCommand::build(&c, push.clone(), &self.shared.config.instance_key))
+            .map(|c| self.shared.new_row(&c, push.clone()))
             .collect::<Result<Vec<_>>>()?;
         self.shared.store.push_many(&rows).await?;
         self.pushed(&rows);
@@ -197,7 +214,7 @@ impl Client {
         command: C,
         push: Push,
     ) -> Result<Uuid> {
-        let row = NewCommand::build(&command, push, &self.shared.config.instance_key)?;
+        let row = self.shared.new_row(&command, push)?;
         let id = row.id;
         conn.push_rows(&self.shared.store, std::slice::from_ref(&row))
             .await?;
@@ -236,7 +253,7 @@ impl Client {
             let (follow_ups, reason) = outcome::hooks(
                 Some(entry.command.on_cancellation(input)),
                 "canceled by cancel()".to_owned(),
-                &self.shared.config.instance_key,
+                self.shared.row_rules(),
             );
             let transition = Transition {
                 id,

@@ -15,6 +15,12 @@ pub const MAX_COMMAND_PULL_DEFAULT: usize = 100;
 pub const INSTANCE_KEY_DEFAULT: &str = "default";
 /// Prefix of the commands table (reference default).
 pub const TABLE_PREFIX_DEFAULT: &str = "ORCH_";
+/// How long a handler may take to return after its token fired, at most (ours): the default
+/// is this or an eighth of the lease, whichever is shorter.
+pub const CANCEL_GRACE_DEFAULT: Duration = Duration::from_secs(1);
+/// Shortest timeout of the runtime's claim, outcome and due-time statements: they guard no
+/// lease, so a short lease does not make them give up on a merely busy database.
+const MIN_STATEMENT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Validated settings shared by the client and the worker runtime.
 #[derive(Debug, Clone)]
@@ -29,6 +35,8 @@ pub struct Config {
     pub instance_key: String,
     /// See [`TABLE_PREFIX_DEFAULT`].
     pub table_prefix: TablePrefix,
+    /// See [`CANCEL_GRACE_DEFAULT`].
+    pub cancel_grace: Duration,
 }
 
 impl Config {
@@ -39,6 +47,7 @@ impl Config {
         max_command_pull: usize,
         instance_key: String,
         table_prefix: &str,
+        cancel_grace: Option<Duration>,
     ) -> Result<Self> {
         positive("polling_interval", polling_interval)?;
         positive("lock_timeout_buffer", lock_timeout_buffer)?;
@@ -60,18 +69,51 @@ impl Config {
                 reason: "must not be empty".into(),
             });
         }
+        let longest_grace = lock_timeout_buffer / 8;
+        let cancel_grace = match cancel_grace {
+            None => CANCEL_GRACE_DEFAULT.min(longest_grace),
+            Some(grace) if grace > longest_grace => {
+                return Err(Error::InvalidConfig {
+                    option: "cancel_grace",
+                    reason: format!(
+                        "must be at most an eighth of lock_timeout_buffer ({longest_grace:?}), \
+                         so a stopped run ends well before its lease can lapse; got {grace:?}"
+                    ),
+                });
+            }
+            Some(grace) => grace,
+        };
         Ok(Self {
             polling_interval,
             lock_timeout_buffer,
             max_command_pull,
             instance_key,
             table_prefix: TablePrefix::new(table_prefix)?,
+            cancel_grace,
         })
     }
 
     /// How often in-flight leases are renewed: half the lease, as the reference does.
     pub fn lease_renew_interval(&self) -> Duration {
         self.lock_timeout_buffer / 2
+    }
+
+    /// How long before its lease could lapse (by this process's clock) an unrenewed run's
+    /// handler is dropped: a quarter of the lease. Its token fires `cancel_grace` earlier.
+    pub fn lease_margin(&self) -> Duration {
+        self.lock_timeout_buffer / 4
+    }
+
+    /// Longest wait for a lease renewal: an eighth of the lease, so a renewal that hangs still
+    /// leaves time to stop the runs it was meant to keep.
+    pub fn renew_timeout(&self) -> Duration {
+        self.lock_timeout_buffer / 8
+    }
+
+    /// Longest wait for a claim, an outcome write or a due-time query: a quarter of the lease,
+    /// at least a second.
+    pub fn statement_timeout(&self) -> Duration {
+        (self.lock_timeout_buffer / 4).max(MIN_STATEMENT_TIMEOUT)
     }
 }
 
@@ -83,6 +125,7 @@ impl Default for Config {
             MAX_COMMAND_PULL_DEFAULT,
             INSTANCE_KEY_DEFAULT.into(),
             TABLE_PREFIX_DEFAULT,
+            None,
         )
         .expect("reference defaults are valid")
     }
@@ -111,16 +154,36 @@ mod tests {
         assert_eq!(c.instance_key, "default");
         assert_eq!(c.table_prefix.as_str(), "ORCH_");
         assert_eq!(c.lease_renew_interval(), Duration::from_secs(5));
+        assert_eq!(c.cancel_grace, Duration::from_secs(1));
+        assert_eq!(c.lease_margin(), Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn cancel_grace_stays_well_inside_the_lease() {
+        let (poll, lease) = (Duration::from_secs(1), Duration::from_secs(2));
+        let short = Config::new(poll, lease, 1, "k".into(), "P_", None).unwrap();
+        assert_eq!(short.cancel_grace, Duration::from_millis(250));
+        let given = Some(Duration::from_millis(100));
+        let c = Config::new(poll, lease, 1, "k".into(), "P_", given).unwrap();
+        assert_eq!(c.cancel_grace, Duration::from_millis(100));
+        let too_long = Some(Duration::from_millis(300));
+        assert!(matches!(
+            Config::new(poll, lease, 1, "k".into(), "P_", too_long),
+            Err(Error::InvalidConfig {
+                option: "cancel_grace",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn rejects_zero_and_empty_values() {
         let d = Duration::from_secs(1);
         let bad = [
-            Config::new(Duration::ZERO, d, 1, "k".into(), "P_"),
-            Config::new(d, Duration::ZERO, 1, "k".into(), "P_"),
-            Config::new(d, d, 0, "k".into(), "P_"),
-            Config::new(d, d, 1, " ".into(), "P_"),
+            Config::new(Duration::ZERO, d, 1, "k".into(), "P_", None),
+            Config::new(d, Duration::ZERO, 1, "k".into(), "P_", None),
+            Config::new(d, d, 0, "k".into(), "P_", None),
+            Config::new(d, d, 1, " ".into(), "P_", None),
         ];
         for result in bad {
             assert!(
@@ -129,7 +192,7 @@ mod tests {
             );
         }
         assert!(matches!(
-            Config::new(d, d, 1, "k".into(), "bad-prefix"),
+            Config::new(d, d, 1, "k".into(), "bad-prefix", None),
             Err(Error::InvalidTablePrefix(_))
         ));
     }

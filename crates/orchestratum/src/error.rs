@@ -65,6 +65,19 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A text given to a push cannot be stored (a NUL character in a name or target).
+    #[error("invalid {what} `{value}` for command `{name}`: {reason}")]
+    InvalidText {
+        /// Which text (name, target).
+        what: &'static str,
+        /// The command's name, escaped.
+        name: String,
+        /// The value given, escaped.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+
     /// A command's input or output could not be turned into JSON.
     #[error("cannot serialize {what} of command `{name}`: {source}")]
     Serialize {
@@ -185,7 +198,76 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
+    /// A statement of the worker's did not return within the time allowed it (a silent or
+    /// overloaded database).
+    #[error("{0} took longer than allowed")]
+    TimedOut(&'static str),
+
     /// The orchestrator was shut down.
     #[error("orchestratum has shut down")]
     ShutDown,
+}
+
+impl Error {
+    /// True when the call may succeed if simply tried again: the connection broke or timed
+    /// out, the server is restarting or overloaded, or a lock or serialization conflict aborted
+    /// the transaction. False when the database refused what was sent (a value out of range, a
+    /// constraint, bytes it cannot store): trying again would be refused again.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            Error::Database(e) | Error::Connect { source: e, .. } => transient_sqlx(e),
+            Error::TimedOut(_) => true,
+            _ => false,
+        }
+    }
+}
+
+fn transient_sqlx(error: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    match error {
+        E::Io(_) | E::Tls(_) | E::Protocol(_) | E::PoolTimedOut | E::PoolClosed => true,
+        E::WorkerCrashed => true,
+        E::Database(db) => transient_database_error(db.as_ref()),
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATE classes 08 (connection), 53 (resources) and 57 (operator intervention:
+/// shutdown, statement timeout), and the conflicts 40001, 40P01 and 55P03.
+#[cfg(feature = "postgres")]
+fn transient_sqlstate(code: &str) -> bool {
+    ["08", "53", "57"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || ["40001", "40P01", "55P03"].contains(&code)
+}
+
+/// MySQL/MariaDB error numbers: lock wait timeout, deadlock, too many connections, shutdown,
+/// connection killed, gone away, lost connection, and the statement timeouts.
+#[cfg(feature = "mysql")]
+const MYSQL_TRANSIENT: [u16; 9] = [1205, 1213, 1040, 1053, 1927, 2006, 2013, 3024, 1969];
+
+/// SQLite primary result codes: BUSY, LOCKED, IOERR, FULL, CANTOPEN.
+#[cfg(feature = "sqlite")]
+const SQLITE_TRANSIENT: [i32; 5] = [5, 6, 10, 13, 14];
+
+#[allow(unused_variables)]
+fn transient_database_error(db: &dyn sqlx::error::DatabaseError) -> bool {
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return transient_sqlstate(pg.code());
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return MYSQL_TRANSIENT.contains(&my.number());
+    }
+    #[cfg(feature = "sqlite")]
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // The extended result code; its low byte is the primary code.
+        return db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| SQLITE_TRANSIENT.contains(&(code & 0xff)));
+    }
+    false
 }

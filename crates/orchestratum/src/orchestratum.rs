@@ -39,6 +39,7 @@ pub struct Builder {
     max_command_pull: usize,
     instance_key: String,
     table_prefix: String,
+    cancel_grace: Option<Duration>,
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
@@ -53,6 +54,7 @@ impl Default for Builder {
             max_command_pull: MAX_COMMAND_PULL_DEFAULT,
             instance_key: INSTANCE_KEY_DEFAULT.into(),
             table_prefix: TABLE_PREFIX_DEFAULT.into(),
+            cancel_grace: None,
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
@@ -97,6 +99,15 @@ impl Builder {
     /// Lease length, renewed every half of it while a handler runs (default 10 s).
     pub fn lock_timeout_buffer(mut self, lease: Duration) -> Self {
         self.lock_timeout_buffer = lease;
+        self
+    }
+
+    /// How long a handler may take to return after its token fired (timeout, cancel, lost
+    /// lease, shutdown) before its future is dropped: time to clean up. The outcome stays what
+    /// stopped the run. Default 1 s or an eighth of the lease, whichever is shorter; at most an
+    /// eighth of the lease.
+    pub fn cancel_grace(mut self, grace: Duration) -> Self {
+        self.cancel_grace = Some(grace);
         self
     }
 
@@ -157,6 +168,7 @@ impl Builder {
             self.max_command_pull,
             self.instance_key,
             &self.table_prefix,
+            self.cancel_grace,
         )?;
         let store = match self.source {
             None => {

@@ -91,6 +91,16 @@ impl NewCommand {
             .target
             .or_else(|| command.target())
             .unwrap_or_else(|| default_target.to_owned());
+        for (what, text) in [("name", &name), ("target", &target)] {
+            if text.contains('\0') {
+                return Err(Error::InvalidText {
+                    what,
+                    name: name.escape_default().to_string(),
+                    value: text.escape_default().to_string(),
+                    reason: "contains a NUL character, which PostgreSQL cannot store in text",
+                });
+            }
+        }
         Ok(Self {
             id: Uuid::now_v7(),
             target,

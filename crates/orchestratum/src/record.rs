@@ -91,6 +91,9 @@ pub enum FailureKind {
     BadInput,
     /// The worker's lease lapsed (the worker died or stalled).
     LeaseExpired,
+    /// The database refused to store the run's outcome (a value it cannot hold); the reason
+    /// is in `last_error`.
+    OutcomeRefused,
 }
 
 impl FailureKind {
@@ -102,6 +105,7 @@ impl FailureKind {
             FailureKind::Panicked => "panicked",
             FailureKind::BadInput => "bad_input",
             FailureKind::LeaseExpired => "lease_expired",
+            FailureKind::OutcomeRefused => "outcome_refused",
         }
     }
 
@@ -113,6 +117,7 @@ impl FailureKind {
             "panicked" => FailureKind::Panicked,
             "bad_input" => FailureKind::BadInput,
             "lease_expired" => FailureKind::LeaseExpired,
+            "outcome_refused" => FailureKind::OutcomeRefused,
             _ => return None,
         })
     }

@@ -17,9 +17,10 @@ use crate::record::FailureKind;
 
 /// How a handler's run ended, with its output encoded and its success follow-ups built.
 pub(crate) enum RunEnd {
+    /// `follow_ups` is `Err` with the reason when `on_success` panicked.
     Succeeded {
         output: String,
-        follow_ups: Vec<Next>,
+        follow_ups: Result<Vec<Next>, String>,
     },
     Failed {
         kind: FailureKind,
@@ -106,10 +107,10 @@ impl<H: Handler> ErasedHandler for TypedHandler<H> {
                             };
                         }
                     };
-                    // The handler consumed the command, so the hooks read a fresh copy.
+                    // The handler consumed the command, so the hook reads a fresh copy. Its
+                    // panic must not undo the success: the handler's effects happened.
                     let follow_ups = decode::<H::Command>(&input)
-                        .map(|c| c.on_success(&output))
-                        .unwrap_or_default();
+                        .and_then(|c| guarded("on_success", || c.on_success(&output)));
                     RunEnd::Succeeded {
                         output: encoded,
                         follow_ups,

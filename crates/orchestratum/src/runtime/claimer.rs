@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::completer::Completer;
 use super::executor;
 use crate::client::Shared;
+use crate::error::Error;
 use crate::store::ClaimParams;
 
 /// Shortest idle wait: a due row locked by someone else's transaction is skipped by the claim
@@ -51,16 +52,19 @@ impl Claimer {
                 break;
             }
             let asked_at = Instant::now();
-            let claimed = self
-                .shared
-                .store
-                .claim(ClaimParams {
+            // A claim that hangs is given up: rows it may have claimed lapse and are taken
+            // again later (charged a retry), which beats a worker stuck on a silent connection.
+            let claimed = tokio::time::timeout(
+                config.statement_timeout(),
+                self.shared.store.claim(ClaimParams {
                     target: &config.instance_key,
                     names: &self.shared.names,
                     limit: free,
                     lease: config.lock_timeout_buffer,
-                })
-                .await;
+                }),
+            )
+            .await
+            .unwrap_or_else(|_| Err(Error::TimedOut("claiming commands")));
             let claimed = match claimed {
                 Ok(claimed) => {
                     error_backoff = Duration::from_millis(50);
@@ -98,13 +102,14 @@ impl Claimer {
             if full {
                 continue;
             }
-            let wait = match self
-                .shared
-                .store
-                .next_due(&config.instance_key, &self.shared.names)
-                .await
-            {
-                Ok(Some(due)) => due.min(config.polling_interval),
+            let next_due = tokio::time::timeout(
+                config.statement_timeout(),
+                self.shared
+                    .store
+                    .next_due(&config.instance_key, &self.shared.names),
+            );
+            let wait = match next_due.await {
+                Ok(Ok(Some(due))) => due.min(config.polling_interval),
                 _ => config.polling_interval,
             };
             tokio::select! {

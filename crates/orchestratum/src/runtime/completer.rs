@@ -1,17 +1,26 @@
 //! Writes outcomes in batches: whatever runs ended while the last write was in flight go in
 //! the next one. Each outcome is fenced per row, and its follow-ups commit with it.
+//!
+//! A batch that fails for a transient reason (connection lost, timeout, lock conflict) is
+//! written again with backoff. A batch the database refuses is split until the refused
+//! outcome is alone; that command then ends failed with the database's reason, and its
+//! neighbours are written as they were. At shutdown, writes stop being retried at the flush
+//! deadline.
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::outcome;
 use crate::client::Shared;
-use crate::store::Transition;
+use crate::error::{Error, Result};
+use crate::record::FailureKind;
+use crate::store::{Transition, TransitionKind};
 
 /// Most outcomes written by one statement.
 const MAX_BATCH: usize = 500;
@@ -19,7 +28,19 @@ const MAX_BATCH: usize = 500;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-type Item = (Transition, oneshot::Sender<bool>);
+/// What became of one outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// Written as decided.
+    Applied,
+    /// The database refused it; the command was failed with the reason instead.
+    Refused,
+    /// Not written: the fence rejected it (another run owns the command now), or the worker
+    /// stopped before it could be written.
+    NotApplied,
+}
+
+type Item = (Transition, oneshot::Sender<Written>);
 
 /// The executors' handle on the completer.
 #[derive(Clone)]
@@ -27,82 +48,175 @@ pub(crate) struct Completer {
     tx: mpsc::UnboundedSender<Item>,
 }
 
+/// When the completer stops retrying writes: set once, at shutdown.
+pub(crate) type FlushDeadline = Arc<OnceLock<Instant>>;
+
 impl Completer {
-    pub fn start(shared: Arc<Shared>, stop: CancellationToken) -> (Self, JoinHandle<()>) {
+    pub fn start(
+        shared: Arc<Shared>,
+        stop: CancellationToken,
+        flush_by: FlushDeadline,
+    ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, tokio::spawn(run(shared, rx, stop)))
+        let writer = Writer { shared, flush_by };
+        (Self { tx }, tokio::spawn(writer.run(rx, stop)))
     }
 
-    /// Queues an outcome and resolves once it is written: `true` if applied, `false` if the
-    /// fence rejected it (another run owns the command now) or the completer stopped.
-    pub async fn complete(&self, transition: Transition) -> bool {
+    /// Queues an outcome and resolves once it is written (or given up).
+    pub async fn complete(&self, transition: Transition) -> Written {
         let (ack, done) = oneshot::channel();
         if self.tx.send((transition, ack)).is_err() {
-            return false;
+            return Written::NotApplied;
         }
-        done.await.unwrap_or(false)
+        done.await.unwrap_or(Written::NotApplied)
     }
 }
 
-async fn run(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Item>, stop: CancellationToken) {
-    loop {
-        let first = tokio::select! {
-            item = rx.recv() => match item { Some(item) => item, None => return },
-            () = stop.cancelled() => match rx.try_recv() { Ok(item) => item, Err(_) => return },
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(item) => batch.push(item),
-                Err(_) => break,
-            }
-        }
-        let (transitions, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let started = std::time::Instant::now();
-        let applied: HashSet<Uuid> = write(&shared, &transitions, &stop)
-            .await
-            .into_iter()
-            .collect();
-        tracing::trace!(count = transitions.len(), applied = applied.len(), elapsed = ?started.elapsed(), "outcomes written");
-        let key = &shared.config.instance_key;
-        let local_follow_ups = transitions
-            .iter()
-            .any(|t| applied.contains(&t.id) && t.follow_ups.iter().any(|f| &f.target == key));
-        for (t, ack) in transitions.iter().zip(acks) {
-            let _ = ack.send(applied.contains(&t.id));
-        }
-        // Follow-ups for this instance are due now: claim them without waiting for a poll
-        // (PostgreSQL would also notify, but only after a round trip).
-        if local_follow_ups {
-            shared.wake.notify_one();
-        }
-        shared.finished.notify_waiters();
-    }
+struct Writer {
+    shared: Arc<Shared>,
+    flush_by: FlushDeadline,
 }
 
-/// Writes one batch, retrying with backoff while the database is unreachable: an outcome is
-/// never dropped while its lease can still be renewed. Gives up only once stopped.
-async fn write(
-    shared: &Shared,
-    transitions: &[Transition],
-    stop: &CancellationToken,
-) -> Vec<uuid::Uuid> {
-    let mut backoff = FIRST_BACKOFF;
-    loop {
-        match shared.store.record_outcomes(transitions).await {
-            Ok(applied) => return applied,
-            Err(error) => {
-                tracing::warn!(%error, count = transitions.len(), "writing outcomes failed; retrying");
-                if stop.is_cancelled() && backoff >= MAX_BACKOFF {
-                    tracing::error!(
-                        count = transitions.len(),
-                        "giving up on outcomes at shutdown; their leases will lapse"
-                    );
-                    return Vec::new();
+impl Writer {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Item>, stop: CancellationToken) {
+        loop {
+            let first = tokio::select! {
+                item = rx.recv() => match item { Some(item) => item, None => return },
+                () = stop.cancelled() => match rx.try_recv() { Ok(item) => item, Err(_) => return },
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(item) => batch.push(item),
+                    Err(_) => break,
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            let (transitions, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            let started = Instant::now();
+            let mut written = vec![Written::NotApplied; transitions.len()];
+            self.write_isolating(&transitions, &mut written).await;
+            tracing::trace!(count = transitions.len(), elapsed = ?started.elapsed(), "outcomes written");
+            let key = &self.shared.config.instance_key;
+            // Follow-ups for this instance, retries and released commands are claimable here
+            // now (or at their due time): look without waiting for a poll.
+            let wake = transitions.iter().zip(&written).any(|(t, w)| {
+                *w == Written::Applied
+                    && (matches!(
+                        t.kind,
+                        TransitionKind::Retry { .. } | TransitionKind::Release
+                    ) || t.follow_ups.iter().any(|f| &f.target == key))
+            });
+            for (w, ack) in written.into_iter().zip(acks) {
+                let _ = ack.send(w);
+            }
+            if wake {
+                self.shared.wake.notify_one();
+            }
+            self.shared.finished.notify_waiters();
+        }
+    }
+
+    /// Writes `transitions`, splitting around outcomes the database refuses; records in
+    /// `written` what became of each.
+    async fn write_isolating(&self, transitions: &[Transition], written: &mut [Written]) {
+        // Halves still to write, as (start, end) ranges of `transitions`.
+        let mut pending = vec![(0, transitions.len())];
+        while let Some((start, end)) = pending.pop() {
+            let part = &transitions[start..end];
+            match self.write(part).await {
+                Ok(applied) => {
+                    let applied: HashSet<Uuid> = applied.into_iter().collect();
+                    for (t, w) in part.iter().zip(&mut written[start..end]) {
+                        if applied.contains(&t.id) {
+                            *w = Written::Applied;
+                        }
+                    }
+                }
+                Err(Some(refusal)) if part.len() == 1 => {
+                    written[start] = self.store_refusal(&part[0], &refusal).await;
+                }
+                Err(Some(_)) => {
+                    let mid = start + part.len() / 2;
+                    pending.push((mid, end));
+                    pending.push((start, mid));
+                }
+                // Given up at shutdown: left as not applied, their leases will lapse.
+                Err(None) => {}
             }
         }
+    }
+
+    /// Ends a command whose outcome was refused as failed, with the database's reason and no
+    /// follow-ups.
+    async fn store_refusal(&self, refused: &Transition, refusal: &Error) -> Written {
+        tracing::error!(
+            command.id = %refused.id, error = %refusal,
+            "the database refused this outcome; failing the command with the reason"
+        );
+        let reason = outcome::storable_text(format!(
+            "outcome could not be stored ({} refused by the database: {refusal})",
+            refused.kind.columns().kind
+        ));
+        // If even the reason is refused, a fixed text: the failure must be recorded somehow.
+        let fallback = "outcome could not be stored: the database refused it".to_owned();
+        for error in [reason, fallback] {
+            let failed = Transition {
+                id: refused.id,
+                lease_token: refused.lease_token,
+                kind: TransitionKind::Fail {
+                    error,
+                    kind: FailureKind::OutcomeRefused,
+                },
+                retries_left: Some(-1),
+                follow_ups: Vec::new(),
+            };
+            match self.write(std::slice::from_ref(&failed)).await {
+                Ok(applied) if applied.contains(&refused.id) => return Written::Refused,
+                Ok(_) | Err(None) => return Written::NotApplied,
+                Err(Some(_)) => {}
+            }
+        }
+        tracing::error!(command.id = %refused.id, "the database refused even the failure; its lease will lapse");
+        Written::NotApplied
+    }
+
+    /// Writes one batch, retrying transient failures with backoff. `Err(Some(e))`: the
+    /// database refused it; `Err(None)`: given up at the shutdown flush deadline.
+    async fn write(&self, transitions: &[Transition]) -> Result<Vec<Uuid>, Option<Error>> {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let limit = self.time_left().map_or(self.statement_timeout(), |left| {
+                left.min(self.statement_timeout())
+            });
+            let attempt =
+                tokio::time::timeout(limit, self.shared.store.record_outcomes(transitions))
+                    .await
+                    .unwrap_or(Err(Error::TimedOut("writing outcomes")));
+            let error = match attempt {
+                Ok(applied) => return Ok(applied),
+                Err(error) if !error.is_transient() => return Err(Some(error)),
+                Err(error) => error,
+            };
+            let left = self.time_left();
+            if left.is_some_and(|left| left.is_zero()) {
+                tracing::error!(%error, count = transitions.len(),
+                    "giving up on outcomes at shutdown; their leases will lapse");
+                return Err(None);
+            }
+            tracing::warn!(%error, count = transitions.len(), retry_in = ?backoff, "writing outcomes failed; retrying");
+            tokio::time::sleep(left.map_or(backoff, |left| left.min(backoff))).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    fn statement_timeout(&self) -> Duration {
+        self.shared.config.statement_timeout()
+    }
+
+    /// Time left before the shutdown flush deadline, once one is set.
+    fn time_left(&self) -> Option<Duration> {
+        self.flush_by
+            .get()
+            .map(|by| by.saturating_duration_since(Instant::now()))
     }
 }

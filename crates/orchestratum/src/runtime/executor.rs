@@ -3,14 +3,15 @@
 //! the transition → hand it to the completer → free the slot.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 
-use super::completer::Completer;
+use super::completer::{Completer, Written};
 use super::outcome::{self, Ended};
 use super::{RunControl, StopReason};
 use crate::client::Shared;
+use crate::config::Config;
 use crate::handler::Context;
 use crate::handler::registry::{Entry, RunEnd};
 use crate::record::FailureKind;
@@ -25,32 +26,45 @@ pub(crate) async fn execute(
     slot_freed: Arc<Notify>,
 ) {
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
-    shared.running.insert(command.id, control.clone());
+    let stale = shared.running.insert(command.id, control.clone());
     // Frees the slot however this task ends, even by a panic in user code.
     let _slot = Slot {
         shared: shared.clone(),
         id: command.id,
+        control: control.clone(),
         permit: Some(permit),
         freed: slot_freed,
     };
+    if let Some(stale) = stale {
+        // This process claimed the command again, so its earlier run here stalled past its
+        // lease (a paused VM, a blocked runtime). That run is stale: stop it, and start this one
+        // only once its handler is gone, so that two runs of one command never overlap here.
+        tracing::warn!(
+            command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
+            "command reclaimed by the process that ran it: stopping the stale run first"
+        );
+        stale.stop(StopReason::LeaseLost);
+        stale.finished().await;
+    }
     let entry = shared.registry.get(&command.name).cloned();
     tracing::debug!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt, "command started");
 
-    let ended = run(&command, entry.as_ref(), &control).await;
-    // The handler is done: the lease keeper must not mistake the lease its outcome clears for a
+    let ended = run(&shared.config, &command, entry.as_ref(), &control).await;
+    // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
     // lost one. (The handler's token is left alone: nothing was stopped.)
     control.finish();
 
-    match outcome::decide(&command, ended, entry.as_ref(), &shared.config.instance_key) {
+    match outcome::decide(&command, ended, entry.as_ref(), shared.row_rules()) {
         Some(transition) => {
             let event = TransitionEvent::of(&transition);
-            if completer.complete(transition).await {
-                event.log(&command);
-            } else {
-                tracing::warn!(
+            match completer.complete(transition).await {
+                Written::Applied => event.log(&command),
+                // The completer logged the refusal and the failure it wrote instead.
+                Written::Refused => {}
+                Written::NotApplied => tracing::warn!(
                     command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
                     "outcome not written: the lease was lost and another run owns the command"
-                );
+                ),
             }
         }
         None => tracing::warn!(
@@ -65,20 +79,27 @@ pub(crate) async fn execute(
 struct Slot {
     shared: Arc<Shared>,
     id: uuid::Uuid,
+    control: Arc<RunControl>,
     permit: Option<OwnedSemaphorePermit>,
     freed: Arc<Notify>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.shared.running.remove(self.id);
+        self.control.finish();
+        self.shared.running.remove(self.id, &self.control);
         // Give the permit back before waking the claimer, or it would find no free slot.
         drop(self.permit.take());
         self.freed.notify_one();
     }
 }
 
-async fn run(command: &ClaimedCommand, entry: Option<&Entry>, control: &RunControl) -> Ended {
+async fn run(
+    config: &Config,
+    command: &ClaimedCommand,
+    entry: Option<&Entry>,
+    control: &RunControl,
+) -> Ended {
     // A cancel request wins over everything else: the caller asked for it.
     if command.cancel_requested {
         return Ended::Cancelled {
@@ -106,32 +127,71 @@ async fn run(command: &ClaimedCommand, entry: Option<&Entry>, control: &RunContr
         retries_left: command.retries_left,
         token: control.token.clone(),
     };
+    let (grace, margin) = (config.cancel_grace, config.lease_margin());
     // Its own task, so a panic is caught as a failure and abort() drops the future.
     let mut task = tokio::spawn(handler.run(command.input.clone(), ctx));
-    tokio::select! {
-        joined = &mut task => match joined {
-            Ok(RunEnd::Succeeded { output, follow_ups }) => Ended::Succeeded { output, follow_ups },
-            Ok(RunEnd::Failed { kind, error }) => Ended::Failed { kind, error },
-            Ok(RunEnd::Cancelled { reason }) => Ended::Cancelled { reason },
-            Err(join) => Ended::Failed {
-                kind: FailureKind::Panicked,
-                error: format!("handler panicked: {}", panic_message(join)),
-            },
-        },
+    let stopped = tokio::select! {
+        joined = &mut task => return joined_end(joined),
         () = tokio::time::sleep(command.timeout) => {
             control.token.cancel();
-            task.abort();
             Ended::Failed {
                 kind: FailureKind::TimedOut,
                 error: format!("timed out after {:?}", command.timeout),
             }
         }
-        () = control.token.cancelled() => {
-            task.abort();
-            match control.reason() {
-                Some(StopReason::LeaseLost) => Ended::LeaseLost,
-                Some(StopReason::Shutdown) => Ended::Released,
-                Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
+        () = control.token.cancelled() => match control.reason() {
+            Some(StopReason::LeaseLost) => Ended::LeaseLost,
+            Some(StopReason::Shutdown) => Ended::Released,
+            Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
+        },
+        () = lease_expiring(control, margin + grace) => {
+            tracing::warn!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
+                "lease not renewed in time: stopping the run before it can lapse");
+            control.stop(StopReason::LeaseLost);
+            Ended::LeaseLost
+        }
+    };
+    // The token has fired: the handler may clean up and return within the grace, but what
+    // stopped it decides the outcome, whatever it returns. Then its future is dropped, and
+    // always before the lease could lapse.
+    let returned = tokio::select! {
+        _ = &mut task => true,
+        () = tokio::time::sleep(grace) => false,
+        () = lease_expiring(control, margin) => false,
+    };
+    if !returned {
+        task.abort();
+        // Resolves once the future is dropped.
+        let _ = task.await;
+    }
+    stopped
+}
+
+fn joined_end(joined: Result<RunEnd, tokio::task::JoinError>) -> Ended {
+    match joined {
+        Ok(RunEnd::Succeeded { output, follow_ups }) => Ended::Succeeded { output, follow_ups },
+        Ok(RunEnd::Failed { kind, error }) => Ended::Failed { kind, error },
+        Ok(RunEnd::Cancelled { reason }) => Ended::Cancelled { reason },
+        Err(join) => Ended::Failed {
+            kind: FailureKind::Panicked,
+            error: format!("handler panicked: {}", panic_message(join)),
+        },
+    }
+}
+
+/// Resolves `before` the run's lease could lapse by this process's clock, following renewals.
+async fn lease_expiring(control: &RunControl, before: Duration) {
+    let mut validity = control.watch_validity();
+    loop {
+        let until = *validity.borrow_and_update();
+        let at = until.checked_sub(before).unwrap_or(until);
+        tokio::select! {
+            () = tokio::time::sleep_until(at.into()) => return,
+            changed = validity.changed() => {
+                if changed.is_err() {
+                    // The control outlives this call; a dropped sender cannot happen.
+                    std::future::pending::<()>().await;
+                }
             }
         }
     }

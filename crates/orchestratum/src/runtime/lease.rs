@@ -1,10 +1,12 @@
 //! Keeps the leases of in-flight runs alive: renews them all in one statement every half
-//! lease, stops a run whose lease was lost, delivers cancel requests seen on renewal, and
-//! stops every run whose lease may lapse while the database cannot be reached.
+//! lease, stops a run whose lease was lost, and delivers cancel requests seen on renewal.
+//! A renewal that fails or hangs past `renew_timeout` is tried again soon; it never stops a
+//! run itself: each run stops itself before its lease could lapse (`executor`), by this
+//! process's clock, whatever the database does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -13,16 +15,22 @@ use super::StopReason;
 use crate::client::Shared;
 use crate::store::Lease;
 
+/// Shortest wait before trying a failed renewal again.
+const MIN_RETRY: Duration = Duration::from_millis(10);
+
 pub(crate) fn start(shared: Arc<Shared>, stop: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let every = shared.config.lease_renew_interval();
+        let retry = (shared.config.lock_timeout_buffer / 16).max(MIN_RETRY);
         let lease = shared.config.lock_timeout_buffer;
+        let mut wait = every;
         loop {
             tokio::select! {
-                () = tokio::time::sleep(every) => {}
+                () = tokio::time::sleep(wait) => {}
                 () = shared.renew_now.notified() => {}
                 () = stop.cancelled() => return,
             }
+            wait = every;
             let runs = shared.running.snapshot();
             if runs.is_empty() {
                 continue;
@@ -35,38 +43,42 @@ pub(crate) fn start(shared: Arc<Shared>, stop: CancellationToken) -> JoinHandle<
                 })
                 .collect();
             let asked_at = Instant::now();
-            match shared.store.renew_leases(&leases, lease).await {
-                Ok(renewed) => {
-                    let renewed: HashMap<_, _> = renewed
-                        .into_iter()
-                        .map(|r| (r.id, r.cancel_requested))
-                        .collect();
-                    for (id, control) in runs {
-                        match renewed.get(&id) {
-                            Some(&cancel_requested) => {
-                                control.extend(asked_at + lease);
-                                if cancel_requested {
-                                    control.stop(StopReason::CancelRequested);
-                                }
-                            }
-                            None if control.reason().is_none() && !control.is_finished() => {
-                                tracing::warn!(command.id = %id, "lease lost: stopping the run");
-                                control.stop(StopReason::LeaseLost);
-                            }
-                            None => {}
-                        }
-                    }
+            let renewal = tokio::time::timeout(
+                shared.config.renew_timeout(),
+                shared.store.renew_leases(&leases, lease),
+            )
+            .await;
+            let renewed = match renewal {
+                Ok(Ok(renewed)) => renewed,
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, count = leases.len(), "renewing leases failed; trying again");
+                    wait = retry;
+                    continue;
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "renewing leases failed");
-                    // Stop before the lease can lapse, so no two workers ever run one command.
-                    let margin = every / 2;
-                    for (id, control) in runs {
-                        if Instant::now() + margin >= control.valid_until() {
-                            tracing::warn!(command.id = %id, "lease about to lapse unrenewed: stopping the run");
-                            control.stop(StopReason::LeaseLost);
+                Err(_) => {
+                    tracing::warn!(timeout = ?shared.config.renew_timeout(), count = leases.len(),
+                        "renewing leases timed out; trying again");
+                    wait = retry;
+                    continue;
+                }
+            };
+            let renewed: HashMap<_, _> = renewed
+                .into_iter()
+                .map(|r| (r.id, r.cancel_requested))
+                .collect();
+            for (id, control) in runs {
+                match renewed.get(&id) {
+                    Some(&cancel_requested) => {
+                        control.extend(asked_at + lease);
+                        if cancel_requested {
+                            control.stop(StopReason::CancelRequested);
                         }
                     }
+                    None if control.reason().is_none() && !control.is_finished() => {
+                        tracing::warn!(command.id = %id, "lease lost: stopping the run");
+                        control.stop(StopReason::LeaseLost);
+                    }
+                    None => {}
                 }
             }
         }

@@ -9,25 +9,29 @@ mod lease;
 pub(crate) mod outcome;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use self::completer::FlushDeadline;
 use crate::client::Shared;
 use crate::error::Result;
 
 /// How long a dropped worker waits for its stopped runs to release their leases.
 const ABORT_FLUSH: Duration = Duration::from_secs(5);
+/// How long `shutdown` keeps trying to write outcomes after the grace and the handlers'
+/// cancel grace are over (the database may be down).
+pub(crate) const SHUTDOWN_FLUSH: Duration = Duration::from_secs(5);
 
 /// Why a run is being stopped before its handler returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StopReason {
     CancelRequested,
+    /// Another run owns the command now, or the lease may lapse before it can be renewed.
     LeaseLost,
     Shutdown,
 }
@@ -38,10 +42,12 @@ pub(crate) struct RunControl {
     /// The handler's `Context` token; fires on stop and on timeout.
     pub token: CancellationToken,
     reason: OnceLock<StopReason>,
-    /// The handler has returned (or was dropped); only the outcome write is left.
-    finished: AtomicBool,
-    /// Until when the lease surely holds, by this process's clock (set before each renewal).
-    valid_until: Mutex<Instant>,
+    /// Fired once the handler's future is gone (returned or dropped): only the outcome write,
+    /// if any, is left. A newer run of the same command in this process waits for it.
+    handler_gone: CancellationToken,
+    /// Until when the lease surely holds, by this process's clock (the instant before the
+    /// statement that set it was sent, plus the lease).
+    valid_until: watch::Sender<Instant>,
 }
 
 impl RunControl {
@@ -50,8 +56,8 @@ impl RunControl {
             lease_token,
             token: CancellationToken::new(),
             reason: OnceLock::new(),
-            finished: AtomicBool::new(false),
-            valid_until: Mutex::new(valid_until),
+            handler_gone: CancellationToken::new(),
+            valid_until: watch::Sender::new(valid_until),
         }
     }
 
@@ -65,26 +71,40 @@ impl RunControl {
         self.reason.get().copied()
     }
 
-    /// Marks the handler as done.
+    /// Marks the handler's future as gone.
     pub fn finish(&self) {
-        self.finished.store(true, Ordering::Release);
+        self.handler_gone.cancel();
     }
 
-    /// True once the handler is done.
+    /// True once the handler's future is gone.
     pub fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
+        self.handler_gone.is_cancelled()
+    }
+
+    /// Resolves once the handler's future is gone.
+    pub async fn finished(&self) {
+        self.handler_gone.cancelled().await;
     }
 
     fn extend(&self, until: Instant) {
-        *self.valid_until.lock().unwrap_or_else(|e| e.into_inner()) = until;
+        self.valid_until.send_if_modified(|at| {
+            let later = until > *at;
+            if later {
+                *at = until;
+            }
+            later
+        });
     }
 
-    fn valid_until(&self) -> Instant {
-        *self.valid_until.lock().unwrap_or_else(|e| e.into_inner())
+    /// Watches the lease's validity, to stop the run before it can lapse.
+    pub fn watch_validity(&self) -> watch::Receiver<Instant> {
+        self.valid_until.subscribe()
     }
 }
 
 /// The runs this process holds, by command id; shared by the client (to cancel) and the worker.
+/// At most one run per command: a newer claim of the same command replaces the older run,
+/// which is stopped (see `executor`).
 #[derive(Default)]
 pub(crate) struct Running(Mutex<HashMap<Uuid, Arc<RunControl>>>);
 
@@ -93,12 +113,17 @@ impl Running {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn insert(&self, id: Uuid, control: Arc<RunControl>) {
-        self.lock().insert(id, control);
+    /// Registers a run; returns the run of the same command it replaces, if any.
+    pub fn insert(&self, id: Uuid, control: Arc<RunControl>) -> Option<Arc<RunControl>> {
+        self.lock().insert(id, control)
     }
 
-    pub fn remove(&self, id: Uuid) {
-        self.lock().remove(&id);
+    /// Forgets `control`, unless a newer run of the same command replaced it.
+    pub fn remove(&self, id: Uuid, control: &Arc<RunControl>) {
+        let mut runs = self.lock();
+        if runs.get(&id).is_some_and(|c| Arc::ptr_eq(c, control)) {
+            runs.remove(&id);
+        }
     }
 
     pub fn get(&self, id: Uuid) -> Option<Arc<RunControl>> {
@@ -117,10 +142,14 @@ pub(crate) struct Runtime {
     stop_claiming: CancellationToken,
     /// Stops the lease keeper and the completer, after the last run ended.
     stop_background: CancellationToken,
+    /// When the completer stops retrying outcome writes; set at shutdown.
+    flush_by: FlushDeadline,
     slots: Arc<Semaphore>,
     capacity: u32,
     claimer: JoinHandle<()>,
-    background: Vec<JoinHandle<()>>,
+    completer: JoinHandle<()>,
+    lease_keeper: JoinHandle<()>,
+    listener: Option<JoinHandle<()>>,
 }
 
 impl Runtime {
@@ -128,25 +157,23 @@ impl Runtime {
     pub fn start(shared: Arc<Shared>) -> Self {
         let stop_claiming = CancellationToken::new();
         let stop_background = CancellationToken::new();
+        let flush_by = FlushDeadline::default();
         let capacity = u32::try_from(shared.config.max_command_pull).unwrap_or(u32::MAX);
         let slots = Arc::new(Semaphore::new(capacity as usize));
         let slot_freed = Arc::new(Notify::new());
         let (completer, completer_task) =
-            completer::Completer::start(shared.clone(), stop_background.clone());
-        // Only PostgreSQL adds a task (its listener).
-        #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
-        let mut background = vec![
-            completer_task,
-            lease::start(shared.clone(), stop_background.clone()),
-        ];
-        #[cfg(feature = "postgres")]
-        if let crate::store::Store::Postgres(pg) = &shared.store {
-            background.push(crate::notify::listen(
+            completer::Completer::start(shared.clone(), stop_background.clone(), flush_by.clone());
+        let lease_keeper = lease::start(shared.clone(), stop_background.clone());
+        let listener = match &shared.store {
+            #[cfg(feature = "postgres")]
+            crate::store::Store::Postgres(pg) => Some(crate::notify::listen(
                 pg.clone(),
                 shared.clone(),
                 stop_claiming.clone(),
-            ));
-        }
+            )),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
         let claimer = claimer::Claimer {
             shared: shared.clone(),
             slots: slots.clone(),
@@ -165,21 +192,32 @@ impl Runtime {
             shared,
             stop_claiming,
             stop_background,
+            flush_by,
             slots,
             capacity,
             claimer,
-            background,
+            completer: completer_task,
+            lease_keeper,
+            listener,
         }
     }
 
-    /// Stops claiming, lets runs finish within `grace`, stops the rest (their leases are
-    /// released so another instance can take them at once), then flushes outcomes.
-    pub async fn shutdown(self, grace: Duration) -> Result<()> {
+    /// Stops claiming, lets runs finish within `grace`, then stops the rest: each handler gets
+    /// `cancel_grace` to return, then is dropped, and its lease is released so another instance
+    /// can take it at once. Outcomes still unwritten are tried until [`SHUTDOWN_FLUSH`] later,
+    /// then given up (their leases lapse). So this returns within
+    /// `grace + cancel_grace + SHUTDOWN_FLUSH`, whatever the database does.
+    pub async fn shutdown(mut self, grace: Duration) -> Result<()> {
         self.stop_claiming.cancel();
-        let _ = self.claimer.await;
-        let all_idle = self.slots.acquire_many(self.capacity);
-        tokio::pin!(all_idle);
-        if tokio::time::timeout(grace, &mut all_idle).await.is_err() {
+        let (slots, capacity) = (self.slots.clone(), self.capacity);
+        let claimer = &mut self.claimer;
+        let idle = async {
+            let _ = claimer.await;
+            let _ = slots.acquire_many(capacity).await;
+        };
+        if tokio::time::timeout(grace, idle).await.is_err() {
+            // A claim still in flight is abandoned: rows it may have claimed lapse.
+            self.claimer.abort();
             let stopped = self.shared.running.snapshot();
             tracing::info!(
                 count = stopped.len(),
@@ -188,11 +226,18 @@ impl Runtime {
             for (_, control) in stopped {
                 control.stop(StopReason::Shutdown);
             }
-            let _ = all_idle.await;
+            let _ = self
+                .flush_by
+                .set(Instant::now() + self.shared.config.cancel_grace + SHUTDOWN_FLUSH);
+            let _ = self.slots.acquire_many(self.capacity).await;
         }
         self.stop_background.cancel();
-        for task in self.background {
-            let _ = task.await;
+        // A renewal in flight has nothing left to keep.
+        self.lease_keeper.abort();
+        let _ = self.lease_keeper.await;
+        let _ = self.completer.await;
+        if let Some(listener) = self.listener {
+            let _ = listener.await;
         }
         tracing::info!("orchestratum worker stopped");
         Ok(())
@@ -206,6 +251,7 @@ impl Runtime {
         for (_, control) in self.shared.running.snapshot() {
             control.stop(StopReason::Shutdown);
         }
+        let _ = self.flush_by.set(Instant::now() + ABORT_FLUSH);
         let (slots, capacity, stop) = (
             self.slots.clone(),
             self.capacity,

@@ -5,14 +5,14 @@ use crate::handler::registry::Entry;
 use crate::next::Next;
 use crate::push::NewCommand;
 use crate::record::FailureKind;
-use crate::store::{ClaimedCommand, Transition, TransitionKind};
+use crate::store::{ClaimedCommand, Limits, Transition, TransitionKind};
 
 /// How one run ended, as the executor saw it.
 pub(crate) enum Ended {
-    /// The handler returned output; its success follow-ups are built.
+    /// The handler returned output; its success follow-ups, or why they could not be built.
     Succeeded {
         output: String,
-        follow_ups: Vec<Next>,
+        follow_ups: Result<Vec<Next>, String>,
     },
     /// Failed run: handler error, timeout, panic, bad input, or a lapsed lease.
     Failed { kind: FailureKind, error: String },
@@ -24,15 +24,25 @@ pub(crate) enum Ended {
     LeaseLost,
 }
 
+/// What follow-up rows are built and checked with: the completing instance's key (their
+/// default target) and what the backend can store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowRules<'a> {
+    pub default_target: &'a str,
+    pub limits: Limits,
+}
+
 /// The transition a run's end leads to, or `None` when nothing may be written.
 ///
 /// Failure: `retries_left - 1 >= 0` → pending again after the type's retry delay; otherwise
-/// failed with `retries_left = -1` and the `on_failure` follow-ups.
+/// failed with `retries_left = -1` and the `on_failure` follow-ups. A success is written as one
+/// even when its follow-ups cannot be (the reason goes in `last_error`): the handler's side
+/// effects happened, and a retry would repeat them.
 pub(crate) fn decide(
     claimed: &ClaimedCommand,
     ended: Ended,
     entry: Option<&Entry>,
-    default_target: &str,
+    rules: RowRules<'_>,
 ) -> Option<Transition> {
     let transition = |kind, retries_left, follow_ups| Transition {
         id: claimed.id,
@@ -44,35 +54,52 @@ pub(crate) fn decide(
     match ended {
         Ended::LeaseLost => None,
         Ended::Released => Some(transition(TransitionKind::Release, None, Vec::new())),
-        Ended::Succeeded { output, follow_ups } => match build(follow_ups, default_target) {
-            Ok(rows) => Some(transition(TransitionKind::Complete { output }, None, rows)),
-            Err(error) => decide(
-                claimed,
-                Ended::Failed {
-                    kind: FailureKind::Failed,
-                    error,
-                },
-                entry,
-                default_target,
-            ),
-        },
+        Ended::Succeeded { output, follow_ups } => {
+            let (rows, note) = match follow_ups.and_then(|nexts| build(nexts, rules)) {
+                Ok(rows) => (rows, None),
+                Err(why) => (
+                    Vec::new(),
+                    Some(storable_text(format!(
+                        "succeeded; follow-ups not enqueued: {why}"
+                    ))),
+                ),
+            };
+            Some(transition(
+                TransitionKind::Complete { output, note },
+                None,
+                rows,
+            ))
+        }
         Ended::Failed { kind, error } => {
+            let error = storable_text(error);
             let remaining = claimed.retries_left - 1;
-            if remaining >= 0 {
+            let retry = (remaining >= 0).then(|| {
                 let attempt = u32::try_from(claimed.attempt).unwrap_or(1);
                 let delay = entry.map_or_else(Default::default, |e| {
                     e.command.retry_delay(&claimed.input, attempt)
                 });
-                return Some(transition(
-                    TransitionKind::Retry { delay, error, kind },
-                    Some(remaining),
-                    Vec::new(),
-                ));
-            }
+                rules
+                    .limits
+                    .check_delay("retry delay", &claimed.name, delay)
+                    .map(|()| delay)
+            });
+            let error = match retry {
+                Some(Ok(delay)) => {
+                    return Some(transition(
+                        TransitionKind::Retry { delay, error, kind },
+                        Some(remaining),
+                        Vec::new(),
+                    ));
+                }
+                // A delay the backend cannot store: the retry cannot be scheduled as asked, so
+                // the command fails for good, with both reasons.
+                Some(Err(why)) => format!("{error}; not retried: {why}"),
+                None => error,
+            };
             let (rows, error) = hooks(
                 entry.map(|e| e.command.on_failure(&claimed.input)),
                 error,
-                default_target,
+                rules,
             );
             Some(transition(
                 TransitionKind::Fail { error, kind },
@@ -83,8 +110,8 @@ pub(crate) fn decide(
         Ended::Cancelled { reason } => {
             let (rows, reason) = hooks(
                 entry.map(|e| e.command.on_cancellation(&claimed.input)),
-                reason,
-                default_target,
+                storable_text(reason),
+                rules,
             );
             Some(transition(TransitionKind::Cancel { reason }, None, rows))
         }
@@ -96,26 +123,38 @@ pub(crate) fn decide(
 pub(crate) fn hooks(
     result: Option<Result<Vec<Next>, String>>,
     mut error: String,
-    default_target: &str,
+    rules: RowRules<'_>,
 ) -> (Vec<NewCommand>, String) {
-    match result.map(|r| r.and_then(|nexts| build(nexts, default_target))) {
+    match result.map(|r| r.and_then(|nexts| build(nexts, rules))) {
         Some(Ok(rows)) => (rows, error),
         Some(Err(why)) => {
-            error.push_str(&format!("; follow-ups not enqueued: {why}"));
+            error.push_str(&storable_text(format!("; follow-ups not enqueued: {why}")));
             (Vec::new(), error)
         }
         None => (Vec::new(), error),
     }
 }
 
-fn build(nexts: Vec<Next>, default_target: &str) -> Result<Vec<NewCommand>, String> {
+fn build(nexts: Vec<Next>, rules: RowRules<'_>) -> Result<Vec<NewCommand>, String> {
     nexts
         .into_iter()
         .map(|n| {
-            n.into_new_command(default_target)
-                .map_err(|e| e.to_string())
+            let row = n.into_new_command(rules.default_target)?;
+            rules.limits.check(&row)?;
+            Ok(row)
         })
-        .collect()
+        .collect::<crate::error::Result<_>>()
+        .map_err(|e| e.to_string())
+}
+
+/// `text` as every backend can store it: NUL characters (which PostgreSQL refuses in `text`,
+/// and which any lossy decoding of bytes can produce) become U+FFFD.
+pub(crate) fn storable_text(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -139,6 +178,11 @@ mod tests {
         }
     }
 
+    const RULES: RowRules<'static> = RowRules {
+        default_target: "k",
+        limits: Limits::DEFAULT,
+    };
+
     fn failed() -> Ended {
         Ended::Failed {
             kind: FailureKind::Failed,
@@ -148,27 +192,27 @@ mod tests {
 
     #[test]
     fn failure_with_retries_left_is_retried() {
-        let t = decide(&claimed(2), failed(), None, "k").unwrap();
+        let t = decide(&claimed(2), failed(), None, RULES).unwrap();
         assert!(matches!(t.kind, TransitionKind::Retry { .. }));
         assert_eq!(t.retries_left, Some(1));
-        let t = decide(&claimed(1), failed(), None, "k").unwrap();
+        let t = decide(&claimed(1), failed(), None, RULES).unwrap();
         assert_eq!(t.retries_left, Some(0));
     }
 
     #[test]
     fn failure_of_last_retry_fails_with_minus_one() {
-        let t = decide(&claimed(0), failed(), None, "k").unwrap();
+        let t = decide(&claimed(0), failed(), None, RULES).unwrap();
         assert!(matches!(t.kind, TransitionKind::Fail { .. }));
         assert_eq!(t.retries_left, Some(-1));
         // A lapsed lease already took the last retry at claim time.
-        let t = decide(&claimed(-1), failed(), None, "k").unwrap();
+        let t = decide(&claimed(-1), failed(), None, RULES).unwrap();
         assert_eq!(t.retries_left, Some(-1));
     }
 
     #[test]
     fn lost_lease_writes_nothing_and_release_keeps_retries() {
-        assert!(decide(&claimed(1), Ended::LeaseLost, None, "k").is_none());
-        let t = decide(&claimed(1), Ended::Released, None, "k").unwrap();
+        assert!(decide(&claimed(1), Ended::LeaseLost, None, RULES).is_none());
+        let t = decide(&claimed(1), Ended::Released, None, RULES).unwrap();
         assert!(matches!(t.kind, TransitionKind::Release));
         assert_eq!(t.retries_left, None);
     }
@@ -176,7 +220,7 @@ mod tests {
     #[test]
     fn every_write_is_fenced_by_the_claims_token() {
         let c = claimed(0);
-        let t = decide(&c, Ended::Cancelled { reason: "r".into() }, None, "k").unwrap();
+        let t = decide(&c, Ended::Cancelled { reason: "r".into() }, None, RULES).unwrap();
         assert_eq!(t.lease_token, Some(c.lease_token));
     }
 }

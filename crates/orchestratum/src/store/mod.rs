@@ -5,6 +5,7 @@
 //! This seam is public for the CLI and tests, but carries no semver promise.
 
 pub mod database_url;
+mod limits;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
@@ -18,6 +19,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 pub use self::database_url::DatabaseUrl;
+pub use self::limits::{Limits, MAX_DURATION};
 pub use self::table_prefix::TablePrefix;
 use crate::error::Result;
 use crate::migrate::MigrationReport;
@@ -127,6 +129,9 @@ pub enum TransitionKind {
     Complete {
         /// Output JSON.
         output: String,
+        /// Why the success's follow-ups were not enqueued (a hook panicked or built a row the
+        /// backend cannot store), kept in `last_error`.
+        note: Option<String>,
     },
     /// Failure with retries left: pending again after `delay`.
     Retry {
@@ -172,8 +177,9 @@ impl TransitionKind {
             error_kind: None,
         };
         match self {
-            TransitionKind::Complete { output } => TransitionColumns {
+            TransitionKind::Complete { output, note } => TransitionColumns {
                 output: Some(output),
+                error: note.as_deref(),
                 ..none("complete")
             },
             TransitionKind::Retry { delay, error, kind } => TransitionColumns {
@@ -308,6 +314,16 @@ impl Store {
             Store::Sqlite(_) => "sqlite",
             #[cfg(feature = "mysql")]
             Store::MySql(_) => "mysql",
+        }
+    }
+
+    /// The longest durations this backend stores.
+    pub fn limits(&self) -> Limits {
+        match self {
+            #[cfg(feature = "mysql")]
+            Store::MySql(_) => mysql::LIMITS,
+            #[allow(unreachable_patterns)]
+            _ => Limits::default(),
         }
     }
 

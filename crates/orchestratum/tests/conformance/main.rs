@@ -90,4 +90,13 @@ conformance!(
     admin_retry_only_failed_or_canceled,
     admin_prune_deletes_old_finished_in_batches,
     admin_migration_status_and_down,
+    // Stalls, refused writes and stops (issue 9).
+    reclaimed_command_never_overlaps_in_one_process,
+    stopped_handler_cleans_up_within_the_grace,
+    handler_ignoring_its_token_is_dropped_after_the_grace,
+    panicking_on_success_never_reruns_the_handler,
+    retry_is_claimed_again_without_waiting_for_a_poll,
+    refused_outcome_fails_only_its_command,
+    error_text_with_nul_is_stored_readably,
+    durations_beyond_the_backend_are_refused_before_sql,
 );

@@ -351,6 +351,8 @@ pub async fn wait_terminal(client: &Client, id: Uuid) -> CommandRecord {
 #[derive(Default)]
 pub struct Probe {
     events: Mutex<Vec<(String, Uuid, u32)>>,
+    /// When each event of `events` was recorded, by index.
+    times: Mutex<Vec<std::time::Instant>>,
     pub changed: Notify,
 }
 
@@ -360,11 +362,23 @@ impl Probe {
     }
 
     pub fn record(&self, event: &str, id: Uuid, attempt: u32) {
-        self.events
-            .lock()
-            .unwrap()
-            .push((event.to_owned(), id, attempt));
+        let mut events = self.events.lock().unwrap();
+        events.push((event.to_owned(), id, attempt));
+        self.times.lock().unwrap().push(std::time::Instant::now());
+        drop(events);
         self.changed.notify_waiters();
+    }
+
+    /// When `event` was recorded for `id`, in order.
+    pub fn times_of(&self, event: &str, id: Uuid) -> Vec<std::time::Instant> {
+        let events = self.events.lock().unwrap();
+        let times = self.times.lock().unwrap();
+        events
+            .iter()
+            .zip(times.iter())
+            .filter(|((e, i, _), _)| e == event && *i == id)
+            .map(|(_, at)| *at)
+            .collect()
     }
 
     pub fn count(&self, event: &str) -> usize {

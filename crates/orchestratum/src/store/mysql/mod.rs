@@ -102,6 +102,13 @@ const BEGIN_READ_COMMITTED: &str =
     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
 /// The longest `TIME(6)` value MySQL accepts (MariaDB accepts up to 838:59:59.999999).
 const TIME_MAX: Duration = Duration::from_secs(838 * 3600 + 59 * 60 + 59);
+const TIME_REASON: &str = "MySQL stores the timeout as TIME(6), whose maximum is 838:59:59";
+/// What this backend stores: a timeout only up to `TIME(6)`'s maximum.
+pub(crate) const LIMITS: super::Limits = super::Limits {
+    max_timeout: TIME_MAX,
+    max_delay: super::MAX_DURATION,
+    timeout_reason: TIME_REASON,
+};
 
 /// The commands table of one prefix in one MySQL or MariaDB database.
 #[derive(Clone)]
@@ -518,7 +525,7 @@ fn time_text(name: &str, d: Duration) -> Result<String> {
             what: "timeout",
             name: name.to_owned(),
             value: d,
-            reason: "MySQL stores the timeout as TIME(6), whose maximum is 838:59:59",
+            reason: TIME_REASON,
         });
     }
     let s = d.as_secs();

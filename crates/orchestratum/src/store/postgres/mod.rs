@@ -293,7 +293,8 @@ impl PostgresStore {
             .bind(retries)
             .bind(delays)
             .bind(errors)
-            .bind(error_kinds);
+            .bind(error_kinds)
+            .bind(&*self.channel);
         // Without follow-ups the one statement is its own transaction: one round trip, not three.
         if transitions.iter().all(|t| t.follow_ups.is_empty()) {
             return Ok(update.fetch_all(&self.pool).await?);

@@ -66,6 +66,7 @@ pub async fn stale_lease_cannot_overwrite_newer_attempt(db: TestDb) {
         lease_token: Some(claim.lease_token),
         kind: TransitionKind::Complete {
             output: output.into(),
+            note: None,
         },
         retries_left: None,
         follow_ups,

@@ -7,6 +7,7 @@ mod leases;
 mod migrations;
 mod push;
 mod reference;
+mod reliability;
 mod routing;
 
 pub use admin::*;
@@ -16,6 +17,7 @@ pub use leases::*;
 pub use migrations::*;
 pub use push::*;
 pub use reference::*;
+pub use reliability::*;
 pub use routing::*;
 
 use std::sync::Arc;

@@ -1,5 +1,8 @@
 -- Writes a batch of outcomes. Each is fenced: with a lease token, only the run holding it may
 -- write; without one (a cancel of a command nobody runs), only while no live lease exists.
+-- A retried or released command is claimable again (now or at its due time): wake the
+-- instances of its target, as a push does (identical notifications are sent once).
+WITH written AS (
 UPDATE "{prefix}commands" AS c SET
     is_running = false,
     run_expires_at = NULL,
@@ -23,4 +26,7 @@ WHERE c.id = o.id
   AND NOT c.is_completed AND NOT c.is_failed AND NOT c.is_canceled
   AND CASE WHEN o.token IS NOT NULL THEN c.is_running AND c.lease_token = o.token
            ELSE NOT c.is_running OR c.run_expires_at < now() END
-RETURNING c.id
+RETURNING c.id, c.target, o.kind
+)
+SELECT id, CASE WHEN kind IN ('retry', 'release') THEN pg_notify($9, target)::text END AS woke
+FROM written
