@@ -1,5 +1,5 @@
 //! Chaos: three worker processes, thousands of commands (some chain, some fail and retry, some
-//! time out), and every few seconds a fault on one worker, in turn: a SIGKILL and restart, a
+//! time out), and every second or two a fault on one worker, in turn: a SIGKILL and restart, a
 //! frozen database connection or a SIGSTOP, the last two held for longer than the lease and
 //! then healed, until every command is finished. Then the invariants are checked on the table
 //! and the recorded side effects, among them that no two runs of one command overlapped in one
@@ -169,7 +169,7 @@ pub async fn chaos(db: TestDb) {
                 let n: u32 = inflicted.values().sum();
                 // In turn, so a short run still sees every kind.
                 let fault = Fault::ALL[n as usize % Fault::ALL.len()];
-                let hold = lease + Duration::from_millis(500 + rng.below(1_000));
+                let hold = lease + Duration::from_millis(300 + rng.below(500));
                 slots[victim].inflict(fault, hold).await;
                 *inflicted.entry(fault).or_default() += 1;
             }
@@ -259,7 +259,8 @@ pub async fn chaos(db: TestDb) {
     );
 }
 
-/// Time to the next fault: short enough that even a quick run sees each kind.
+/// Time to the next fault: short enough that a run of a few seconds sees each kind (the third
+/// one within about 6.5 s of the start).
 fn fault_interval(rng: &mut Rng) -> Duration {
-    Duration::from_millis(1_500 + rng.below(1_500))
+    Duration::from_millis(1_000 + rng.below(1_000))
 }
