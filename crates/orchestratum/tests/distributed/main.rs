@@ -1,6 +1,7 @@
 //! Distributed execution with real processes, real signals and a real database restart: several
-//! `worker` example processes share one database while the test kills, pauses, cancels and
-//! restarts things, then checks the table and the workers' recorded side effects.
+//! `worker` example processes share one database while the test kills, pauses, partitions
+//! (through a relay, `support/relay.rs`), cancels and restarts things, then checks the table and
+//! the workers' recorded side effects.
 //!
 //! Each case runs on PostgreSQL and, where it applies, on MySQL/MariaDB (`mysql_*`, with the
 //! `mysql` feature). MySQL has no LISTEN/NOTIFY: there, pushes and cancel requests from another
