@@ -99,4 +99,6 @@ conformance!(
     refused_outcome_fails_only_its_command,
     error_text_with_nul_is_stored_readably,
     durations_beyond_the_backend_are_refused_before_sql,
+    oversized_output_is_stored_or_refused_clearly,
+    cancel_request_wins_over_a_lapse_that_used_the_last_retry,
 );
