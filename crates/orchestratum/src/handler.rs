@@ -38,8 +38,9 @@ pub trait Handler: Send + Sync + 'static {
     /// The command type this handler runs.
     type Command: Command;
 
-    /// Runs one command. The future is dropped when the run times out, is cancelled, or the
-    /// worker loses its lease; `ctx.cancelled()` fires first so spawned work can stop too.
+    /// Runs one command. When the run times out, is cancelled, loses its lease or is stopped by
+    /// shutdown, `ctx.cancelled()` fires; the handler then has the instance's cancel grace to
+    /// clean up and return (what it returns is ignored), and its future is dropped after it.
     fn execute(
         &self,
         command: Self::Command,

@@ -243,8 +243,10 @@ impl Orchestratum {
         self.client.clone()
     }
 
-    /// Stops claiming, lets running handlers finish within `grace`, then stops the rest and
-    /// releases their leases so another instance can take them at once.
+    /// Stops claiming, lets running handlers finish within `grace`, then stops the rest (each
+    /// gets its cancel grace to return) and releases their leases so another instance can take
+    /// them at once. Returns within `grace + cancel_grace + 5 s`, also when the database is
+    /// unreachable: outcomes still unwritten then are given up, and their leases lapse.
     pub async fn shutdown(mut self, grace: Duration) -> Result<()> {
         match self.runtime.take() {
             Some(runtime) => runtime.shutdown(grace).await,
