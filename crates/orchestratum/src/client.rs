@@ -41,6 +41,7 @@ impl Shared {
         outcome::RowRules {
             default_target: &self.config.instance_key,
             limits: self.store.limits(),
+            retry_backoff: self.config.retry_backoff,
         }
     }
 

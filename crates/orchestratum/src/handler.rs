@@ -57,6 +57,7 @@ pub struct HandlerError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HandlerErrorKind {
     Failed,
+    Discarded,
     Cancelled,
 }
 
@@ -66,6 +67,16 @@ impl HandlerError {
         Self {
             kind: HandlerErrorKind::Failed,
             message: message.to_string(),
+        }
+    }
+
+    /// A failure for good: no retry, whatever retries are left. The command ends failed
+    /// (`last_outcome = discarded`), with its `on_failure` follow-ups. For inputs that can never
+    /// succeed (a deleted account, a malformed address).
+    pub fn discard(reason: impl fmt::Display) -> Self {
+        Self {
+            kind: HandlerErrorKind::Discarded,
+            message: reason.to_string(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod admin;
 mod control;
+mod failure_handling;
 mod failures;
 mod leases;
 mod migrations;
@@ -12,6 +13,7 @@ mod routing;
 
 pub use admin::*;
 pub use control::*;
+pub use failure_handling::*;
 pub use failures::*;
 pub use leases::*;
 pub use migrations::*;

@@ -88,8 +88,8 @@ pub struct FlakyCommand {
 }
 impl Command for FlakyCommand {
     type Output = u32;
-    fn retry_delay(&self, _attempt: u32) -> Duration {
-        Duration::from_millis(self.retry_ms)
+    fn retry_delay(&self, _attempt: u32) -> Option<Duration> {
+        Some(Duration::from_millis(self.retry_ms))
     }
 }
 pub struct FlakyHandler(pub Arc<Probe>);
