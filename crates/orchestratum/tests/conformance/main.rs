@@ -90,4 +90,7 @@ conformance!(
     admin_retry_only_failed_or_canceled,
     admin_prune_deletes_old_finished_in_batches,
     admin_migration_status_and_down,
+    // Rows written by other programs.
+    running_row_without_expiry_is_claimed_and_run,
+    running_row_without_expiry_is_cancelled_at_once,
 );

@@ -3,6 +3,7 @@
 mod admin;
 mod control;
 mod failures;
+mod foreign_rows;
 mod leases;
 mod migrations;
 mod push;
@@ -12,6 +13,7 @@ mod routing;
 pub use admin::*;
 pub use control::*;
 pub use failures::*;
+pub use foreign_rows::*;
 pub use leases::*;
 pub use migrations::*;
 pub use push::*;

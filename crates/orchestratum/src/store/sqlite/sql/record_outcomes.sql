@@ -1,5 +1,6 @@
 -- Writes a batch of outcomes. Each is fenced: with a lease token, only the run holding it may
--- write; without one (a cancel of a command nobody runs), only while no live lease exists.
+-- write; without one (a cancel of a command nobody runs), only while no live lease exists (a
+-- row marked running without an expiry has none).
 UPDATE "{prefix}commands" SET
     is_running = 0,
     run_expires_at = NULL,
@@ -29,5 +30,6 @@ FROM (SELECT value ->> 'id' AS o_id, value ->> 'token' AS o_token, value ->> 'ki
 WHERE id = o.o_id
   AND NOT is_completed AND NOT is_failed AND NOT is_canceled
   AND CASE WHEN o.o_token IS NOT NULL THEN is_running AND lease_token = o.o_token
-           ELSE NOT is_running OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') END
+           ELSE NOT is_running OR run_expires_at IS NULL
+                OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') END
 RETURNING id
