@@ -93,4 +93,5 @@ conformance!(
     // Rows written by other programs.
     running_row_without_expiry_is_claimed_and_run,
     running_row_without_expiry_is_cancelled_at_once,
+    upper_case_ids_are_run_renewed_and_found,
 );

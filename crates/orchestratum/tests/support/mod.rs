@@ -115,6 +115,15 @@ impl TestDb {
         }
     }
 
+    /// `id` as a quoted SQL literal in the spelling this backend stores: upper case on SQLite
+    /// (EF Core's spelling of a `Guid` there), lower case on the others.
+    pub fn id_literal(&self, id: Uuid) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("'{}'", id.hyphenated().to_string().to_uppercase()),
+            _ => format!("'{id}'"),
+        }
+    }
+
     /// Runs a statement with no result (test fixtures and assertions only).
     pub async fn exec(&self, sql: &str) {
         match self.backend {
