@@ -226,6 +226,40 @@ impl TestDb {
         }
     }
 
+    /// Runs a query returning one text column.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+        }
+    }
+
     /// Number of rows with this command name.
     pub async fn count_named(&self, name: &str) -> i64 {
         self.count(&format!(
