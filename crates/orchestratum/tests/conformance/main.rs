@@ -104,4 +104,8 @@ conformance!(
     // Failure handling (issue 10).
     discarded_command_fails_at_once_with_its_failure_follow_ups,
     instance_backoff_spaces_retries_of_types_without_their_own,
+    // Rows written by other programs.
+    running_row_without_expiry_is_claimed_and_run,
+    running_row_without_expiry_is_cancelled_at_once,
+    upper_case_ids_are_run_renewed_and_found,
 );
