@@ -222,6 +222,7 @@ impl Builder {
                 finished: Notify::new(),
                 renew_now: Notify::new(),
                 running: Running::default(),
+                worker_id: uuid::Uuid::now_v7(),
             }),
         })
     }
