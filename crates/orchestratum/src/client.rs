@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::command::Command;
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     pub renew_now: Notify,
     /// Runs in flight in this process.
     pub running: Running,
+    /// This instance's worker id, in its runs' spans (and the worker registry).
+    pub worker_id: Uuid,
 }
 
 impl Shared {
@@ -41,6 +44,7 @@ impl Shared {
         outcome::RowRules {
             default_target: &self.config.instance_key,
             limits: self.store.limits(),
+            retry_backoff: self.config.retry_backoff,
         }
     }
 
@@ -155,6 +159,11 @@ impl PushConnection for sqlx::MySqlConnection {
     }
 }
 
+/// The span of a push (one call, one or many commands of type `C`).
+fn push_span<C: Command>() -> tracing::Span {
+    tracing::info_span!("orchestratum.push", command.name = %C::name())
+}
+
 impl Client {
     /// Pushes a command with its type's defaults; it is stored when this returns.
     pub async fn push<C: Command>(&self, command: C) -> Result<Uuid> {
@@ -163,14 +172,18 @@ impl Client {
 
     /// Pushes a command with per-push overrides.
     pub async fn push_with<C: Command>(&self, command: C, push: Push) -> Result<Uuid> {
-        let row = self.shared.new_row(&command, push)?;
-        let id = row.id;
-        self.shared
-            .store
-            .push_many(std::slice::from_ref(&row))
-            .await?;
-        self.pushed(&[row]);
-        Ok(id)
+        async {
+            let row = self.shared.new_row(&command, push)?;
+            let id = row.id;
+            self.shared
+                .store
+                .push_many(std::slice::from_ref(&row))
+                .await?;
+            self.pushed(&[row]);
+            Ok(id)
+        }
+        .instrument(push_span::<C>())
+        .await
     }
 
     /// Pushes many commands of one type in one statement; returns their ids in order.
@@ -191,9 +204,13 @@ impl Client {
             .into_iter()
             .map(|c| self.shared.new_row(&c, push.clone()))
             .collect::<Result<Vec<_>>>()?;
-        self.shared.store.push_many(&rows).await?;
-        self.pushed(&rows);
-        Ok(rows.iter().map(|r| r.id).collect())
+        async {
+            self.shared.store.push_many(&rows).await?;
+            self.pushed(&rows);
+            Ok(rows.iter().map(|r| r.id).collect())
+        }
+        .instrument(push_span::<C>())
+        .await
     }
 
     /// Pushes inside the caller's transaction: the command exists if and only if it commits.
@@ -214,15 +231,19 @@ impl Client {
         command: C,
         push: Push,
     ) -> Result<Uuid> {
-        let row = self.shared.new_row(&command, push)?;
-        let id = row.id;
-        conn.push_rows(&self.shared.store, std::slice::from_ref(&row))
-            .await?;
-        // On PostgreSQL the NOTIFY arrives at commit; elsewhere look now (a claim waits for the
-        // caller's write lock on SQLite, then sees the row if it committed; on MySQL it skips the
-        // uncommitted row, which the next poll finds).
-        self.pushed(&[row]);
-        Ok(id)
+        async {
+            let row = self.shared.new_row(&command, push)?;
+            let id = row.id;
+            conn.push_rows(&self.shared.store, std::slice::from_ref(&row))
+                .await?;
+            // On PostgreSQL the NOTIFY arrives at commit; elsewhere look now (a claim waits for
+            // the caller's write lock on SQLite, then sees the row if it committed; on MySQL it
+            // skips the uncommitted row, which the next poll finds).
+            self.pushed(&[row]);
+            Ok(id)
+        }
+        .instrument(push_span::<C>())
+        .await
     }
 
     fn pushed(&self, rows: &[NewCommand]) {

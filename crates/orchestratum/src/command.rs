@@ -68,10 +68,13 @@ pub trait Command: Serialize + DeserializeOwned + Send + Sync + 'static {
         None
     }
 
-    /// Wait before retry number `attempt` (1 for the first retry); none, as in the reference.
-    fn retry_delay(&self, attempt: u32) -> Duration {
+    /// Wait before retry number `attempt` (1 for the first retry). `None` (the default) uses
+    /// the instance's [`crate::Builder::retry_backoff`], which retries at once, as the
+    /// reference does, unless set. A ready policy in one line:
+    /// `Some(Backoff::exponential(Duration::from_secs(1)).max(Duration::from_secs(60)).jitter(0.1).delay(attempt))`.
+    fn retry_delay(&self, attempt: u32) -> Option<Duration> {
         let _ = attempt;
-        Duration::ZERO
+        None
     }
 
     /// Follow-ups enqueued when the command succeeds.

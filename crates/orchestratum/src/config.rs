@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::retry::Backoff;
 use crate::store::TablePrefix;
 
 /// How often an idle worker looks for due commands when nothing woke it (reference default).
@@ -37,6 +38,8 @@ pub struct Config {
     pub table_prefix: TablePrefix,
     /// See [`CANCEL_GRACE_DEFAULT`].
     pub cancel_grace: Duration,
+    /// Wait before a retry of a command type whose `retry_delay` leaves it to the instance.
+    pub retry_backoff: Backoff,
 }
 
 impl Config {
@@ -90,6 +93,7 @@ impl Config {
             instance_key,
             table_prefix: TablePrefix::new(table_prefix)?,
             cancel_grace,
+            retry_backoff: Backoff::NONE,
         })
     }
 

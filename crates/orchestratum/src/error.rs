@@ -198,6 +198,20 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
+    /// A value is larger than the database accepts in one statement (MySQL's
+    /// `max_allowed_packet`).
+    #[error(
+        "{what} of {bytes} bytes is larger than the server accepts (max_allowed_packet = {limit} bytes)"
+    )]
+    TooLarge {
+        /// What was being written (push, outcome).
+        what: &'static str,
+        /// Its size as sent.
+        bytes: usize,
+        /// The server's limit.
+        limit: usize,
+    },
+
     /// A statement of the worker's did not return within the time allowed it (a silent or
     /// overloaded database).
     #[error("{0} took longer than allowed")]

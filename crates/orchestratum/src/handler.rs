@@ -38,8 +38,9 @@ pub trait Handler: Send + Sync + 'static {
     /// The command type this handler runs.
     type Command: Command;
 
-    /// Runs one command. The future is dropped when the run times out, is cancelled, or the
-    /// worker loses its lease; `ctx.cancelled()` fires first so spawned work can stop too.
+    /// Runs one command. When the run times out, is cancelled, loses its lease or is stopped by
+    /// shutdown, `ctx.cancelled()` fires; the handler then has the instance's cancel grace to
+    /// clean up and return (what it returns is ignored), and its future is dropped after it.
     fn execute(
         &self,
         command: Self::Command,
@@ -56,6 +57,7 @@ pub struct HandlerError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HandlerErrorKind {
     Failed,
+    Discarded,
     Cancelled,
 }
 
@@ -65,6 +67,16 @@ impl HandlerError {
         Self {
             kind: HandlerErrorKind::Failed,
             message: message.to_string(),
+        }
+    }
+
+    /// A failure for good: no retry, whatever retries are left. The command ends failed
+    /// (`last_outcome = discarded`), with its `on_failure` follow-ups. For inputs that can never
+    /// succeed (a deleted account, a malformed address).
+    pub fn discard(reason: impl fmt::Display) -> Self {
+        Self {
+            kind: HandlerErrorKind::Discarded,
+            message: reason.to_string(),
         }
     }
 

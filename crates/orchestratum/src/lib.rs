@@ -64,6 +64,7 @@ mod notify;
 mod orchestratum;
 pub mod push;
 pub mod record;
+pub mod retry;
 mod runtime;
 pub mod store;
 
@@ -78,3 +79,4 @@ pub use crate::next::Next;
 pub use crate::orchestratum::{Builder, Orchestratum};
 pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
+pub use crate::retry::Backoff;

@@ -16,6 +16,7 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::handler::Handler;
 use crate::handler::registry::{Handlers, Registry};
+use crate::retry::Backoff;
 use crate::runtime::{Running, Runtime};
 use crate::store::Store;
 
@@ -40,6 +41,7 @@ pub struct Builder {
     instance_key: String,
     table_prefix: String,
     cancel_grace: Option<Duration>,
+    retry_backoff: Backoff,
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
@@ -55,6 +57,7 @@ impl Default for Builder {
             instance_key: INSTANCE_KEY_DEFAULT.into(),
             table_prefix: TABLE_PREFIX_DEFAULT.into(),
             cancel_grace: None,
+            retry_backoff: Backoff::NONE,
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
@@ -108,6 +111,13 @@ impl Builder {
     /// eighth of the lease.
     pub fn cancel_grace(mut self, grace: Duration) -> Self {
         self.cancel_grace = Some(grace);
+        self
+    }
+
+    /// How long to wait before a retry, for command types whose `retry_delay` returns `None`
+    /// (default [`Backoff::NONE`]: at once, as in the reference).
+    pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
+        self.retry_backoff = backoff;
         self
     }
 
@@ -170,6 +180,10 @@ impl Builder {
             &self.table_prefix,
             self.cancel_grace,
         )?;
+        let config = Config {
+            retry_backoff: self.retry_backoff,
+            ..config
+        };
         let store = match self.source {
             None => {
                 return Err(Error::InvalidConfig {
@@ -208,6 +222,7 @@ impl Builder {
                 finished: Notify::new(),
                 renew_now: Notify::new(),
                 running: Running::default(),
+                worker_id: uuid::Uuid::now_v7(),
             }),
         })
     }
@@ -243,8 +258,10 @@ impl Orchestratum {
         self.client.clone()
     }
 
-    /// Stops claiming, lets running handlers finish within `grace`, then stops the rest and
-    /// releases their leases so another instance can take them at once.
+    /// Stops claiming, lets running handlers finish within `grace`, then stops the rest (each
+    /// gets its cancel grace to return) and releases their leases so another instance can take
+    /// them at once. Returns within `grace + cancel_grace + 5 s`, also when the database is
+    /// unreachable: outcomes still unwritten then are given up, and their leases lapse.
     pub async fn shutdown(mut self, grace: Duration) -> Result<()> {
         match self.runtime.take() {
             Some(runtime) => runtime.shutdown(grace).await,

@@ -91,6 +91,8 @@ pub enum FailureKind {
     BadInput,
     /// The worker's lease lapsed (the worker died or stalled).
     LeaseExpired,
+    /// The handler discarded the command (`HandlerError::discard`): failed without retries.
+    Discarded,
     /// The database refused to store the run's outcome (a value it cannot hold); the reason
     /// is in `last_error`.
     OutcomeRefused,
@@ -105,6 +107,7 @@ impl FailureKind {
             FailureKind::Panicked => "panicked",
             FailureKind::BadInput => "bad_input",
             FailureKind::LeaseExpired => "lease_expired",
+            FailureKind::Discarded => "discarded",
             FailureKind::OutcomeRefused => "outcome_refused",
         }
     }
@@ -117,6 +120,7 @@ impl FailureKind {
             "panicked" => FailureKind::Panicked,
             "bad_input" => FailureKind::BadInput,
             "lease_expired" => FailureKind::LeaseExpired,
+            "discarded" => FailureKind::Discarded,
             "outcome_refused" => FailureKind::OutcomeRefused,
             _ => return None,
         })

@@ -1,4 +1,6 @@
-//! Every state transition emits a `tracing` event carrying the command's id, name and attempt.
+//! Every state transition emits a `tracing` event carrying the command's id, name and attempt
+//! (its own fields, or those of the `orchestratum.run` / `orchestratum.push` span it is in), a
+//! handler's own events carry the run's span, and a final failure is a warning.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -17,7 +19,8 @@ use support::{Backend, Probe, TestDb, wait_terminal};
 
 type Events = Arc<Mutex<Vec<HashMap<String, String>>>>;
 
-/// Keeps every event's fields (the message under "message").
+/// Keeps every event's fields, with those of the spans it is in (the message under "message",
+/// the level under "level", the span names under "spans").
 struct Capture(Events);
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
@@ -31,11 +34,60 @@ impl Visit for Fields<'_> {
     }
 }
 
-impl<S: tracing::Subscriber> Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: LayerContext<'_, S>) {
+/// A span's fields, kept in its extensions.
+struct SpanFields(HashMap<String, String>);
+
+impl<S> Layer<S> for Capture
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: LayerContext<'_, S>,
+    ) {
         let mut fields = HashMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: LayerContext<'_, S>) {
+        let mut fields = HashMap::new();
+        let mut spans = Vec::new();
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                spans.push(span.name().to_owned());
+                if let Some(SpanFields(f)) = span.extensions().get::<SpanFields>() {
+                    fields.extend(f.clone());
+                }
+            }
+        }
         event.record(&mut Fields(&mut fields));
+        fields.insert("level".into(), event.metadata().level().to_string());
+        fields.insert("spans".into(), spans.join("/"));
         self.0.lock().unwrap().push(fields);
+    }
+}
+
+/// Logs from inside its handler, as application code does.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ChattyCommand;
+impl orchestratum::Command for ChattyCommand {
+    type Output = ();
+}
+struct ChattyHandler;
+impl orchestratum::Handler for ChattyHandler {
+    type Command = ChattyCommand;
+    async fn execute(
+        &self,
+        _: ChattyCommand,
+        _: orchestratum::Context,
+    ) -> orchestratum::HandlerResult<()> {
+        tracing::info!("charging the card");
+        Ok(())
     }
 }
 
@@ -55,6 +107,7 @@ async fn every_transition_is_traced_with_id_name_and_attempt() {
             AlwaysFailsHandler(probe.clone()),
             SleepHandler(probe.clone()),
             AdminHandler(probe.clone()),
+            ChattyHandler,
         ))
         .start()
         .await
@@ -71,8 +124,10 @@ async fn every_transition_is_traced_with_id_name_and_attempt() {
         )
         .await
         .unwrap();
+    let chatty = orch.push(ChattyCommand).await.unwrap();
     wait_terminal(&orch, ok).await;
     wait_terminal(&orch, failing).await;
+    wait_terminal(&orch, chatty).await;
     orch.cancel(delayed).await.unwrap();
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 
@@ -93,4 +148,30 @@ async fn every_transition_is_traced_with_id_name_and_attempt() {
     find(failing, "command started", "2");
     find(failing, "command failed", "2");
     find(delayed, "command canceled", "0");
+
+    let event = |id: uuid::Uuid, message: &str| {
+        events
+            .iter()
+            .find(|e| {
+                e.get("message").map(String::as_str) == Some(message)
+                    && e.get("command.id") == Some(&id.to_string())
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no `{message}` event for {id}"))
+    };
+    // The handler's own line is in the run's span, which names the command and the worker.
+    let said = event(chatty, "charging the card");
+    assert_eq!(said["spans"], "orchestratum.run");
+    assert_eq!(said["command.name"], "chatty");
+    assert_eq!(said["command.attempt"], "1");
+    assert_eq!(said["command.target"], "test");
+    assert!(said.contains_key("worker.id"), "{said:?}");
+    // A push has its own span.
+    assert_eq!(event(ok, "command pushed")["spans"], "orchestratum.push");
+    // A final failure is a warning; a retry is not.
+    assert_eq!(event(failing, "command failed")["level"], "WARN");
+    assert_eq!(
+        event(failing, "command failed; retry scheduled")["level"],
+        "INFO"
+    );
 }

@@ -350,6 +350,11 @@ impl TestDb {
         } else {
             ""
         };
+        // SQLite rows hold ids in upper case, as EF Core writes a `Guid` there.
+        let id = match self.backend {
+            Backend::Sqlite => id.to_uppercase(),
+            _ => id.to_owned(),
+        };
         self.exec(&format!(
             "UPDATE {{t}} SET {flag} = {yes}, {at} = {past}{retries} WHERE id = '{id}'"
         ))

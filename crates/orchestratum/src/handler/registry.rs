@@ -37,8 +37,8 @@ pub(crate) trait ErasedCommand: Send + Sync {
     fn on_failure(&self, input: &str) -> Result<Vec<Next>, String>;
     /// `on_cancellation` follow-ups; `Err` when the stored input no longer deserializes.
     fn on_cancellation(&self, input: &str) -> Result<Vec<Next>, String>;
-    /// Wait before retry `attempt`.
-    fn retry_delay(&self, input: &str, attempt: u32) -> Duration;
+    /// Wait before retry `attempt`; `None` for the instance's default.
+    fn retry_delay(&self, input: &str, attempt: u32) -> Option<Duration>;
 }
 
 /// A handler behind a uniform signature.
@@ -75,10 +75,10 @@ impl<C: Command> ErasedCommand for TypedCommand<C> {
         guarded("on_cancellation", || command.on_cancellation())
     }
 
-    fn retry_delay(&self, input: &str, attempt: u32) -> Duration {
+    fn retry_delay(&self, input: &str, attempt: u32) -> Option<Duration> {
         decode::<C>(input)
             .and_then(|c| guarded("retry_delay", || c.retry_delay(attempt)))
-            .unwrap_or(Duration::ZERO)
+            .unwrap_or_default()
     }
 }
 
@@ -120,6 +120,10 @@ impl<H: Handler> ErasedHandler for TypedHandler<H> {
                     (HandlerErrorKind::Cancelled, reason) => RunEnd::Cancelled { reason },
                     (HandlerErrorKind::Failed, error) => RunEnd::Failed {
                         kind: FailureKind::Failed,
+                        error,
+                    },
+                    (HandlerErrorKind::Discarded, error) => RunEnd::Failed {
+                        kind: FailureKind::Discarded,
                         error,
                     },
                 },

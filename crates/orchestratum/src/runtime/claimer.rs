@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::completer::Completer;
 use super::executor;
@@ -89,14 +90,18 @@ impl Claimer {
                     continue;
                 };
                 let valid_until = asked_at + config.lock_timeout_buffer;
-                tokio::spawn(executor::execute(
-                    self.shared.clone(),
-                    self.completer.clone(),
-                    command,
-                    valid_until,
-                    permit,
-                    self.slot_freed.clone(),
-                ));
+                let span = executor::span(&self.shared, &command);
+                tokio::spawn(
+                    executor::execute(
+                        self.shared.clone(),
+                        self.completer.clone(),
+                        command,
+                        valid_until,
+                        permit,
+                        self.slot_freed.clone(),
+                    )
+                    .instrument(span),
+                );
             }
             backlog = full;
             if full {

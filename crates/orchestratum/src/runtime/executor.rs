@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tracing::Instrument as _;
 
 use super::completer::{Completer, Written};
 use super::outcome::{self, Ended};
@@ -16,6 +17,19 @@ use crate::handler::Context;
 use crate::handler::registry::{Entry, RunEnd};
 use crate::record::FailureKind;
 use crate::store::{ClaimedCommand, Transition, TransitionKind};
+
+/// The span every event of a run is recorded in, the handler's own included: it names the
+/// command, its attempt, its target and the worker.
+pub(crate) fn span(shared: &Shared, command: &ClaimedCommand) -> tracing::Span {
+    tracing::info_span!(
+        "orchestratum.run",
+        command.id = %command.id,
+        command.name = %command.name,
+        command.attempt = command.attempt,
+        command.target = %shared.config.instance_key,
+        worker.id = %shared.worker_id,
+    )
+}
 
 pub(crate) async fn execute(
     shared: Arc<Shared>,
@@ -40,14 +54,13 @@ pub(crate) async fn execute(
         // lease (a paused VM, a blocked runtime). That run is stale: stop it, and start this one
         // only once its handler is gone, so that two runs of one command never overlap here.
         tracing::warn!(
-            command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
             "command reclaimed by the process that ran it: stopping the stale run first"
         );
         stale.stop(StopReason::LeaseLost);
         stale.finished().await;
     }
     let entry = shared.registry.get(&command.name).cloned();
-    tracing::debug!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt, "command started");
+    tracing::debug!("command started");
 
     let ended = run(&shared.config, &command, entry.as_ref(), &control).await;
     // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
@@ -58,19 +71,15 @@ pub(crate) async fn execute(
         Some(transition) => {
             let event = TransitionEvent::of(&transition);
             match completer.complete(transition).await {
-                Written::Applied => event.log(&command),
+                Written::Applied => event.log(),
                 // The completer logged the refusal and the failure it wrote instead.
                 Written::Refused => {}
                 Written::NotApplied => tracing::warn!(
-                    command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
                     "outcome not written: the lease was lost and another run owns the command"
                 ),
             }
         }
-        None => tracing::warn!(
-            command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
-            "run abandoned: lease lost"
-        ),
+        None => tracing::warn!("run abandoned: lease lost"),
     }
 }
 
@@ -129,7 +138,7 @@ async fn run(
     };
     let (grace, margin) = (config.cancel_grace, config.lease_margin());
     // Its own task, so a panic is caught as a failure and abort() drops the future.
-    let mut task = tokio::spawn(handler.run(command.input.clone(), ctx));
+    let mut task = tokio::spawn(handler.run(command.input.clone(), ctx).in_current_span());
     let stopped = tokio::select! {
         joined = &mut task => return joined_end(joined),
         () = tokio::time::sleep(command.timeout) => {
@@ -145,8 +154,7 @@ async fn run(
             Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
         },
         () = lease_expiring(control, margin + grace) => {
-            tracing::warn!(command.id = %command.id, command.name = %command.name, command.attempt = command.attempt,
-                "lease not renewed in time: stopping the run before it can lapse");
+            tracing::warn!("lease not renewed in time: stopping the run before it can lapse");
             control.stop(StopReason::LeaseLost);
             Ended::LeaseLost
         }
@@ -208,8 +216,7 @@ fn panic_message(join: tokio::task::JoinError) -> String {
     }
 }
 
-/// What is logged once a transition is written: routine ones at debug, failures and
-/// cancellations at info.
+/// What is logged once a transition is written.
 enum TransitionEvent {
     Completed { follow_ups: usize },
     Retry { error: String, retries_left: i32 },
@@ -239,30 +246,28 @@ impl TransitionEvent {
         }
     }
 
-    fn log(&self, c: &ClaimedCommand) {
-        let (id, name, attempt) = (c.id, c.name.as_str(), c.attempt);
+    /// Logs the written transition, inside the run's span (which names the command): routine
+    /// ones at debug, a retry and a cancellation at info, a final failure at warn.
+    fn log(&self) {
         match self {
-            Self::Completed { follow_ups } => tracing::debug!(
-                command.id = %id, command.name = name, command.attempt = attempt, follow_ups, "command completed"
-            ),
+            Self::Completed { follow_ups } => {
+                tracing::debug!(follow_ups, "command completed")
+            }
             Self::Retry {
                 error,
                 retries_left,
             } => tracing::info!(
-                command.id = %id, command.name = name, command.attempt = attempt, retries_left, error = error.as_str(),
+                retries_left,
+                error = error.as_str(),
                 "command failed; retry scheduled"
             ),
-            Self::Failed { error, follow_ups } => tracing::info!(
-                command.id = %id, command.name = name, command.attempt = attempt, follow_ups, error = error.as_str(),
-                "command failed"
-            ),
-            Self::Canceled { reason, follow_ups } => tracing::info!(
-                command.id = %id, command.name = name, command.attempt = attempt, follow_ups, reason = reason.as_str(),
-                "command canceled"
-            ),
-            Self::Released => tracing::debug!(
-                command.id = %id, command.name = name, command.attempt = attempt, "command released at shutdown"
-            ),
+            Self::Failed { error, follow_ups } => {
+                tracing::warn!(follow_ups, error = error.as_str(), "command failed")
+            }
+            Self::Canceled { reason, follow_ups } => {
+                tracing::info!(follow_ups, reason = reason.as_str(), "command canceled")
+            }
+            Self::Released => tracing::debug!("command released at shutdown"),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::handler::registry::Entry;
 use crate::next::Next;
 use crate::push::NewCommand;
 use crate::record::FailureKind;
+use crate::retry::Backoff;
 use crate::store::{ClaimedCommand, Limits, Transition, TransitionKind};
 
 /// How one run ended, as the executor saw it.
@@ -30,6 +31,8 @@ pub(crate) enum Ended {
 pub(crate) struct RowRules<'a> {
     pub default_target: &'a str,
     pub limits: Limits,
+    /// Retry delays of command types that leave theirs to the instance.
+    pub retry_backoff: Backoff,
 }
 
 /// The transition a run's end leads to, or `None` when nothing may be written.
@@ -73,11 +76,11 @@ pub(crate) fn decide(
         Ended::Failed { kind, error } => {
             let error = storable_text(error);
             let remaining = claimed.retries_left - 1;
-            let retry = (remaining >= 0).then(|| {
+            let retry = (remaining >= 0 && kind != FailureKind::Discarded).then(|| {
                 let attempt = u32::try_from(claimed.attempt).unwrap_or(1);
-                let delay = entry.map_or_else(Default::default, |e| {
-                    e.command.retry_delay(&claimed.input, attempt)
-                });
+                let delay = entry
+                    .and_then(|e| e.command.retry_delay(&claimed.input, attempt))
+                    .unwrap_or_else(|| rules.retry_backoff.delay(attempt));
                 rules
                     .limits
                     .check_delay("retry delay", &claimed.name, delay)
@@ -181,6 +184,7 @@ mod tests {
     const RULES: RowRules<'static> = RowRules {
         default_target: "k",
         limits: Limits::DEFAULT,
+        retry_backoff: Backoff::NONE,
     };
 
     fn failed() -> Ended {

@@ -99,4 +99,13 @@ conformance!(
     refused_outcome_fails_only_its_command,
     error_text_with_nul_is_stored_readably,
     durations_beyond_the_backend_are_refused_before_sql,
+    oversized_output_is_stored_or_refused_clearly,
+    cancel_request_wins_over_a_lapse_that_used_the_last_retry,
+    // Failure handling (issue 10).
+    discarded_command_fails_at_once_with_its_failure_follow_ups,
+    instance_backoff_spaces_retries_of_types_without_their_own,
+    // Rows written by other programs.
+    running_row_without_expiry_is_claimed_and_run,
+    running_row_without_expiry_is_cancelled_at_once,
+    upper_case_ids_are_run_renewed_and_found,
 );

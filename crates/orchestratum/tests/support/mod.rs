@@ -116,6 +116,15 @@ impl TestDb {
         }
     }
 
+    /// `id` as a quoted SQL literal in the spelling this backend stores: upper case on SQLite
+    /// (EF Core's spelling of a `Guid` there), lower case on the others.
+    pub fn id_literal(&self, id: Uuid) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("'{}'", id.hyphenated().to_string().to_uppercase()),
+            _ => format!("'{id}'"),
+        }
+    }
+
     /// Runs a statement with no result (test fixtures and assertions only).
     pub async fn exec(&self, sql: &str) {
         match self.backend {
@@ -211,6 +220,40 @@ impl TestDb {
                     .await
                     .expect("connect");
                 sqlx::query_as(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+        }
+    }
+
+    /// Runs a query returning one text column.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect(sql)
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
                     .fetch_all(&mut c)
                     .await
                     .expect(sql)

@@ -18,6 +18,21 @@ pub(super) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     })
 }
 
+/// Room left in a packet for the statement's text and its other parameters.
+const PACKET_OVERHEAD: usize = 64 << 10;
+
+/// Refuses `json` when a statement carrying it would not fit a packet of `max_packet` bytes.
+pub(super) fn check_size(what: &'static str, json: &str, max_packet: usize) -> Result<()> {
+    if json.len() + PACKET_OVERHEAD > max_packet {
+        return Err(Error::TooLarge {
+            what,
+            bytes: json.len(),
+            limit: max_packet,
+        });
+    }
+    Ok(())
+}
+
 /// `items` split into consecutive runs of at most [`MAX_BATCH_BYTES`] of JSON, each with its
 /// JSON array text. No runs for no items.
 pub(super) fn chunks<T: Serialize>(items: &[T]) -> Result<Vec<(&[T], String)>> {

@@ -67,6 +67,7 @@ super::statements!(
     claim_read,
     commands_table_exists,
     get,
+    max_allowed_packet,
     migration_lock,
     migration_unlock,
     migrations_table,
@@ -116,6 +117,8 @@ pub struct MySqlStore {
     pool: MySqlPool,
     prefix: TablePrefix,
     sql: Arc<Statements>,
+    /// The server's `max_allowed_packet`, read once.
+    max_packet: Arc<tokio::sync::OnceCell<usize>>,
 }
 
 impl MySqlStore {
@@ -135,7 +138,23 @@ impl MySqlStore {
             sql: Arc::new(Statements::render(&prefix)),
             pool,
             prefix,
+            max_packet: Arc::default(),
         }
+    }
+
+    /// Refuses a statement parameter the server would refuse as a packet too large: it may
+    /// answer that by resetting the connection, which would look like an outage.
+    async fn check_packet(&self, what: &'static str, json: &str) -> Result<()> {
+        let limit = *self
+            .max_packet
+            .get_or_try_init(|| async {
+                let bytes: u64 = sqlx::query_scalar(self.sql.max_allowed_packet.clone())
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok::<_, Error>(usize::try_from(bytes).unwrap_or(usize::MAX))
+            })
+            .await?;
+        batch::check_size(what, json, limit)
     }
 
     /// The pool, for callers that want to share it.
@@ -273,6 +292,7 @@ impl MySqlStore {
             })
             .collect::<Result<Vec<_>>>()?;
         for json in batch::json_arrays(&items)? {
+            self.check_packet("push", &json).await?;
             sqlx::query(self.sql.push.clone())
                 .bind(json)
                 .execute(&mut *conn)
@@ -408,6 +428,7 @@ impl MySqlStore {
         let mut applied = Vec::with_capacity(transitions.len());
         let mut tx = self.pool.begin().await?;
         for (chunk, json) in batch::chunks(&items)? {
+            self.check_packet("outcome", &json).await?;
             // Positions (from 1) of the outcomes whose fence holds; their rows stay locked.
             let passed: Vec<i64> = sqlx::query_scalar(self.sql.record_outcomes_lock.clone())
                 .bind(json)

@@ -4,7 +4,7 @@
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
-use super::{BEGIN_WRITE, MIGRATIONS, SqliteStore, record, timestamp};
+use super::{BEGIN_WRITE, MIGRATIONS, SqliteStore, guid, record, timestamp};
 use crate::error::{Error, Result};
 use crate::migrate::{self, DownMigration};
 use crate::record::{CommandRecord, State};
@@ -184,7 +184,7 @@ impl SqliteStore {
 
     pub(crate) async fn follow_ups(&self, id: Uuid) -> Result<Vec<CommandRecord>> {
         let rows = sqlx::query(self.sql.follow_ups.clone())
-            .bind(id.hyphenated().to_string())
+            .bind(guid::text(id))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(record).collect()
@@ -197,7 +197,7 @@ impl SqliteStore {
     ) -> Result<Option<CommandRecord>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let row = sqlx::query(self.sql.retry.clone())
-            .bind(id.hyphenated().to_string())
+            .bind(guid::text(id))
             .bind(retries)
             .fetch_optional(&mut *tx)
             .await?;

@@ -5,6 +5,7 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
+mod guid;
 mod timestamp;
 
 pub use self::admin::DOWN_MIGRATIONS;
@@ -213,14 +214,14 @@ impl SqliteStore {
             .iter()
             .map(|r| {
                 json!({
-                    "id": r.id.hyphenated().to_string(),
+                    "id": guid::text(r.id),
                     "target": r.target,
                     "name": r.name,
                     "input": r.input,
                     "delay_us": micros(r.delay),
                     "timeout": timestamp::format_timespan(r.timeout),
                     "retries": r.retries,
-                    "parent_id": r.parent_id.map(|p| p.hyphenated().to_string()),
+                    "parent_id": r.parent_id.map(guid::text),
                 })
             })
             .collect();
@@ -287,7 +288,7 @@ impl SqliteStore {
     ) -> Result<Vec<RenewedLease>> {
         let batch: Vec<_> = leases
             .iter()
-            .map(|l| json!({"id": l.id.hyphenated().to_string(), "token": l.token.simple().to_string()}))
+            .map(|l| json!({"id": guid::text(l.id), "token": l.token.simple().to_string()}))
             .collect();
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let rows = sqlx::query(self.sql.renew_leases.clone())
@@ -312,7 +313,7 @@ impl SqliteStore {
             .map(|t| {
                 let cols = t.kind.columns();
                 json!({
-                    "id": t.id.hyphenated().to_string(),
+                    "id": guid::text(t.id),
                     "token": t.lease_token.map(|l| l.simple().to_string()),
                     "kind": cols.kind,
                     "output": cols.output,
@@ -341,7 +342,7 @@ impl SqliteStore {
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let row = sqlx::query(self.sql.request_cancel.clone())
-            .bind(id.hyphenated().to_string())
+            .bind(guid::text(id))
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -357,7 +358,7 @@ impl SqliteStore {
 
     pub(crate) async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
         let row = sqlx::query(self.sql.get.clone())
-            .bind(id.hyphenated().to_string())
+            .bind(guid::text(id))
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(record).transpose()

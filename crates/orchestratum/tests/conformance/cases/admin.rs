@@ -24,21 +24,22 @@ fn all(limit: usize) -> ListParams<'static> {
 
 /// Marks a command as running under a lease that lapsed a minute ago, as a dead worker leaves it.
 async fn lapse(db: &TestDb, id: uuid::Uuid) {
+    let id = db.id_literal(id);
     let sql = match db.backend {
         Backend::Postgres => format!(
             "UPDATE {} SET is_running = true, running_at = now() - interval '2 minutes', \
-             run_expires_at = now() - interval '1 minute', attempt = 1 WHERE id = '{id}'",
+             run_expires_at = now() - interval '1 minute', attempt = 1 WHERE id = {id}",
             db.table()
         ),
         Backend::Sqlite => format!(
             "UPDATE {} SET is_running = 1, running_at = '2000-01-01 00:00:00.000+00:00', \
-             run_expires_at = '2000-01-01 00:01:00.000+00:00', attempt = 1 WHERE id = '{id}'",
+             run_expires_at = '2000-01-01 00:01:00.000+00:00', attempt = 1 WHERE id = {id}",
             db.table()
         ),
         #[cfg(feature = "mysql")]
         Backend::Mysql => format!(
             "UPDATE {} SET is_running = TRUE, running_at = UTC_TIMESTAMP(6) - INTERVAL 2 MINUTE, \
-             run_expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE, attempt = 1 WHERE id = '{id}'",
+             run_expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE, attempt = 1 WHERE id = {id}",
             db.table()
         ),
     };
@@ -367,15 +368,17 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
         Backend::Mysql => "run_expires_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR",
     };
     db.exec(&format!(
-        "UPDATE {} SET {live} WHERE id = '{id}'",
-        db.table()
+        "UPDATE {} SET {live} WHERE id = {}",
+        db.table(),
+        db.id_literal(id)
     ))
     .await;
     let err = store.migrate_down(down(1, false, false)).await.unwrap_err();
     assert!(err.to_string().contains("live lease"), "{err}");
     db.exec(&format!(
-        "UPDATE {} SET is_running = false WHERE id = '{id}'",
-        db.table()
+        "UPDATE {} SET is_running = false WHERE id = {}",
+        db.table(),
+        db.id_literal(id)
     ))
     .await;
 

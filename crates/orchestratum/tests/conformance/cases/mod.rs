@@ -2,7 +2,9 @@
 
 mod admin;
 mod control;
+mod failure_handling;
 mod failures;
+mod foreign_rows;
 mod leases;
 mod migrations;
 mod push;
@@ -12,7 +14,9 @@ mod routing;
 
 pub use admin::*;
 pub use control::*;
+pub use failure_handling::*;
 pub use failures::*;
+pub use foreign_rows::*;
 pub use leases::*;
 pub use migrations::*;
 pub use push::*;

@@ -88,8 +88,8 @@ pub struct FlakyCommand {
 }
 impl Command for FlakyCommand {
     type Output = u32;
-    fn retry_delay(&self, _attempt: u32) -> Duration {
-        Duration::from_millis(self.retry_ms)
+    fn retry_delay(&self, _attempt: u32) -> Option<Duration> {
+        Some(Duration::from_millis(self.retry_ms))
     }
 }
 pub struct FlakyHandler(pub Arc<Probe>);
@@ -480,5 +480,94 @@ pub async fn durations_beyond_the_backend_are_refused_before_sql(db: TestDb) {
         "{error}"
     );
     assert_eq!(db.count_named("simple").await, 0);
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+pub async fn oversized_output_is_stored_or_refused_clearly(db: TestDb) {
+    let orch = db.builder().handler(GrowHandler).start().await.unwrap();
+    // Past MariaDB's default max_allowed_packet (16 MiB): a statement carrying it is refused.
+    let bytes = 17 << 20;
+    let small = orch.push(GrowCommand { bytes: 10 }).await.unwrap();
+    let id = orch.push(GrowCommand { bytes }).await.unwrap();
+    let record = wait_terminal(&orch, id).await;
+    match db.backend {
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => {
+            assert_eq!(record.state(), State::Failed);
+            assert_eq!(record.last_outcome, Some(FailureKind::OutcomeRefused));
+            let error = record.last_error.unwrap_or_default();
+            assert!(
+                error.contains("outcome could not be stored")
+                    && error.contains("max_allowed_packet"),
+                "{error}"
+            );
+            // An input that large is refused at push, with the server's reason.
+            let err = orch
+                .push(EchoCommand {
+                    text: "x".repeat(bytes),
+                })
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("max_allowed_packet"), "{err}");
+            assert_eq!(db.count_named("echo").await, 0);
+        }
+        Backend::Postgres | Backend::Sqlite => {
+            assert_eq!(record.state(), State::Completed);
+            assert_eq!(record.output.map(|o| o.len()), Some(bytes + 2));
+        }
+    }
+    assert_eq!(wait_terminal(&orch, small).await.state(), State::Completed);
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+/// Returns `bytes` bytes of text: a small input with a large output.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GrowCommand {
+    pub bytes: usize,
+}
+impl Command for GrowCommand {
+    type Output = String;
+}
+pub struct GrowHandler;
+impl Handler for GrowHandler {
+    type Command = GrowCommand;
+    async fn execute(&self, cmd: GrowCommand, _: Context) -> HandlerResult<String> {
+        Ok("x".repeat(cmd.bytes))
+    }
+}
+
+pub async fn cancel_request_wins_over_a_lapse_that_used_the_last_retry(db: TestDb) {
+    let probe = Probe::new();
+    let client = db.client().await;
+    let id = client
+        .push_with(SimpleCommand { n: 1 }, Push::new().retries(0))
+        .await
+        .unwrap();
+    // A worker died holding it, and a cancel was requested meanwhile.
+    let (running, now) = match db.backend {
+        Backend::Postgres => ("true", "now()"),
+        Backend::Sqlite => ("1", "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')"),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => ("TRUE", "UTC_TIMESTAMP(6)"),
+    };
+    db.exec(&format!(
+        "UPDATE {} SET is_running = {running}, cancel_requested_at = {now}",
+        db.table()
+    ))
+    .await;
+    expire_lease(&db, id).await;
+    let orch = db
+        .builder()
+        .handler(SimpleHandler(probe.clone()))
+        .start()
+        .await
+        .unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(
+        record.state(),
+        State::Canceled,
+        "the cancel the caller asked for wins"
+    );
+    assert_eq!(probe.count_for("simple", id), 0, "the handler never ran");
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }

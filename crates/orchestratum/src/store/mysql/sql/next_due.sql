@@ -1,7 +1,9 @@
 -- Microseconds until the earliest unfinished command of target ?1 (exactly ?2) and names ?3
--- becomes claimable.
+-- becomes claimable. A running row without an expiry holds no lease: it is claimable as soon as
+-- it is scheduled, which for a row some program started running is already past.
 SELECT TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6),
-                     MIN(CASE WHEN is_running THEN run_expires_at ELSE scheduled_at END))
+                     MIN(CASE WHEN is_running THEN COALESCE(run_expires_at, scheduled_at)
+                              ELSE scheduled_at END))
 FROM `{prefix}commands`
 WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND JSON_CONTAINS(?, JSON_QUOTE(name))

@@ -29,4 +29,5 @@ SET c.is_running = FALSE,
     c.last_outcome = COALESCE(o.error_kind, c.last_outcome)
 WHERE c.is_completed = FALSE AND c.is_failed = FALSE AND c.is_canceled = FALSE
   AND CASE WHEN o.token IS NOT NULL THEN c.is_running AND c.lease_token = CONVERT(o.token USING ascii)
-           ELSE NOT c.is_running OR c.run_expires_at < UTC_TIMESTAMP(6) END
+           ELSE NOT c.is_running OR c.run_expires_at IS NULL
+                OR c.run_expires_at < UTC_TIMESTAMP(6) END

@@ -1,10 +1,11 @@
 -- Claims up to $3 due commands of target $1 whose name is in $2. A row still marked running
--- has a lapsed lease: reclaiming it costs the lapsed run one retry.
+-- has a lapsed lease: reclaiming it costs the lapsed run one retry. A running row without an
+-- expiry (another program's write) has no lease at all, so it counts as lapsed.
 WITH picked AS (
     SELECT id FROM "{prefix}commands"
     WHERE target = $1 AND name = ANY($2)
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
-      AND (NOT is_running OR run_expires_at < now())
+      AND (NOT is_running OR run_expires_at IS NULL OR run_expires_at < now())
       AND (scheduled_at <= now() OR cancel_requested_at IS NOT NULL)
     ORDER BY scheduled_at, id
     LIMIT $3

@@ -1,5 +1,6 @@
 -- Writes a batch of outcomes. Each is fenced: with a lease token, only the run holding it may
--- write; without one (a cancel of a command nobody runs), only while no live lease exists.
+-- write; without one (a cancel of a command nobody runs), only while no live lease exists (a
+-- row marked running without an expiry has none).
 -- A retried or released command is claimable again (now or at its due time): wake the
 -- instances of its target, as a push does (identical notifications are sent once).
 WITH written AS (
@@ -25,7 +26,7 @@ FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::integer[], $6::b
 WHERE c.id = o.id
   AND NOT c.is_completed AND NOT c.is_failed AND NOT c.is_canceled
   AND CASE WHEN o.token IS NOT NULL THEN c.is_running AND c.lease_token = o.token
-           ELSE NOT c.is_running OR c.run_expires_at < now() END
+           ELSE NOT c.is_running OR c.run_expires_at IS NULL OR c.run_expires_at < now() END
 RETURNING c.id, c.target, o.kind
 )
 SELECT id, CASE WHEN kind IN ('retry', 'release') THEN pg_notify($9, target)::text END AS woke

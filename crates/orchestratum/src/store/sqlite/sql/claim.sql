@@ -1,5 +1,6 @@
 -- Claims up to ?3 due commands of target ?1 whose name is in the JSON array ?2. A row still
--- marked running has a lapsed lease: reclaiming it costs the lapsed run one retry.
+-- marked running has a lapsed lease: reclaiming it costs the lapsed run one retry. A running
+-- row without an expiry (another program's write) has no lease at all, so it counts as lapsed.
 UPDATE "{prefix}commands" SET
     is_running = 1,
     running_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'),
@@ -14,7 +15,8 @@ WHERE id IN (
     SELECT id FROM "{prefix}commands"
     WHERE target = ?1 AND name IN (SELECT value FROM json_each(?2))
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
-      AND (NOT is_running OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
+      AND (NOT is_running OR run_expires_at IS NULL
+           OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
       AND (scheduled_at <= strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
            OR cancel_requested_at IS NOT NULL)
     ORDER BY scheduled_at, id

@@ -1,5 +1,7 @@
 -- Writes a batch of outcomes. Each is fenced: with a lease token, only the run holding it may
--- write; without one (a cancel of a command nobody runs), only while no live lease exists.
+-- write; without one (a cancel of a command nobody runs), only while no live lease exists (a
+-- row marked running without an expiry has none). Ids come in upper case, as EF Core writes
+-- them; rows written in lower case match too.
 UPDATE "{prefix}commands" SET
     is_running = 0,
     run_expires_at = NULL,
@@ -26,8 +28,9 @@ FROM (SELECT value ->> 'id' AS o_id, value ->> 'token' AS o_token, value ->> 'ki
              value ->> 'delay_us' AS o_delay_us, value ->> 'error' AS o_error,
              value ->> 'error_kind' AS o_error_kind
       FROM json_each(?1)) AS o
-WHERE id = o.o_id
+WHERE id IN (o.o_id, lower(o.o_id))
   AND NOT is_completed AND NOT is_failed AND NOT is_canceled
   AND CASE WHEN o.o_token IS NOT NULL THEN is_running AND lease_token = o.o_token
-           ELSE NOT is_running OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') END
+           ELSE NOT is_running OR run_expires_at IS NULL
+                OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') END
 RETURNING id
