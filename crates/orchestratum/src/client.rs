@@ -18,6 +18,7 @@ use crate::record::{CommandRecord, State, Status};
 use crate::runtime::outcome;
 use crate::runtime::{Running, StopReason};
 use crate::store::{Store, Transition, TransitionKind};
+use crate::telemetry;
 
 /// State shared by a client and the worker of the same instance.
 pub(crate) struct Shared {
@@ -247,6 +248,7 @@ impl Client {
     }
 
     fn pushed(&self, rows: &[NewCommand]) {
+        telemetry::pushed(rows);
         for r in rows {
             tracing::debug!(command.id = %r.id, command.name = %r.name, command.attempt = 0, command.target = %r.target, "command pushed");
         }
@@ -289,6 +291,8 @@ impl Client {
                 .record_outcomes(std::slice::from_ref(&transition))
                 .await?;
             if applied.contains(&id) {
+                telemetry::outcome(id, &record.name, telemetry::Outcome::Canceled);
+                telemetry::pushed(&transition.follow_ups);
                 tracing::info!(
                     command.id = %id, command.name = %record.name, command.attempt = record.attempt,
                     follow_ups = transition.follow_ups.len(), "command canceled"

@@ -67,6 +67,7 @@ pub mod record;
 pub mod retry;
 mod runtime;
 pub mod store;
+mod telemetry;
 
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
 pub use crate::command::Command;

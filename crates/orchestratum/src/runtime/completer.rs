@@ -21,6 +21,7 @@ use crate::client::Shared;
 use crate::error::{Error, Result};
 use crate::record::FailureKind;
 use crate::store::{Transition, TransitionKind};
+use crate::telemetry;
 
 /// Most outcomes written by one statement.
 const MAX_BATCH: usize = 500;
@@ -188,12 +189,17 @@ impl Writer {
             let limit = self.time_left().map_or(self.statement_timeout(), |left| {
                 left.min(self.statement_timeout())
             });
+            let started = Instant::now();
             let attempt =
                 tokio::time::timeout(limit, self.shared.store.record_outcomes(transitions))
                     .await
                     .unwrap_or(Err(Error::TimedOut("writing outcomes")));
             let error = match attempt {
-                Ok(applied) => return Ok(applied),
+                Ok(applied) => {
+                    telemetry::written(started.elapsed(), transitions.len());
+                    telemetry::pushed(&crate::store::follow_ups_of_applied(transitions, &applied));
+                    return Ok(applied);
+                }
                 Err(error) if !error.is_transient() => return Err(Some(error)),
                 Err(error) => error,
             };

@@ -17,6 +17,7 @@ use crate::handler::Context;
 use crate::handler::registry::{Entry, RunEnd};
 use crate::record::FailureKind;
 use crate::store::{ClaimedCommand, Transition, TransitionKind};
+use crate::telemetry;
 
 /// The span every event of a run is recorded in, the handler's own included: it names the
 /// command, its attempt, its target and the worker.
@@ -40,6 +41,7 @@ pub(crate) async fn execute(
     slot_freed: Arc<Notify>,
 ) {
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
+    telemetry::in_flight(1.0);
     let stale = shared.running.insert(command.id, control.clone());
     // Frees the slot however this task ends, even by a panic in user code.
     let _slot = Slot {
@@ -71,9 +73,14 @@ pub(crate) async fn execute(
         Some(transition) => {
             let event = TransitionEvent::of(&transition);
             match completer.complete(transition).await {
-                Written::Applied => event.log(),
+                Written::Applied => {
+                    telemetry::outcome(command.id, &command.name, event.outcome());
+                    event.log();
+                }
                 // The completer logged the refusal and the failure it wrote instead.
-                Written::Refused => {}
+                Written::Refused => {
+                    telemetry::outcome(command.id, &command.name, telemetry::Outcome::Refused)
+                }
                 Written::NotApplied => tracing::warn!(
                     "outcome not written: the lease was lost and another run owns the command"
                 ),
@@ -95,6 +102,7 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        telemetry::in_flight(-1.0);
         self.control.finish();
         self.shared.running.remove(self.id, &self.control);
         // Give the permit back before waking the claimer, or it would find no free slot.
@@ -138,6 +146,8 @@ async fn run(
     };
     let (grace, margin) = (config.cancel_grace, config.lease_margin());
     // Its own task, so a panic is caught as a failure and abort() drops the future.
+    let started = Instant::now();
+    let _ran = Ran(&command.name, started);
     let mut task = tokio::spawn(handler.run(command.input.clone(), ctx).in_current_span());
     let stopped = tokio::select! {
         joined = &mut task => return joined_end(joined),
@@ -173,6 +183,15 @@ async fn run(
         let _ = task.await;
     }
     stopped
+}
+
+/// Records the handler's run time when the run is over, however it ended.
+struct Ran<'a>(&'a str, Instant);
+
+impl Drop for Ran<'_> {
+    fn drop(&mut self) {
+        telemetry::ran(self.0, self.1.elapsed());
+    }
 }
 
 fn joined_end(joined: Result<RunEnd, tokio::task::JoinError>) -> Ended {
@@ -243,6 +262,17 @@ impl TransitionEvent {
                 follow_ups,
             },
             TransitionKind::Release => Self::Released,
+        }
+    }
+
+    /// What the metrics call it.
+    fn outcome(&self) -> telemetry::Outcome {
+        match self {
+            Self::Completed { .. } => telemetry::Outcome::Completed,
+            Self::Retry { .. } => telemetry::Outcome::Retried,
+            Self::Failed { .. } => telemetry::Outcome::Failed,
+            Self::Canceled { .. } => telemetry::Outcome::Canceled,
+            Self::Released => telemetry::Outcome::Released,
         }
     }
 

@@ -178,6 +178,7 @@ mod tests {
             attempt: 1,
             lease_token: Uuid::new_v4(),
             cancel_requested: false,
+            queue_wait: Duration::ZERO,
         }
     }
 

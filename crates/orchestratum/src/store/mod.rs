@@ -102,6 +102,8 @@ pub struct ClaimedCommand {
     pub lease_token: Uuid,
     /// A cancellation was requested before the claim.
     pub cancel_requested: bool,
+    /// How long it had been due when claimed, by the database's clock.
+    pub queue_wait: Duration,
 }
 
 /// A lease to renew.
@@ -243,6 +245,11 @@ pub(crate) fn follow_ups_of_applied(
             })
         })
         .collect()
+}
+
+/// A claim's `queue_wait_us`: zero for a command claimed before its due time (a cancel).
+pub(crate) fn since_due(micros: i64) -> Duration {
+    Duration::from_micros(u64::try_from(micros).unwrap_or(0))
 }
 
 /// A duration in whole microseconds, saturating.

@@ -352,6 +352,7 @@ impl MySqlStore {
                     attempt: row.try_get("attempt")?,
                     lease_token: uuid(row, "lease_token")?,
                     cancel_requested: row.try_get("cancel_requested")?,
+                    queue_wait: super::since_due(row.try_get("queue_wait_us")?),
                 })
             })
             .collect()

@@ -219,6 +219,7 @@ impl PostgresStore {
                     attempt: row.try_get("attempt")?,
                     lease_token: row.try_get("lease_token")?,
                     cancel_requested: row.try_get("cancel_requested")?,
+                    queue_wait: super::since_due(row.try_get("queue_wait_us")?),
                 })
             })
             .collect()

@@ -259,6 +259,7 @@ impl SqliteStore {
                     attempt: row.try_get("attempt")?,
                     lease_token: uuid(row, "lease_token")?,
                     cancel_requested: row.try_get("cancel_requested")?,
+                    queue_wait: super::since_due(row.try_get("queue_wait_us")?),
                 })
             })
             .collect()

@@ -24,4 +24,5 @@ UPDATE "{prefix}commands" AS c SET
 FROM picked
 WHERE c.id = picked.id
 RETURNING c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token,
-          c.cancel_requested_at IS NOT NULL AS cancel_requested
+          c.cancel_requested_at IS NOT NULL AS cancel_requested,
+          (EXTRACT(EPOCH FROM (now() - c.scheduled_at)) * 1e6)::bigint AS queue_wait_us

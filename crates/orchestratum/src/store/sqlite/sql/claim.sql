@@ -22,4 +22,5 @@ WHERE id IN (
     ORDER BY scheduled_at, id
     LIMIT ?3)
 RETURNING id, name, input, timeout, retries_left, attempt, lease_token,
-          cancel_requested_at IS NOT NULL AS cancel_requested
+          cancel_requested_at IS NOT NULL AS cancel_requested,
+          CAST((julianday('now') - julianday(scheduled_at)) * 86400e6 AS INTEGER) AS queue_wait_us
