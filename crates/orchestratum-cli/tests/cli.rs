@@ -65,7 +65,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 3"), "{text}");
+    assert!(text.contains("schema version 0 of 6"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -85,16 +85,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2, 3"),
+        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 3);
+    assert_eq!(again["current"], 6);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 3);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 3);
+    assert_eq!(status["current"], 6);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 6);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -126,11 +126,11 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 3, 2; schema is at version 1"),
+            .contains("undid version(s) 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
-    // The reference columns and the row are still there; the data commands want version 3.
+    // The reference columns and the row are still there; the data commands want version 6.
     assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
     db.run(&["show", &id]).fails(5, "orchestratum migrate");
     db.run(&["migrate"]).ok();
@@ -227,6 +227,30 @@ async fn push_show_list_status(db: TestDb) {
         "{}",
         shown.stdout
     );
+
+    // show lists the attempts (a failed run, as a worker records it).
+    let now = match db.backend {
+        Backend::Postgres => "now()",
+        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => "UTC_TIMESTAMP(6)",
+    };
+    db.exec(&format!(
+        "INSERT INTO {} (command_id, attempt, started_at, ended_at, outcome, error) \
+         VALUES ('{report}', 1, {now}, {now}, 'timed_out', 'took too long')",
+        db.quoted("attempts")
+    ))
+    .await;
+    let shown = db.run(&["show", &report]);
+    let text = shown.ok();
+    assert!(text.contains("attempts:\n  ATTEMPT  OUTCOME"), "{text}");
+    assert!(
+        text.contains("timed_out") && text.contains("took too long"),
+        "{text}"
+    );
+    let shown = db.json(&["show", &report]);
+    assert_eq!(shown["attempts"][0]["outcome"], "timed_out");
+    assert_eq!(shown["attempts"][0]["attempt"], 1);
 
     // list: newest scheduled_at first, with filters.
     let all = db.json(&["list"]);

@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+use crate::attempt::{self, Attempt};
 use crate::command::Command;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -260,6 +261,14 @@ impl Client {
         }
     }
 
+    /// Every run of a command so far, in order: the runs that did not succeed and lapsed
+    /// leases (recorded as they ended), then the success or the run in progress.
+    pub async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let record = self.get(id).await?;
+        let recorded = self.shared.store.attempts(id).await?;
+        Ok(attempt::history(recorded, &record))
+    }
+
     /// Cancels a command. Not running: canceled at once (with its `on_cancellation` follow-ups)
     /// when this instance knows its type, else as soon as a worker for it looks. Running: its
     /// handler's token fires (at once in this process) and it ends canceled.
@@ -284,6 +293,7 @@ impl Client {
                 kind: TransitionKind::Cancel { reason },
                 retries_left: None,
                 follow_ups,
+                ran: false,
             };
             let applied = self
                 .shared
@@ -362,6 +372,12 @@ impl Client {
     /// Applies pending schema migrations (also done by `start()` unless turned off).
     pub async fn migrate(&self) -> Result<MigrationReport> {
         self.shared.store.migrate().await
+    }
+
+    /// This instance's worker id: the `worker.id` of its runs' spans, the worker recorded on
+    /// the commands it claims and their attempts, and its row in the worker registry.
+    pub fn worker_id(&self) -> Uuid {
+        self.shared.worker_id
     }
 
     /// The store, for the CLI and tests (no semver promise).

@@ -52,6 +52,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attempt;
 pub mod client;
 pub mod command;
 pub mod config;
@@ -69,6 +70,7 @@ mod runtime;
 pub mod store;
 mod telemetry;
 
+pub use crate::attempt::{Attempt, AttemptOutcome};
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
 pub use crate::command::Command;
 pub use crate::config::Config;

@@ -172,6 +172,8 @@ pub struct CommandRecord {
     pub last_outcome: Option<FailureKind>,
     /// The command whose outcome enqueued this one.
     pub parent_id: Option<Uuid>,
+    /// The worker that holds (or last held) its lease.
+    pub worker_id: Option<Uuid>,
     /// When a cancellation was requested, if one was.
     pub cancel_requested_at: Option<DateTime<Utc>>,
     /// The database's clock when the row was read, to tell running from lapsed.

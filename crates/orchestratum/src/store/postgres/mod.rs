@@ -12,6 +12,7 @@ use sqlx::types::Uuid;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
@@ -35,10 +36,26 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "claim index in claim order; no target index; autovacuum for a queue",
         sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
     },
+    Migration {
+        version: 4,
+        description: "the worker holding each command",
+        sql: include_str!("migrations/0004_worker_column.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "attempt history",
+        sql: include_str!("migrations/0005_attempts.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "worker registry",
+        sql: include_str!("migrations/0006_workers.sql"),
+    },
 ];
 
 super::statements!(
     applied_migrations,
+    attempts,
     claim,
     commands_table_exists,
     get,
@@ -204,6 +221,7 @@ impl PostgresStore {
             .bind(p.names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
+            .bind(p.worker)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -275,8 +293,9 @@ impl PostgresStore {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
+        let mut attempt_outcomes = Vec::with_capacity(n);
         for t in transitions {
-            let cols = t.kind.columns();
+            let cols = t.columns();
             ids.push(t.id);
             tokens.push(t.lease_token);
             kinds.push(cols.kind);
@@ -285,6 +304,7 @@ impl PostgresStore {
             delays.push(cols.delay.map(micros).unwrap_or(0));
             errors.push(cols.error);
             error_kinds.push(cols.error_kind.map(FailureKind::as_str));
+            attempt_outcomes.push(cols.attempt_outcome);
         }
         let update = sqlx::query_scalar(self.sql.record_outcomes.clone())
             .bind(ids)
@@ -295,7 +315,8 @@ impl PostgresStore {
             .bind(delays)
             .bind(errors)
             .bind(error_kinds)
-            .bind(&*self.channel);
+            .bind(&*self.channel)
+            .bind(attempt_outcomes);
         // Without follow-ups the one statement is its own transaction: one round trip, not three.
         if transitions.iter().all(|t| t.follow_ups.is_empty()) {
             return Ok(update.fetch_all(&self.pool).await?);
@@ -332,6 +353,26 @@ impl PostgresStore {
         row.as_ref().map(record).transpose()
     }
 
+    pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(self.sql.attempts.clone())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                super::attempt_row(
+                    r.try_get("attempt")?,
+                    r.try_get("worker_id")?,
+                    r.try_get("started_at")?,
+                    r.try_get("ended_at")?,
+                    &outcome,
+                    r.try_get("error")?,
+                )
+            })
+            .collect()
+    }
+
     /// A listener on this table's wake-up channel.
     pub(crate) async fn listen(&self) -> Result<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
@@ -364,6 +405,7 @@ fn record(row: &PgRow) -> Result<CommandRecord> {
         last_error: row.try_get("last_error")?,
         last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
         parent_id: row.try_get("parent_id")?,
+        worker_id: row.try_get("worker_id")?,
         cancel_requested_at: row.try_get("cancel_requested_at")?,
         read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
     })

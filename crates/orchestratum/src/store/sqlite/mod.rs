@@ -23,6 +23,7 @@ use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use uuid::Uuid;
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
@@ -47,10 +48,26 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "claim index in claim order; no target index; autovacuum for a queue",
         sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
     },
+    Migration {
+        version: 4,
+        description: "the worker holding each command",
+        sql: include_str!("migrations/0004_worker_column.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "attempt history",
+        sql: include_str!("migrations/0005_attempts.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "worker registry",
+        sql: include_str!("migrations/0006_workers.sql"),
+    },
 ];
 
 super::statements!(
     applied_migrations,
+    attempts,
     claim,
     commands_table_exists,
     get,
@@ -58,6 +75,7 @@ super::statements!(
     next_due,
     push,
     record_migration,
+    record_attempts,
     record_outcomes,
     renew_leases,
     request_cancel,
@@ -243,6 +261,7 @@ impl SqliteStore {
             .bind(names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
+            .bind(guid::text(p.worker))
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -312,7 +331,7 @@ impl SqliteStore {
         let batch: Vec<_> = transitions
             .iter()
             .map(|t| {
-                let cols = t.kind.columns();
+                let cols = t.columns();
                 json!({
                     "id": guid::text(t.id),
                     "token": t.lease_token.map(|l| l.simple().to_string()),
@@ -325,7 +344,25 @@ impl SqliteStore {
                 })
             })
             .collect();
+        let attempts: Vec<_> = transitions
+            .iter()
+            .filter_map(|t| {
+                let cols = t.columns();
+                Some(json!({
+                    "id": guid::text(t.id),
+                    "token": t.lease_token?.simple().to_string(),
+                    "outcome": cols.attempt_outcome?,
+                    "error": cols.error,
+                }))
+            })
+            .collect();
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        if !attempts.is_empty() {
+            sqlx::query(self.sql.record_attempts.clone())
+                .bind(serde_json::Value::Array(attempts).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         let rows = sqlx::query(self.sql.record_outcomes.clone())
             .bind(serde_json::Value::Array(batch).to_string())
             .fetch_all(&mut *tx)
@@ -363,6 +400,26 @@ impl SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(record).transpose()
+    }
+
+    pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(self.sql.attempts.clone())
+            .bind(guid::text(id))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                super::attempt_row(
+                    r.try_get("attempt")?,
+                    opt_uuid(r, "worker_id")?,
+                    timestamp::opt_time(r, "started_at")?,
+                    timestamp::time(r, "ended_at")?,
+                    &outcome,
+                    r.try_get("error")?,
+                )
+            })
+            .collect()
     }
 }
 
@@ -411,6 +468,7 @@ fn record(row: &SqliteRow) -> Result<CommandRecord> {
         last_error: row.try_get("last_error")?,
         last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
         parent_id: opt_uuid(row, "parent_id")?,
+        worker_id: opt_uuid(row, "worker_id")?,
         cancel_requested_at: opt_time(row, "cancel_requested_at")?,
         read_at: time(row, "read_at")?,
     })

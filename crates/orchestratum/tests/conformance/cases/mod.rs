@@ -1,6 +1,7 @@
 //! Conformance cases, by area. Each is `async fn(TestDb)`.
 
 mod admin;
+mod attempts;
 mod control;
 mod failure_handling;
 mod failures;
@@ -13,6 +14,7 @@ mod reliability;
 mod routing;
 
 pub use admin::*;
+pub use attempts::*;
 pub use control::*;
 pub use failure_handling::*;
 pub use failures::*;
