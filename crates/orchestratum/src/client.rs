@@ -20,6 +20,7 @@ use crate::runtime::outcome;
 use crate::runtime::{Running, StopReason};
 use crate::store::{Store, Transition, TransitionKind};
 use crate::telemetry;
+use crate::worker::{Unhandled, WorkerInfo};
 
 /// State shared by a client and the worker of the same instance.
 pub(crate) struct Shared {
@@ -267,6 +268,18 @@ impl Client {
         let record = self.get(id).await?;
         let recorded = self.shared.store.attempts(id).await?;
         Ok(attempt::history(recorded, &record))
+    }
+
+    /// Every worker in the registry, live or gone (gone ones are removed by the next heartbeat
+    /// of any worker).
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        self.shared.store.workers().await
+    }
+
+    /// Commands due for longer than `older_than` that no live worker of their target has a
+    /// handler for, by target and name: they will wait until such a worker starts.
+    pub async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        self.shared.store.unhandled(older_than).await
     }
 
     /// Cancels a command. Not running: canceled at once (with its `on_cancellation` follow-ups)

@@ -69,6 +69,7 @@ pub mod retry;
 mod runtime;
 pub mod store;
 mod telemetry;
+pub mod worker;
 
 pub use crate::attempt::{Attempt, AttemptOutcome};
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
@@ -83,3 +84,4 @@ pub use crate::orchestratum::{Builder, Orchestratum};
 pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retry::Backoff;
+pub use crate::worker::{Unhandled, WorkerInfo};

@@ -26,6 +26,8 @@ use crate::error::Result;
 use crate::migrate::MigrationReport;
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
+pub use crate::worker::WorkerBeat;
+use crate::worker::{Unhandled, WorkerInfo};
 
 #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
 compile_error!("enable at least one backend feature: `sqlite`, `postgres` or `mysql`");
@@ -431,6 +433,31 @@ impl Store {
     /// Reads one command.
     pub async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
         dispatch!(self, s => s.get(id).await)
+    }
+
+    /// Registers a worker or refreshes its heartbeat.
+    pub async fn heartbeat(&self, beat: &WorkerBeat) -> Result<()> {
+        dispatch!(self, s => s.heartbeat(beat).await)
+    }
+
+    /// Forgets the workers whose heartbeat is older than three of their leases; how many.
+    pub async fn sweep_workers(&self) -> Result<u64> {
+        dispatch!(self, s => s.sweep_workers().await)
+    }
+
+    /// Removes a worker's row (at its shutdown).
+    pub async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        dispatch!(self, s => s.deregister_worker(id).await)
+    }
+
+    /// Every registered worker, live or gone.
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        dispatch!(self, s => s.workers().await)
+    }
+
+    /// Commands waiting longer than `older_than` with no live worker to run them.
+    pub async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        dispatch!(self, s => s.unhandled(older_than).await)
     }
 
     /// The recorded attempts of one command (runs that did not succeed, lapsed leases), in order.

@@ -108,6 +108,10 @@ conformance!(
     every_run_is_an_attempt_with_its_worker_and_error,
     lapsed_lease_timeout_and_cancel_are_attempts,
     prune_removes_attempts_with_their_command,
+    // Worker registry (issue 10).
+    worker_registers_heartbeats_and_leaves,
+    gone_workers_show_as_gone_and_are_swept,
+    commands_no_live_worker_handles_are_reported,
     // Rows written by other programs.
     running_row_without_expiry_is_claimed_and_run,
     running_row_without_expiry_is_cancelled_at_once,

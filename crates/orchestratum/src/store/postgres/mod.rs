@@ -18,6 +18,7 @@ use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
+use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -56,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
 super::statements!(
     applied_migrations,
     attempts,
+    deregister_worker,
+    register_worker,
+    sweep_workers,
+    unhandled,
+    workers,
     claim,
     commands_table_exists,
     get,
@@ -369,6 +375,79 @@ impl PostgresStore {
                     &outcome,
                     r.try_get("error")?,
                 )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
+        sqlx::query(self.sql.register_worker.clone())
+            .bind(b.worker_id)
+            .bind(&b.instance_key)
+            .bind(&b.host)
+            .bind(b.pid)
+            .bind(b.version)
+            .bind(&b.names)
+            .bind(i32::try_from(b.max_command_pull).unwrap_or(i32::MAX))
+            .bind(b.lease_ms)
+            .bind(i32::try_from(b.in_flight).unwrap_or(i32::MAX))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn sweep_workers(&self) -> Result<u64> {
+        let done = sqlx::query(self.sql.sweep_workers.clone())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        sqlx::query(self.sql.deregister_worker.clone())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let rows = sqlx::query(self.sql.workers.clone())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let names: String = r.try_get("names")?;
+                worker::info(
+                    r.try_get("worker_id")?,
+                    r.try_get("instance_key")?,
+                    r.try_get("host")?,
+                    r.try_get("pid")?,
+                    r.try_get("version")?,
+                    &names,
+                    i64::from(r.try_get::<i32, _>("max_command_pull")?),
+                    r.try_get("lease_ms")?,
+                    r.try_get("started_at")?,
+                    r.try_get("heartbeat_at")?,
+                    i64::from(r.try_get::<i32, _>("in_flight")?),
+                    r.try_get("alive")?,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        let rows = sqlx::query(self.sql.unhandled.clone())
+            .bind(micros(older_than))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unhandled {
+                    target: r.try_get("target")?,
+                    name: r.try_get("name")?,
+                    waiting: r.try_get("waiting")?,
+                    oldest_due: r.try_get("oldest_due")?,
+                })
             })
             .collect()
     }

@@ -30,6 +30,7 @@ use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::store::database_url::redact;
+use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -68,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
 super::statements!(
     applied_migrations,
     attempts,
+    deregister_worker,
+    register_worker,
+    sweep_workers,
+    unhandled,
+    workers,
     claim,
     commands_table_exists,
     get,
@@ -400,6 +406,85 @@ impl SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(record).transpose()
+    }
+
+    pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(self.sql.register_worker.clone())
+            .bind(guid::text(b.worker_id))
+            .bind(&b.instance_key)
+            .bind(&b.host)
+            .bind(b.pid)
+            .bind(b.version)
+            .bind(&b.names)
+            .bind(b.max_command_pull)
+            .bind(b.lease_ms)
+            .bind(b.in_flight)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn sweep_workers(&self) -> Result<u64> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let done = sqlx::query(self.sql.sweep_workers.clone())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(self.sql.deregister_worker.clone())
+            .bind(guid::text(id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let rows = sqlx::query(self.sql.workers.clone())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let names: String = r.try_get("names")?;
+                worker::info(
+                    uuid(r, "worker_id")?,
+                    r.try_get("instance_key")?,
+                    r.try_get("host")?,
+                    r.try_get("pid")?,
+                    r.try_get("version")?,
+                    &names,
+                    r.try_get("max_command_pull")?,
+                    r.try_get("lease_ms")?,
+                    timestamp::time(r, "started_at")?,
+                    timestamp::time(r, "heartbeat_at")?,
+                    r.try_get("in_flight")?,
+                    r.try_get("alive")?,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        let rows = sqlx::query(self.sql.unhandled.clone())
+            .bind(micros(older_than))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unhandled {
+                    target: r.try_get("target")?,
+                    name: r.try_get("name")?,
+                    waiting: r.try_get("waiting")?,
+                    oldest_due: timestamp::time(r, "oldest_due")?,
+                })
+            })
+            .collect()
     }
 
     pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {

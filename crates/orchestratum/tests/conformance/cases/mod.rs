@@ -12,6 +12,7 @@ mod push;
 mod reference;
 mod reliability;
 mod routing;
+mod workers;
 
 pub use admin::*;
 pub use attempts::*;
@@ -25,6 +26,7 @@ pub use push::*;
 pub use reference::*;
 pub use reliability::*;
 pub use routing::*;
+pub use workers::*;
 
 use std::sync::Arc;
 
