@@ -56,6 +56,7 @@ pub(crate) use statements;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
     options: <DB::Connection as sqlx::Connection>::Options,
+    pool: sqlx::pool::PoolOptions<DB>,
     url: &str,
 ) -> Result<sqlx::Pool<DB>> {
     use sqlx::{ConnectOptions, Connection};
@@ -65,13 +66,19 @@ pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
     };
     let probe = options.connect().await.map_err(unreachable)?;
     let _ = probe.close().await;
-    sqlx::pool::PoolOptions::<DB>::new()
-        .max_connections(10)
+    pool.max_connections(10)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
         .map_err(unreachable)
 }
+
+/// How long the server lets one of our sessions sit idle inside a transaction before it ends
+/// the session. None of our transactions waits between statements; a worker frozen or cut off
+/// in the middle of one would otherwise keep its row locks (and other workers off those rows)
+/// until the server's connection timeout, hours by default.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a claim asks for.
 #[derive(Debug, Clone, Copy)]

@@ -31,6 +31,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow};
+use sqlx::pool::PoolOptions;
 use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
 use uuid::Uuid;
 
@@ -153,7 +154,20 @@ impl MySqlStore {
         url: &str,
         prefix: TablePrefix,
     ) -> Result<Self> {
-        let pool = super::connect_server_pool(options, url).await?;
+        // MariaDB ends a session idle in a transaction after `idle_transaction_timeout`; MySQL
+        // has no such setting and reads the `/*M! … */` part as a comment.
+        let session = format!(
+            "SET /*M! SESSION idle_transaction_timeout = {}, */ @orchestratum_session = 1",
+            super::IDLE_IN_TRANSACTION_TIMEOUT.as_secs()
+        );
+        let pool = PoolOptions::new().after_connect(move |conn, _| {
+            let session = session.clone();
+            Box::pin(async move {
+                sqlx::raw_sql(AssertSqlSafe(session)).execute(conn).await?;
+                Ok(())
+            })
+        });
+        let pool = super::connect_server_pool(options, pool, url).await?;
         Ok(Self::from_pool(pool, prefix))
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgRow};
 use sqlx::types::Uuid;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
@@ -102,7 +103,9 @@ impl PostgresStore {
         url: &str,
         prefix: TablePrefix,
     ) -> Result<Self> {
-        let pool = super::connect_server_pool(options, url).await?;
+        let idle = super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
+        let options = options.options([("idle_in_transaction_session_timeout", idle)]);
+        let pool = super::connect_server_pool(options, PoolOptions::new(), url).await?;
         Ok(Self::from_pool(pool, prefix))
     }
 
