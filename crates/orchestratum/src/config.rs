@@ -8,7 +8,7 @@ use crate::store::TablePrefix;
 
 /// How often an idle worker looks for due commands when nothing woke it (reference default).
 pub const POLLING_INTERVAL_DEFAULT: Duration = Duration::from_secs(5);
-/// How long a claim holds without renewal; renewed every half of it (reference default).
+/// How long a claim holds without renewal (reference default); renewed every third of it.
 pub const LOCK_TIMEOUT_BUFFER_DEFAULT: Duration = Duration::from_secs(10);
 /// Commands claimed per cycle and the cap on commands in flight per instance (reference default).
 pub const MAX_COMMAND_PULL_DEFAULT: usize = 100;
@@ -22,9 +22,12 @@ pub const CANCEL_GRACE_DEFAULT: Duration = Duration::from_secs(1);
 /// How long a due command may wait with no live worker that handles it before every worker
 /// reports it (ours).
 pub const UNHANDLED_AFTER_DEFAULT: Duration = Duration::from_secs(300);
-/// Shortest timeout of the runtime's claim, outcome and due-time statements: they guard no
-/// lease, so a short lease does not make them give up on a merely busy database.
-const MIN_STATEMENT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Shortest timeout of a claim and a due-time query: a short lease must not make them give up
+/// on a merely busy database.
+const MIN_CLAIM_TIMEOUT: Duration = Duration::from_secs(1);
+/// Shortest timeout of an outcome write: a large batch (or a large output) on a busy server can
+/// take seconds, and giving up on it only starts it over.
+const MIN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Validated settings shared by the client and the worker runtime.
 #[derive(Debug, Clone)]
@@ -103,9 +106,11 @@ impl Config {
         })
     }
 
-    /// How often in-flight leases are renewed: half the lease, as the reference does.
+    /// How often in-flight leases are renewed: every third of the lease (the reference renews
+    /// every half), so that a renewal has a quarter lease to return before any run must stop
+    /// (decision 0010).
     pub fn lease_renew_interval(&self) -> Duration {
-        self.lock_timeout_buffer / 2
+        self.lock_timeout_buffer / 3
     }
 
     /// How long before its lease could lapse (by this process's clock) an unrenewed run's
@@ -114,16 +119,24 @@ impl Config {
         self.lock_timeout_buffer / 4
     }
 
-    /// Longest wait for a lease renewal: an eighth of the lease, so a renewal that hangs still
-    /// leaves time to stop the runs it was meant to keep.
+    /// Longest wait for a lease renewal (and a heartbeat): a quarter of the lease, so that a
+    /// renewal sent a third into the lease gives up, and is tried again, before any run must
+    /// stop.
     pub fn renew_timeout(&self) -> Duration {
-        self.lock_timeout_buffer / 8
+        self.lock_timeout_buffer / 4
     }
 
-    /// Longest wait for a claim, an outcome write or a due-time query: a quarter of the lease,
-    /// at least a second.
-    pub fn statement_timeout(&self) -> Duration {
-        (self.lock_timeout_buffer / 4).max(MIN_STATEMENT_TIMEOUT)
+    /// Longest wait for a claim or a due-time query: half the lease (the rows a later claim
+    /// returned would be close to lapsing), at least a second.
+    pub fn claim_timeout(&self) -> Duration {
+        (self.lock_timeout_buffer / 2).max(MIN_CLAIM_TIMEOUT)
+    }
+
+    /// First wait for an outcome write: the lease, at least ten seconds. A write that does not
+    /// return in time is tried again with twice the wait (up to eight times it): it only stops
+    /// a silent connection from holding the completer, never a slow write from finishing.
+    pub fn write_timeout(&self) -> Duration {
+        self.lock_timeout_buffer.max(MIN_WRITE_TIMEOUT)
     }
 }
 
@@ -163,7 +176,7 @@ mod tests {
         assert_eq!(c.max_command_pull, 100);
         assert_eq!(c.instance_key, "default");
         assert_eq!(c.table_prefix.as_str(), "ORCH_");
-        assert_eq!(c.lease_renew_interval(), Duration::from_secs(5));
+        assert_eq!(c.lease_renew_interval(), Duration::from_secs(10) / 3);
         assert_eq!(c.cancel_grace, Duration::from_secs(1));
         assert_eq!(c.lease_margin(), Duration::from_millis(2500));
     }

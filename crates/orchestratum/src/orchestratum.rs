@@ -101,7 +101,7 @@ impl Builder {
         self
     }
 
-    /// Lease length, renewed every half of it while a handler runs (default 10 s).
+    /// Lease length, renewed every third of it while a handler runs (default 10 s).
     pub fn lock_timeout_buffer(mut self, lease: Duration) -> Self {
         self.lock_timeout_buffer = lease;
         self

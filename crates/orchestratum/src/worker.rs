@@ -30,7 +30,7 @@ pub struct WorkerInfo {
     pub lease: Duration,
     /// When it started.
     pub started_at: DateTime<Utc>,
-    /// Its last heartbeat (sent with its lease renewals, every half lease).
+    /// Its last heartbeat (sent at the rhythm of its lease renewals, every third of its lease).
     pub heartbeat_at: DateTime<Utc>,
     /// Runs it held at its last heartbeat.
     pub in_flight: i64,

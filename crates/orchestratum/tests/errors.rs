@@ -165,7 +165,7 @@ async fn schema_newer_than_the_build_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                known: 3
+                known: 6
             }
         ),
         "{err:?}"

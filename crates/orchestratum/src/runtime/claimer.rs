@@ -57,7 +57,7 @@ impl Claimer {
             // A claim that hangs is given up: rows it may have claimed lapse and are taken
             // again later (charged a retry), which beats a worker stuck on a silent connection.
             let claimed = tokio::time::timeout(
-                config.statement_timeout(),
+                config.claim_timeout(),
                 self.shared.store.claim(ClaimParams {
                     target: &config.instance_key,
                     names: &self.shared.names,
@@ -111,7 +111,7 @@ impl Claimer {
                 continue;
             }
             let next_due = tokio::time::timeout(
-                config.statement_timeout(),
+                config.claim_timeout(),
                 self.shared
                     .store
                     .next_due(&config.instance_key, &self.shared.names),

@@ -28,6 +28,8 @@ const MAX_BATCH: usize = 500;
 /// First wait after a failed write; doubles up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The longest wait for one write, in first waits (`Config::write_timeout`).
+const MAX_WRITE_TIMEOUT_GROWTH: u32 = 8;
 
 /// What became of one outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,15 +188,18 @@ impl Writer {
     /// database refused it; `Err(None)`: given up at the shutdown flush deadline.
     async fn write(&self, transitions: &[Transition]) -> Result<Vec<Uuid>, Option<Error>> {
         let mut backoff = FIRST_BACKOFF;
+        let base = self.shared.config.write_timeout();
+        let mut wait = base;
         loop {
-            let limit = self.time_left().map_or(self.statement_timeout(), |left| {
-                left.min(self.statement_timeout())
-            });
+            let limit = self.time_left().map_or(wait, |left| left.min(wait));
             let started = Instant::now();
             let attempt =
                 tokio::time::timeout(limit, self.shared.store.record_outcomes(transitions))
                     .await
                     .unwrap_or(Err(Error::TimedOut("writing outcomes")));
+            if matches!(attempt, Err(Error::TimedOut(_))) {
+                wait = (wait * 2).min(base * MAX_WRITE_TIMEOUT_GROWTH);
+            }
             let error = match attempt {
                 Ok(applied) => {
                     telemetry::written(started.elapsed(), transitions.len());
@@ -214,10 +219,6 @@ impl Writer {
             tokio::time::sleep(left.map_or(backoff, |left| left.min(backoff))).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-    }
-
-    fn statement_timeout(&self) -> Duration {
-        self.shared.config.statement_timeout()
     }
 
     /// Time left before the shutdown flush deadline, once one is set.

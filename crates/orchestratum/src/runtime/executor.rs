@@ -153,15 +153,10 @@ async fn run(
     let started = Instant::now();
     let _ran = Ran(&command.name, started);
     let mut task = tokio::spawn(handler.run(command.input.clone(), ctx).in_current_span());
+    // Biased: once the run has been stopped (its token fired), the stop decides the outcome,
+    // even if the handler returned at the same instant.
     let stopped = tokio::select! {
-        joined = &mut task => return (joined_end(joined), true),
-        () = tokio::time::sleep(command.timeout) => {
-            control.token.cancel();
-            Ended::Failed {
-                kind: FailureKind::TimedOut,
-                error: format!("timed out after {:?}", command.timeout),
-            }
-        }
+        biased;
         () = control.token.cancelled() => match control.reason() {
             Some(StopReason::LeaseLost) => Ended::LeaseLost,
             Some(StopReason::Shutdown) => Ended::Released,
@@ -171,6 +166,14 @@ async fn run(
             tracing::warn!("lease not renewed in time: stopping the run before it can lapse");
             control.stop(StopReason::LeaseLost);
             Ended::LeaseLost
+        }
+        joined = &mut task => return (joined_end(joined), true),
+        () = tokio::time::sleep(command.timeout) => {
+            control.token.cancel();
+            Ended::Failed {
+                kind: FailureKind::TimedOut,
+                error: format!("timed out after {:?}", command.timeout),
+            }
         }
     };
     // The token has fired: the handler may clean up and return within the grace, but what

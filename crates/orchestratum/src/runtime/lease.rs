@@ -1,5 +1,5 @@
-//! Keeps the leases of in-flight runs alive: renews them all in one statement every half
-//! lease, stops a run whose lease was lost, and delivers cancel requests seen on renewal.
+//! Keeps the leases of in-flight runs alive: renews them all in one statement every third of
+//! the lease, stops a run whose lease was lost, and delivers cancel requests seen on renewal.
 //! A renewal that fails or hangs past `renew_timeout` is tried again soon; it never stops a
 //! run itself: each run stops itself before its lease could lapse (`executor`), by this
 //! process's clock, whatever the database does.

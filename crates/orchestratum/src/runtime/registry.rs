@@ -1,4 +1,4 @@
-//! This worker's row in the registry: its heartbeat (every half lease, the rhythm of the lease
+//! This worker's row in the registry: its heartbeat (every third of the lease, the rhythm of the lease
 //! renewals, in a task of its own so that a slow heartbeat never delays a renewal), the sweep
 //! of workers that are gone, and the periodic report of commands no live worker can run.
 
@@ -14,7 +14,7 @@ use crate::worker::WorkerBeat;
 /// Longest time between two looks for commands nobody handles.
 const MAX_UNHANDLED_CHECK: Duration = Duration::from_secs(60);
 
-/// Heartbeats every half lease until stopped.
+/// Heartbeats at the rhythm of the lease renewals until stopped.
 pub(crate) fn start(shared: Arc<Shared>, stop: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let every = shared.config.lease_renew_interval();
@@ -68,7 +68,7 @@ impl Registration {
     async fn report_unhandled(&self) {
         let config = &self.shared.config;
         let found = tokio::time::timeout(
-            config.statement_timeout(),
+            config.claim_timeout(),
             self.shared.store.unhandled(config.unhandled_after),
         )
         .await;
@@ -92,7 +92,7 @@ pub(crate) async fn register(shared: &Shared) -> crate::Result<()> {
 
 /// Removes this worker's row (at shutdown); a failure leaves it to be swept.
 pub(crate) async fn deregister(shared: &Shared) {
-    let limit = shared.config.statement_timeout();
+    let limit = shared.config.renew_timeout();
     let gone = tokio::time::timeout(limit, shared.store.deregister_worker(shared.worker_id)).await;
     if !matches!(gone, Ok(Ok(()))) {
         tracing::debug!("could not remove this worker's registry row; it will be swept");
