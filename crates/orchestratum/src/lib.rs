@@ -81,3 +81,14 @@ pub use crate::orchestratum::{Builder, Orchestratum};
 pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retry::Backoff;
+/// The token a run's [`Context::token`] returns, re-exported so a handler can hand it to
+/// spawned work without depending on `tokio-util` itself.
+///
+/// ```
+/// use orchestratum::{CancellationToken, Context};
+///
+/// fn for_spawned_work(ctx: &Context) -> CancellationToken {
+///     ctx.token().clone()
+/// }
+/// ```
+pub use tokio_util::sync::CancellationToken;

@@ -108,4 +108,6 @@ conformance!(
     running_row_without_expiry_is_claimed_and_run,
     running_row_without_expiry_is_cancelled_at_once,
     upper_case_ids_are_run_renewed_and_found,
+    // Reading back without waiting (issue 10).
+    output_and_follow_ups_are_read_without_waiting,
 );
