@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::command::Command;
+use crate::command::{Canceled, Command};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::handler::registry::Registry;
@@ -273,9 +273,11 @@ impl Client {
         {
             // One fenced write: it applies only while no live lease holds the command.
             let input = record.input.as_deref().unwrap_or("null");
+            let reason = "canceled by cancel()";
+            let canceled = Canceled::new(reason, u32::try_from(record.attempt).unwrap_or(0));
             let (follow_ups, reason) = outcome::hooks(
-                Some(entry.command.on_cancellation(input)),
-                "canceled by cancel()".to_owned(),
+                Some(entry.command.on_cancellation(input, &canceled)),
+                reason.to_owned(),
                 self.shared.row_rules(),
             );
             let transition = Transition {

@@ -70,7 +70,7 @@ pub mod store;
 mod telemetry;
 
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
-pub use crate::command::Command;
+pub use crate::command::{Canceled, Command, Failure};
 pub use crate::config::Config;
 pub use crate::error::{Error, Result};
 pub use crate::handler::registry::{Handlers, Registry};
