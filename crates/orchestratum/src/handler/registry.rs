@@ -48,7 +48,7 @@ pub(crate) trait ErasedHandler: Send + Sync {
 
 struct TypedCommand<C>(PhantomData<fn() -> C>);
 
-fn decode<C: Command>(input: &str) -> Result<C, String> {
+pub(crate) fn decode<C: Command>(input: &str) -> Result<C, String> {
     serde_json::from_str(input).map_err(|e| format!("input does not fit `{}`: {e}", C::name()))
 }
 
