@@ -51,8 +51,9 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending schema migrations (or show them, or go down).
     Migrate(MigrateArgs),
-    /// Counts by state, name and target; the oldest pending command; lapsed leases.
-    Status,
+    /// Counts by state, name and target; the oldest pending command; lapsed leases; commands
+    /// no live worker handles.
+    Status(StatusArgs),
     /// List commands, newest scheduled_at first.
     List(ListArgs),
     /// Every column of one command, its parent and its follow-ups.
@@ -74,6 +75,9 @@ pub enum Command {
     Push(PushArgs),
     /// Delete finished commands older than a given age, in batches.
     Prune(PruneArgs),
+    /// The worker registry: every running instance, its host, names, in-flight runs and last
+    /// heartbeat; workers whose heartbeat stopped show as gone.
+    Workers,
 }
 
 /// `migrate` and its subcommands.
@@ -214,6 +218,14 @@ pub struct PushArgs {
     /// Retries after a failed run (default 3).
     #[arg(long, value_parser = clap::value_parser!(u16))]
     pub retries: Option<u16>,
+}
+
+/// `status` arguments.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Report commands due for at least this long that no live worker of their target handles.
+    #[arg(long, default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub unhandled_after: std::time::Duration,
 }
 
 /// `prune` arguments.

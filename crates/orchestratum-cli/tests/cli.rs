@@ -51,6 +51,7 @@ on_every_backend!(
     prune_removes_old_finished_rows_in_batches,
     bad_input_changes_nothing,
     unmigrated_schema_is_refused,
+    workers_and_unhandled_commands,
 );
 
 /// A pushed command's id.
@@ -65,7 +66,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 3"), "{text}");
+    assert!(text.contains("schema version 0 of 6"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -85,16 +86,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2, 3"),
+        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 3);
+    assert_eq!(again["current"], 6);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 3);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 3);
+    assert_eq!(status["current"], 6);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 6);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -126,11 +127,11 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 3, 2; schema is at version 1"),
+            .contains("undid version(s) 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
-    // The reference columns and the row are still there; the data commands want version 3.
+    // The reference columns and the row are still there; the data commands want version 6.
     assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
     db.run(&["show", &id]).fails(5, "orchestratum migrate");
     db.run(&["migrate"]).ok();
@@ -227,6 +228,30 @@ async fn push_show_list_status(db: TestDb) {
         "{}",
         shown.stdout
     );
+
+    // show lists the attempts (a failed run, as a worker records it).
+    let now = match db.backend {
+        Backend::Postgres => "now()",
+        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => "UTC_TIMESTAMP(6)",
+    };
+    db.exec(&format!(
+        "INSERT INTO {} (command_id, attempt, started_at, ended_at, outcome, error) \
+         VALUES ('{report}', 1, {now}, {now}, 'timed_out', 'took too long')",
+        db.quoted("attempts")
+    ))
+    .await;
+    let shown = db.run(&["show", &report]);
+    let text = shown.ok();
+    assert!(text.contains("attempts:\n  ATTEMPT  OUTCOME"), "{text}");
+    assert!(
+        text.contains("timed_out") && text.contains("took too long"),
+        "{text}"
+    );
+    let shown = db.json(&["show", &report]);
+    assert_eq!(shown["attempts"][0]["outcome"], "timed_out");
+    assert_eq!(shown["attempts"][0]["attempt"], 1);
 
     // list: newest scheduled_at first, with filters.
     let all = db.json(&["list"]);
@@ -550,4 +575,68 @@ fn help_documents_the_exit_codes() {
         assert!(text.contains(sub), "{sub} not in:\n{text}");
         assert_eq!(orchestratum(&[sub, "--help"]).code, 0, "{sub} --help");
     }
+}
+
+/// `workers` lists the registry (live and gone); `status` names the commands no live worker
+/// handles.
+async fn workers_and_unhandled_commands(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    assert!(db.run(&["workers"]).ok().contains("no workers registered"));
+    assert_eq!(db.json(&["workers"]), serde_json::json!([]));
+    let (now, ago) = match db.backend {
+        Backend::Postgres => ("now()", "now() - interval '1 hour'"),
+        Backend::Sqlite => (
+            "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
+            "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', '-1 hour')",
+        ),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => ("UTC_TIMESTAMP(6)", "UTC_TIMESTAMP(6) - INTERVAL 1 HOUR"),
+    };
+    let live = uuid::Uuid::now_v7();
+    let gone = uuid::Uuid::now_v7();
+    for (id, beat, key) in [(live, now, "default"), (gone, ago, "old")] {
+        db.exec(&format!(
+            "INSERT INTO {} (worker_id, instance_key, host, pid, version, names, \
+             max_command_pull, lease_ms, started_at, heartbeat_at, in_flight) VALUES \
+             ('{id}', '{key}', 'host-1', 42, '0.1.0', '[\"generate_report\"]', 100, 10000, \
+             {ago}, {beat}, 2)",
+            db.quoted("workers")
+        ))
+        .await;
+    }
+    let out = db.run(&["workers"]);
+    let text = out.ok();
+    for needle in [
+        "INSTANCE_KEY",
+        &live.to_string()[..],
+        "alive",
+        "gone",
+        "generate_report",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    let listed = db.json(&["workers"]);
+    assert_eq!(listed[0]["worker_id"], live.to_string().as_str());
+    assert_eq!(listed[0]["alive"], true);
+    assert_eq!(listed[0]["in_flight"], 2);
+    assert_eq!(listed[0]["lease"], 10.0);
+    assert_eq!(listed[1]["alive"], false);
+
+    // A command its live worker handles, and one nobody does.
+    push(&db, &["generate_report", "--input", "{}"]);
+    push(&db, &["send_email", "--input", "{}"]);
+    let status = db.json(&["status", "--unhandled-after", "0s"]);
+    let unhandled = status["unhandled"].as_array().unwrap();
+    assert_eq!(unhandled.len(), 1, "{unhandled:?}");
+    assert_eq!(unhandled[0]["name"], "send_email");
+    assert_eq!(unhandled[0]["target"], "default");
+    let out = db.run(&["status", "--unhandled-after", "0s"]);
+    let text = out.ok();
+    assert!(
+        text.contains("unhandled: commands due for over 0s"),
+        "{text}"
+    );
+    let out = db.run(&["status"]);
+    let text = out.ok();
+    assert!(text.contains("unhandled: none"), "{text}");
 }

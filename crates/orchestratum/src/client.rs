@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
+use crate::attempt::{self, Attempt};
 use crate::command::{Canceled, Command};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -19,6 +20,7 @@ use crate::runtime::outcome;
 use crate::runtime::{Running, StopReason};
 use crate::store::{Store, Transition, TransitionKind};
 use crate::telemetry;
+use crate::worker::{Unhandled, WorkerInfo};
 
 /// State shared by a client and the worker of the same instance.
 pub(crate) struct Shared {
@@ -260,6 +262,26 @@ impl Client {
         }
     }
 
+    /// Every run of a command so far, in order: the runs that did not succeed and lapsed
+    /// leases (recorded as they ended), then the success or the run in progress.
+    pub async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let record = self.get(id).await?;
+        let recorded = self.shared.store.attempts(id).await?;
+        Ok(attempt::history(recorded, &record))
+    }
+
+    /// Every worker in the registry, live or gone (gone ones are removed by the next heartbeat
+    /// of any worker).
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        self.shared.store.workers().await
+    }
+
+    /// Commands due for longer than `older_than` that no live worker of their target has a
+    /// handler for, by target and name: they will wait until such a worker starts.
+    pub async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        self.shared.store.unhandled(older_than).await
+    }
+
     /// Cancels a command. Not running: canceled at once (with its `on_cancellation` follow-ups)
     /// when this instance knows its type, else as soon as a worker for it looks. Running: its
     /// handler's token fires (at once in this process) and it ends canceled.
@@ -286,6 +308,7 @@ impl Client {
                 kind: TransitionKind::Cancel { reason },
                 retries_left: None,
                 follow_ups,
+                ran: false,
             };
             let applied = self
                 .shared
@@ -399,6 +422,12 @@ impl Client {
     /// Applies pending schema migrations (also done by `start()` unless turned off).
     pub async fn migrate(&self) -> Result<MigrationReport> {
         self.shared.store.migrate().await
+    }
+
+    /// This instance's worker id: the `worker.id` of its runs' spans, the worker recorded on
+    /// the commands it claims and their attempts, and its row in the worker registry.
+    pub fn worker_id(&self) -> Uuid {
+        self.shared.worker_id
     }
 
     /// The store, for the CLI and tests (no semver promise).

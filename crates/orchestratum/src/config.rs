@@ -19,6 +19,9 @@ pub const TABLE_PREFIX_DEFAULT: &str = "ORCH_";
 /// How long a handler may take to return after its token fired, at most (ours): the default
 /// is this or an eighth of the lease, whichever is shorter.
 pub const CANCEL_GRACE_DEFAULT: Duration = Duration::from_secs(1);
+/// How long a due command may wait with no live worker that handles it before every worker
+/// reports it (ours).
+pub const UNHANDLED_AFTER_DEFAULT: Duration = Duration::from_secs(300);
 /// Shortest timeout of the runtime's claim, outcome and due-time statements: they guard no
 /// lease, so a short lease does not make them give up on a merely busy database.
 const MIN_STATEMENT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -40,6 +43,8 @@ pub struct Config {
     pub cancel_grace: Duration,
     /// Wait before a retry of a command type whose `retry_delay` leaves it to the instance.
     pub retry_backoff: Backoff,
+    /// See [`UNHANDLED_AFTER_DEFAULT`].
+    pub unhandled_after: Duration,
 }
 
 impl Config {
@@ -94,6 +99,7 @@ impl Config {
             table_prefix: TablePrefix::new(table_prefix)?,
             cancel_grace,
             retry_backoff: Backoff::NONE,
+            unhandled_after: UNHANDLED_AFTER_DEFAULT,
         })
     }
 

@@ -69,6 +69,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod attempt;
 pub mod client;
 pub mod command;
 pub mod config;
@@ -87,7 +88,9 @@ pub mod store;
 mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod worker;
 
+pub use crate::attempt::{Attempt, AttemptOutcome};
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
 pub use crate::command::{Canceled, Command, Failure};
 pub use crate::config::Config;
@@ -100,6 +103,7 @@ pub use crate::orchestratum::{Builder, Orchestratum};
 pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retry::Backoff;
+pub use crate::worker::{Unhandled, WorkerInfo};
 /// The token a run's [`Context::token`] returns, re-exported so a handler can hand it to
 /// spawned work without depending on `tokio-util` itself.
 ///

@@ -42,6 +42,7 @@ pub struct Builder {
     table_prefix: String,
     cancel_grace: Option<Duration>,
     retry_backoff: Backoff,
+    unhandled_after: Option<Duration>,
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
@@ -58,6 +59,7 @@ impl Default for Builder {
             table_prefix: TABLE_PREFIX_DEFAULT.into(),
             cancel_grace: None,
             retry_backoff: Backoff::NONE,
+            unhandled_after: None,
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
@@ -118,6 +120,14 @@ impl Builder {
     /// (default [`Backoff::NONE`]: at once, as in the reference).
     pub fn retry_backoff(mut self, backoff: Backoff) -> Self {
         self.retry_backoff = backoff;
+        self
+    }
+
+    /// How long a due command may wait with no live worker of its target that handles its name
+    /// before this worker reports it with a warning (default 5 minutes; checked at most every
+    /// minute).
+    pub fn unhandled_after(mut self, age: Duration) -> Self {
+        self.unhandled_after = Some(age);
         self
     }
 
@@ -182,6 +192,7 @@ impl Builder {
         )?;
         let config = Config {
             retry_backoff: self.retry_backoff,
+            unhandled_after: self.unhandled_after.unwrap_or(config.unhandled_after),
             ..config
         };
         let store = match self.source {
@@ -233,6 +244,7 @@ impl Builder {
         if client.shared.names.is_empty() {
             tracing::warn!("no handlers registered: this worker will claim nothing");
         }
+        crate::runtime::registry::register(&client.shared).await?;
         let runtime = Runtime::start(client.shared.clone());
         Ok(Orchestratum {
             client,

@@ -227,6 +227,8 @@ pub struct CommandRecord {
     pub last_outcome: Option<FailureKind>,
     /// The command whose outcome enqueued this one.
     pub parent_id: Option<Uuid>,
+    /// The worker that holds (or last held) its lease.
+    pub worker_id: Option<Uuid>,
     /// When a cancellation was requested, if one was.
     pub cancel_requested_at: Option<DateTime<Utc>>,
     /// The database's clock when the row was read, to tell running from lapsed.
@@ -293,6 +295,7 @@ impl Serialize for CommandRecord {
             last_error: Option<&'a str>,
             last_outcome: Option<FailureKind>,
             parent_id: Option<Uuid>,
+            worker_id: Option<Uuid>,
             cancel_requested_at: Option<DateTime<Utc>>,
             read_at: DateTime<Utc>,
         }
@@ -327,6 +330,7 @@ impl Serialize for CommandRecord {
             last_error,
             last_outcome,
             parent_id,
+            worker_id,
             cancel_requested_at,
             read_at,
         } = self;
@@ -354,6 +358,7 @@ impl Serialize for CommandRecord {
             last_error: last_error.as_deref(),
             last_outcome: *last_outcome,
             parent_id: *parent_id,
+            worker_id: *worker_id,
             cancel_requested_at: *cancel_requested_at,
             read_at: *read_at,
         }
@@ -420,6 +425,7 @@ mod tests {
             last_error: Some("boom".into()),
             last_outcome: Some(FailureKind::TimedOut),
             parent_id: None,
+            worker_id: Some(Uuid::nil()),
             cancel_requested_at: None,
             read_at: at,
         };
@@ -432,9 +438,10 @@ mod tests {
         assert_eq!(json["last_outcome"], "timed_out");
         assert_eq!(json["scheduled_at"], "2026-01-02T03:04:05Z");
         assert_eq!(json["completed_at"], serde_json::Value::Null);
+        assert_eq!(json["worker_id"], Uuid::nil().to_string());
         assert_eq!(
             json.as_object().unwrap().len(),
-            25,
+            26,
             "every column, state and status"
         );
     }

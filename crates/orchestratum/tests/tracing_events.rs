@@ -175,3 +175,48 @@ async fn every_transition_is_traced_with_id_name_and_attempt() {
         "INFO"
     );
 }
+
+// One thread, so every task's events reach the subscriber set for this test.
+#[tokio::test(flavor = "current_thread")]
+async fn commands_no_worker_handles_are_warned_about() {
+    let events: Events = Arc::default();
+    let _guard =
+        tracing::subscriber::set_default(Registry::default().with(Capture(events.clone())));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let probe = Probe::new();
+    // Heartbeats every 100 ms, and every heartbeat looks for commands nobody handles.
+    let orch = db
+        .builder()
+        .lock_timeout_buffer(Duration::from_millis(200))
+        .unhandled_after(Duration::ZERO)
+        .handler(SimpleHandler(probe.clone()))
+        .start()
+        .await
+        .unwrap();
+    orch.push(UnhandledCommand).await.unwrap();
+    support::eventually("the warning", Duration::from_secs(10), || async {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e.get("message")
+                    .is_some_and(|m| m.starts_with("commands wait with no live worker"))
+            })
+            .cloned()
+    })
+    .await;
+    let events = events.lock().unwrap().clone();
+    let warned = events
+        .iter()
+        .find(|e| {
+            e.get("message")
+                .is_some_and(|m| m.starts_with("commands wait with no live worker"))
+        })
+        .unwrap();
+    assert_eq!(warned["level"], "WARN");
+    assert_eq!(warned["command.name"], "unhandled");
+    assert_eq!(warned["command.target"], "test");
+    assert_eq!(warned["waiting"], "1");
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+}

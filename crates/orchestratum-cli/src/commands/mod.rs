@@ -9,6 +9,7 @@ mod push;
 mod retry;
 mod show;
 mod status;
+mod workers;
 
 use crate::Ctx;
 use crate::cli::Command;
@@ -18,12 +19,13 @@ use crate::error::CliError;
 pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
     match command {
         Command::Migrate(args) => migrate::run(ctx, args).await,
-        Command::Status => status::run(ctx).await,
+        Command::Status(args) => status::run(ctx, args).await,
         Command::List(args) => list::run(ctx, args).await,
         Command::Show { id } => show::run(ctx, id).await,
         Command::Cancel { id } => cancel::run(ctx, id).await,
         Command::Retry(args) => retry::run(ctx, args).await,
         Command::Push(args) => push::run(ctx, args).await,
         Command::Prune(args) => prune::run(ctx, args).await,
+        Command::Workers => workers::run(ctx).await,
     }
 }

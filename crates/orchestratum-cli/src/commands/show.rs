@@ -1,6 +1,7 @@
-//! `show ID`: every column, input and output as pretty JSON, the parent and the follow-ups.
+//! `show ID`: every column, input and output as pretty JSON, every attempt, the parent and the
+//! follow-ups.
 
-use orchestratum::CommandRecord;
+use orchestratum::{Attempt, CommandRecord};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -17,8 +18,10 @@ pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
         None => None,
     };
     let follow_ups = store.follow_ups(id).await?;
+    let attempts = client.attempts(id).await?;
     if ctx.json {
         let mut value = output::record_json(&record);
+        value["attempts"] = serde_json::to_value(&attempts).unwrap_or_default();
         value["parent"] = parent.as_ref().map_or(serde_json::Value::Null, brief_json);
         value["follow_ups"] = follow_ups.iter().map(brief_json).collect();
         output::print_json(&value);
@@ -26,6 +29,7 @@ pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
     }
     print_record(&record);
     println!();
+    print_attempts(&attempts);
     match (&parent, record.parent_id) {
         (Some(p), _) => println!("parent:     {} {} ({})", p.id, p.name, p.state()),
         (None, Some(p)) => println!("parent:     {p} (no longer in the table)"),
@@ -90,6 +94,27 @@ fn print_record(r: &CommandRecord) {
         "output:\n{}",
         indent(&output::pretty_stored(r.output.as_deref()))
     );
+}
+
+fn print_attempts(attempts: &[Attempt]) {
+    if attempts.is_empty() {
+        println!("attempts:   -");
+        return;
+    }
+    let mut table =
+        output::Table::new(["ATTEMPT", "OUTCOME", "STARTED", "ENDED", "WORKER", "ERROR"]);
+    for a in attempts {
+        table.row(vec![
+            a.attempt.to_string(),
+            a.outcome.to_string(),
+            output::opt_time(a.started_at),
+            output::opt_time(a.ended_at),
+            a.worker_id.map_or_else(|| "-".into(), |w| w.to_string()),
+            a.error.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    println!("attempts:");
+    println!("{}", indent(&table.render()));
 }
 
 fn indent(text: &str) -> String {

@@ -1,4 +1,5 @@
-//! `status`: counts by state, name and target; the oldest pending command; lapsed leases.
+//! `status`: counts by state, name and target; the oldest pending command; lapsed leases; the
+//! commands no live worker handles.
 
 use std::collections::BTreeMap;
 
@@ -7,15 +8,17 @@ use orchestratum::store::StateCounts;
 use serde_json::{Value, json};
 
 use crate::Ctx;
+use crate::cli::StatusArgs;
 use crate::error::CliError;
 use crate::output::{self, Table};
 
 /// Most lapsed leases listed.
 const EXPIRED_SHOWN: usize = 20;
 
-pub(crate) async fn run(ctx: &Ctx) -> Result<(), CliError> {
+pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<(), CliError> {
     let client = ctx.connect_migrated().await?;
     let s = client.store().summary(EXPIRED_SHOWN).await?;
+    let unhandled = client.unhandled(args.unhandled_after).await?;
     if ctx.json {
         let groups = |m: &BTreeMap<String, StateCounts>| -> Value {
             m.iter().map(|(k, c)| (k.clone(), counts_json(c))).collect()
@@ -34,6 +37,7 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<(), CliError> {
                 "retries_left": r.retries_left,
                 "run_expires_at": r.run_expires_at.map(output::json_time),
             })).collect::<Vec<_>>(),
+            "unhandled": serde_json::to_value(&unhandled).unwrap_or_default(),
         }));
         return Ok(());
     }
@@ -94,6 +98,27 @@ pub(crate) async fn run(ctx: &Ctx) -> Result<(), CliError> {
                 r.attempt.to_string(),
                 r.retries_left.to_string(),
                 output::opt_time(r.run_expires_at),
+            ]);
+        }
+        println!("{}", table.render());
+    }
+    if unhandled.is_empty() {
+        println!(
+            "\nunhandled: none (every command due for {} has a live worker that handles it)",
+            output::duration(args.unhandled_after)
+        );
+    } else {
+        println!(
+            "\nunhandled: commands due for over {} that no live worker of their target handles",
+            output::duration(args.unhandled_after)
+        );
+        let mut table = Table::new(["TARGET", "NAME", "WAITING", "OLDEST_DUE"]);
+        for u in &unhandled {
+            table.row(vec![
+                u.target.clone(),
+                u.name.clone(),
+                u.waiting.to_string(),
+                output::time(u.oldest_due),
             ]);
         }
         println!("{}", table.render());

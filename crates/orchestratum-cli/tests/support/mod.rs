@@ -319,12 +319,13 @@ impl TestDb {
     /// Drops this test's tables (PostgreSQL, MySQL; SQLite files go with their directory).
     pub async fn cleanup(&self) {
         if self.backend != Backend::Sqlite {
-            self.exec(&format!(
-                "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
-                self.table(),
-                self.quoted("schema_migrations")
-            ))
-            .await;
+            // Attempts first: they reference the commands.
+            let tables = ["attempts", "workers", "commands", "schema_migrations"];
+            let drops: Vec<String> = tables
+                .iter()
+                .map(|t| format!("DROP TABLE IF EXISTS {};", self.quoted(t)))
+                .collect();
+            self.exec(&drops.concat()).await;
         }
     }
 

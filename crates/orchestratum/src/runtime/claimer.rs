@@ -63,6 +63,7 @@ impl Claimer {
                     names: &self.shared.names,
                     limit: free,
                     lease: config.lock_timeout_buffer,
+                    worker: self.shared.worker_id,
                 }),
             )
             .await

@@ -156,7 +156,7 @@ impl Writer {
         );
         let reason = outcome::storable_text(format!(
             "outcome could not be stored ({} refused by the database: {refusal})",
-            refused.kind.columns().kind
+            refused.columns().kind
         ));
         // If even the reason is refused, a fixed text: the failure must be recorded somehow.
         let fallback = "outcome could not be stored: the database refused it".to_owned();
@@ -170,6 +170,7 @@ impl Writer {
                 },
                 retries_left: Some(-1),
                 follow_ups: Vec::new(),
+                ran: refused.ran,
             };
             match self.write(std::slice::from_ref(&failed)).await {
                 Ok(applied) if applied.contains(&refused.id) => return Written::Refused,

@@ -64,13 +64,14 @@ pub(crate) async fn execute(
     let entry = shared.registry.get(&command.name).cloned();
     tracing::debug!("command started");
 
-    let ended = run(&shared.config, &command, entry.as_ref(), &control).await;
+    let (ended, ran) = run(&shared.config, &command, entry.as_ref(), &control).await;
     // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
     // lost one. (The handler's token is left alone: nothing was stopped.)
     control.finish();
 
     match outcome::decide(&command, ended, entry.as_ref(), shared.row_rules()) {
-        Some(transition) => {
+        Some(mut transition) => {
+            transition.ran = ran;
             let event = TransitionEvent::of(&transition);
             match completer.complete(transition).await {
                 Written::Applied => {
@@ -116,26 +117,29 @@ async fn run(
     command: &ClaimedCommand,
     entry: Option<&Entry>,
     control: &RunControl,
-) -> Ended {
+) -> (Ended, bool) {
     // A cancel request wins over everything else: the caller asked for it.
     if command.cancel_requested {
-        return Ended::Cancelled {
+        let ended = Ended::Cancelled {
             reason: "cancel requested".into(),
         };
+        return (ended, false);
     }
     if command.retries_left < 0 {
-        return Ended::Failed {
+        let ended = Ended::Failed {
             kind: FailureKind::LeaseExpired,
             error: "lease expired: the worker running it stopped renewing, and no retries are left"
                 .into(),
         };
+        return (ended, false);
     }
     let Some(handler) = entry.and_then(|e| e.handler.clone()) else {
         // Claims filter by handled names, so only a registry bug lands here.
-        return Ended::Failed {
+        let ended = Ended::Failed {
             kind: FailureKind::Failed,
             error: format!("no handler registered for `{}`", command.name),
         };
+        return (ended, false);
     };
     let ctx = Context {
         id: command.id,
@@ -150,7 +154,7 @@ async fn run(
     let _ran = Ran(&command.name, started);
     let mut task = tokio::spawn(handler.run(command.input.clone(), ctx).in_current_span());
     let stopped = tokio::select! {
-        joined = &mut task => return joined_end(joined),
+        joined = &mut task => return (joined_end(joined), true),
         () = tokio::time::sleep(command.timeout) => {
             control.token.cancel();
             Ended::Failed {
@@ -182,7 +186,7 @@ async fn run(
         // Resolves once the future is dropped.
         let _ = task.await;
     }
-    stopped
+    (stopped, true)
 }
 
 /// Records the handler's run time when the run is over, however it ended.

@@ -32,55 +32,63 @@ pub(crate) fn start(shared: Arc<Shared>, stop: CancellationToken) -> JoinHandle<
             }
             wait = every;
             let runs = shared.running.snapshot();
-            if runs.is_empty() {
-                continue;
-            }
-            let leases: Vec<Lease> = runs
-                .iter()
-                .map(|(id, c)| Lease {
-                    id: *id,
-                    token: c.lease_token,
-                })
-                .collect();
-            let asked_at = Instant::now();
-            let renewal = tokio::time::timeout(
-                shared.config.renew_timeout(),
-                shared.store.renew_leases(&leases, lease),
-            )
-            .await;
-            let renewed = match renewal {
-                Ok(Ok(renewed)) => renewed,
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, count = leases.len(), "renewing leases failed; trying again");
-                    wait = retry;
-                    continue;
-                }
-                Err(_) => {
-                    tracing::warn!(timeout = ?shared.config.renew_timeout(), count = leases.len(),
-                        "renewing leases timed out; trying again");
-                    wait = retry;
-                    continue;
-                }
-            };
-            let renewed: HashMap<_, _> = renewed
-                .into_iter()
-                .map(|r| (r.id, r.cancel_requested))
-                .collect();
-            for (id, control) in runs {
-                match renewed.get(&id) {
-                    Some(&cancel_requested) => {
-                        control.extend(asked_at + lease);
-                        if cancel_requested {
-                            control.stop(StopReason::CancelRequested);
-                        }
-                    }
-                    None if control.reason().is_none() && !control.is_finished() => {
-                        tracing::warn!(command.id = %id, "lease lost: stopping the run");
-                        control.stop(StopReason::LeaseLost);
-                    }
-                    None => {}
-                }
+            if !runs.is_empty() {
+                wait = renew(&shared, runs, lease).await.unwrap_or(retry);
             }
         }
     })
+}
+
+/// Renews every lease in one statement; `None` when the renewal failed or timed out.
+async fn renew(
+    shared: &Shared,
+    runs: Vec<(uuid::Uuid, Arc<super::RunControl>)>,
+    lease: Duration,
+) -> Option<Duration> {
+    let every = shared.config.lease_renew_interval();
+    let leases: Vec<Lease> = runs
+        .iter()
+        .map(|(id, c)| Lease {
+            id: *id,
+            token: c.lease_token,
+        })
+        .collect();
+    let asked_at = Instant::now();
+    let renewal = tokio::time::timeout(
+        shared.config.renew_timeout(),
+        shared.store.renew_leases(&leases, lease),
+    )
+    .await;
+    let renewed = match renewal {
+        Ok(Ok(renewed)) => renewed,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, count = leases.len(), "renewing leases failed; trying again");
+            return None;
+        }
+        Err(_) => {
+            tracing::warn!(timeout = ?shared.config.renew_timeout(), count = leases.len(),
+                "renewing leases timed out; trying again");
+            return None;
+        }
+    };
+    let renewed: HashMap<_, _> = renewed
+        .into_iter()
+        .map(|r| (r.id, r.cancel_requested))
+        .collect();
+    for (id, control) in runs {
+        match renewed.get(&id) {
+            Some(&cancel_requested) => {
+                control.extend(asked_at + lease);
+                if cancel_requested {
+                    control.stop(StopReason::CancelRequested);
+                }
+            }
+            None if control.reason().is_none() && !control.is_finished() => {
+                tracing::warn!(command.id = %id, "lease lost: stopping the run");
+                control.stop(StopReason::LeaseLost);
+            }
+            None => {}
+        }
+    }
+    Some(every)
 }

@@ -7,6 +7,7 @@ mod completer;
 mod executor;
 mod lease;
 pub(crate) mod outcome;
+pub(crate) mod registry;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -130,6 +131,11 @@ impl Running {
         self.lock().get(&id).cloned()
     }
 
+    /// How many runs are held.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     pub fn snapshot(&self) -> Vec<(Uuid, Arc<RunControl>)> {
         self.lock().iter().map(|(id, c)| (*id, c.clone())).collect()
     }
@@ -149,6 +155,7 @@ pub(crate) struct Runtime {
     claimer: JoinHandle<()>,
     completer: JoinHandle<()>,
     lease_keeper: JoinHandle<()>,
+    heartbeat: JoinHandle<()>,
     listener: Option<JoinHandle<()>>,
 }
 
@@ -164,6 +171,7 @@ impl Runtime {
         let (completer, completer_task) =
             completer::Completer::start(shared.clone(), stop_background.clone(), flush_by.clone());
         let lease_keeper = lease::start(shared.clone(), stop_background.clone());
+        let heartbeat = registry::start(shared.clone(), stop_background.clone());
         let listener = match &shared.store {
             #[cfg(feature = "postgres")]
             crate::store::Store::Postgres(pg) => Some(crate::notify::listen(
@@ -198,6 +206,7 @@ impl Runtime {
             claimer,
             completer: completer_task,
             lease_keeper,
+            heartbeat,
             listener,
         }
     }
@@ -232,13 +241,16 @@ impl Runtime {
             let _ = self.slots.acquire_many(self.capacity).await;
         }
         self.stop_background.cancel();
-        // A renewal in flight has nothing left to keep.
+        // A renewal or heartbeat in flight has nothing left to keep.
         self.lease_keeper.abort();
+        self.heartbeat.abort();
         let _ = self.lease_keeper.await;
+        let _ = self.heartbeat.await;
         let _ = self.completer.await;
         if let Some(listener) = self.listener {
             let _ = listener.await;
         }
+        registry::deregister(&self.shared).await;
         tracing::info!("orchestratum worker stopped");
         Ok(())
     }
@@ -252,16 +264,18 @@ impl Runtime {
             control.stop(StopReason::Shutdown);
         }
         let _ = self.flush_by.set(Instant::now() + ABORT_FLUSH);
-        let (slots, capacity, stop) = (
+        let (slots, capacity, stop, shared) = (
             self.slots.clone(),
             self.capacity,
             self.stop_background.clone(),
+            self.shared.clone(),
         );
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
                     let _ = tokio::time::timeout(ABORT_FLUSH, slots.acquire_many(capacity)).await;
                     stop.cancel();
+                    registry::deregister(&shared).await;
                 });
             }
             Err(_) => stop.cancel(),

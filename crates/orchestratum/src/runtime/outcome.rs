@@ -54,6 +54,8 @@ pub(crate) fn decide(
         kind,
         retries_left,
         follow_ups,
+        // The executor says whether a handler ran.
+        ran: false,
     };
     match ended {
         Ended::LeaseLost => None,

@@ -21,10 +21,13 @@ use uuid::Uuid;
 pub use self::database_url::DatabaseUrl;
 pub use self::limits::{Limits, MAX_DURATION};
 pub use self::table_prefix::TablePrefix;
+use crate::attempt::{Attempt, AttemptOutcome};
 use crate::error::Result;
 use crate::migrate::MigrationReport;
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
+pub use crate::worker::WorkerBeat;
+use crate::worker::{Unhandled, WorkerInfo};
 
 #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
 compile_error!("enable at least one backend feature: `sqlite`, `postgres` or `mysql`");
@@ -81,6 +84,8 @@ pub struct ClaimParams<'a> {
     pub limit: usize,
     /// Lease length from now.
     pub lease: Duration,
+    /// The claiming worker, recorded on each row.
+    pub worker: Uuid,
 }
 
 /// A command this worker now holds a lease on.
@@ -163,16 +168,37 @@ pub enum TransitionKind {
 /// The column values one transition writes, shared by every backend.
 pub(crate) struct TransitionColumns<'a> {
     pub kind: &'static str,
+    /// The `outcome` of the attempt row it records, if it records one.
+    pub attempt_outcome: Option<&'static str>,
     pub output: Option<&'a str>,
     pub delay: Option<Duration>,
     pub error: Option<&'a str>,
     pub error_kind: Option<FailureKind>,
 }
 
-impl TransitionKind {
+impl Transition {
+    /// The columns this transition writes.
     pub(crate) fn columns(&self) -> TransitionColumns<'_> {
+        let mut cols = self.kind.columns();
+        if self.ran && self.lease_token.is_some() {
+            cols.attempt_outcome = match &self.kind {
+                TransitionKind::Complete { .. } => None,
+                TransitionKind::Retry { kind, .. } | TransitionKind::Fail { kind, .. } => {
+                    Some(kind.as_str())
+                }
+                TransitionKind::Cancel { .. } => Some("canceled"),
+                TransitionKind::Release => Some("released"),
+            };
+        }
+        cols
+    }
+}
+
+impl TransitionKind {
+    fn columns(&self) -> TransitionColumns<'_> {
         let none = |kind| TransitionColumns {
             kind,
+            attempt_outcome: None,
             output: None,
             delay: None,
             error: None,
@@ -217,6 +243,8 @@ pub struct Transition {
     pub retries_left: Option<i32>,
     /// Enqueued in the same transaction, only if the transition is applied.
     pub follow_ups: Vec<NewCommand>,
+    /// A handler ran under this lease: an end other than success is recorded as an attempt.
+    pub ran: bool,
 }
 
 /// What `request_cancel` found.
@@ -245,6 +273,29 @@ pub(crate) fn follow_ups_of_applied(
             })
         })
         .collect()
+}
+
+/// An attempt row as every backend reads it, its stored outcome checked.
+pub(crate) fn attempt_row(
+    attempt: i32,
+    worker_id: Option<Uuid>,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    ended_at: chrono::DateTime<chrono::Utc>,
+    outcome: &str,
+    error: Option<String>,
+) -> Result<Attempt> {
+    let outcome = AttemptOutcome::parse(outcome).ok_or_else(|| crate::error::Error::Corrupt {
+        column: "outcome",
+        reason: format!("unknown attempt outcome `{outcome}`"),
+    })?;
+    Ok(Attempt {
+        attempt,
+        worker_id,
+        started_at,
+        ended_at: Some(ended_at),
+        outcome,
+        error,
+    })
 }
 
 /// A claim's `queue_wait_us`: zero for a command claimed before its due time (a cancel).
@@ -382,5 +433,35 @@ impl Store {
     /// Reads one command.
     pub async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
         dispatch!(self, s => s.get(id).await)
+    }
+
+    /// Registers a worker or refreshes its heartbeat.
+    pub async fn heartbeat(&self, beat: &WorkerBeat) -> Result<()> {
+        dispatch!(self, s => s.heartbeat(beat).await)
+    }
+
+    /// Forgets the workers whose heartbeat is older than three of their leases; how many.
+    pub async fn sweep_workers(&self) -> Result<u64> {
+        dispatch!(self, s => s.sweep_workers().await)
+    }
+
+    /// Removes a worker's row (at its shutdown).
+    pub async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        dispatch!(self, s => s.deregister_worker(id).await)
+    }
+
+    /// Every registered worker, live or gone.
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        dispatch!(self, s => s.workers().await)
+    }
+
+    /// Commands waiting longer than `older_than` with no live worker to run them.
+    pub async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        dispatch!(self, s => s.unhandled(older_than).await)
+    }
+
+    /// The recorded attempts of one command (runs that did not succeed, lapsed leases), in order.
+    pub async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        dispatch!(self, s => s.attempts(id).await)
     }
 }

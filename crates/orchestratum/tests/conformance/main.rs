@@ -104,6 +104,14 @@ conformance!(
     // Failure handling (issue 10).
     discarded_command_fails_at_once_with_its_failure_follow_ups,
     instance_backoff_spaces_retries_of_types_without_their_own,
+    // Attempt history (issue 10).
+    every_run_is_an_attempt_with_its_worker_and_error,
+    lapsed_lease_timeout_and_cancel_are_attempts,
+    prune_removes_attempts_with_their_command,
+    // Worker registry (issue 10).
+    worker_registers_heartbeats_and_leaves,
+    gone_workers_show_as_gone_and_are_swept,
+    commands_no_live_worker_handles_are_reported,
     // Rows written by other programs.
     running_row_without_expiry_is_claimed_and_run,
     running_row_without_expiry_is_cancelled_at_once,

@@ -274,13 +274,19 @@ impl TestDb {
     /// including the side-effects table the `worker` example makes.
     pub async fn cleanup(&self) {
         if self.backend != Backend::Sqlite {
-            self.exec(&format!(
-                "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
-                self.table(),
-                self.quoted("schema_migrations"),
-                self.quoted("effects")
-            ))
-            .await;
+            // Attempts first: they reference the commands.
+            let tables = [
+                "attempts",
+                "workers",
+                "commands",
+                "schema_migrations",
+                "effects",
+            ];
+            let drops: Vec<String> = tables
+                .iter()
+                .map(|t| format!("DROP TABLE IF EXISTS {};", self.quoted(t)))
+                .collect();
+            self.exec(&drops.concat()).await;
         }
     }
 }

@@ -35,6 +35,21 @@ pub const DOWN_MIGRATIONS: &[DownMigration] = &[
         sql: include_str!("migrations/0003_claim_index_and_autovacuum.down.sql"),
         drops_reference_data: false,
     },
+    DownMigration {
+        version: 4,
+        sql: include_str!("migrations/0004_worker_column.down.sql"),
+        drops_reference_data: false,
+    },
+    DownMigration {
+        version: 5,
+        sql: include_str!("migrations/0005_attempts.down.sql"),
+        drops_reference_data: false,
+    },
+    DownMigration {
+        version: 6,
+        sql: include_str!("migrations/0006_workers.down.sql"),
+        drops_reference_data: false,
+    },
 ];
 
 impl MySqlStore {

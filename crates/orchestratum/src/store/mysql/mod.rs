@@ -35,11 +35,13 @@ use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
 use uuid::Uuid;
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
+use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -58,11 +60,33 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "no target index (the unfinished index already serves the claim's order)",
         sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
     },
+    Migration {
+        version: 4,
+        description: "the worker holding each command",
+        sql: include_str!("migrations/0004_worker_column.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "attempt history",
+        sql: include_str!("migrations/0005_attempts.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "worker registry",
+        sql: include_str!("migrations/0006_workers.sql"),
+    },
 ];
 
 super::statements!(
     applied_migrations,
+    attempts,
+    deregister_worker,
+    register_worker,
+    sweep_workers,
+    unhandled,
+    workers,
     claim,
+    claim_lapsed,
     claim_lock,
     claim_read,
     commands_table_exists,
@@ -74,6 +98,7 @@ super::statements!(
     next_due,
     push,
     record_migration,
+    record_attempts,
     record_outcomes,
     record_outcomes_lock,
     renew_leases,
@@ -329,9 +354,16 @@ impl MySqlStore {
             .collect::<Result<Vec<_>>>()?;
         // A claim is at most `max_command_pull` small items: one array.
         let json = batch::to_json(&leases)?;
+        if leases.iter().any(|l| l.lapsed == 1) {
+            sqlx::query(self.sql.claim_lapsed.clone())
+                .bind(&json)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(self.sql.claim.clone())
             .bind(&json)
             .bind(micros(p.lease))
+            .bind(p.worker.hyphenated().to_string())
             .execute(&mut *tx)
             .await?;
         let rows = sqlx::query(self.sql.claim_read.clone())
@@ -413,7 +445,7 @@ impl MySqlStore {
         let items: Vec<_> = transitions
             .iter()
             .map(|t| {
-                let cols = t.kind.columns();
+                let cols = t.columns();
                 OutcomeItem {
                     id: t.id.hyphenated().to_string(),
                     token: t.lease_token.map(|l| l.hyphenated().to_string()),
@@ -423,6 +455,7 @@ impl MySqlStore {
                     delay_us: cols.delay.map(micros).unwrap_or(0),
                     error: cols.error,
                     error_kind: cols.error_kind.map(FailureKind::as_str),
+                    outcome: cols.attempt_outcome,
                 }
             })
             .collect();
@@ -441,6 +474,14 @@ impl MySqlStore {
                 .collect();
             if passing.is_empty() {
                 continue;
+            }
+            let attempts: Vec<&&OutcomeItem> =
+                passing.iter().filter(|i| i.outcome.is_some()).collect();
+            if !attempts.is_empty() {
+                sqlx::query(self.sql.record_attempts.clone())
+                    .bind(batch::to_json(&attempts)?)
+                    .execute(&mut *tx)
+                    .await?;
             }
             sqlx::query(self.sql.record_outcomes.clone())
                 .bind(batch::to_json(&passing)?)
@@ -490,6 +531,99 @@ impl MySqlStore {
             .await?;
         row.as_ref().map(record).transpose()
     }
+
+    pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
+        sqlx::query(self.sql.register_worker.clone())
+            .bind(b.worker_id.hyphenated().to_string())
+            .bind(&b.instance_key)
+            .bind(&b.host)
+            .bind(b.pid)
+            .bind(b.version)
+            .bind(&b.names)
+            .bind(b.max_command_pull)
+            .bind(b.lease_ms)
+            .bind(b.in_flight)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn sweep_workers(&self) -> Result<u64> {
+        let done = sqlx::query(self.sql.sweep_workers.clone())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        sqlx::query(self.sql.deregister_worker.clone())
+            .bind(id.hyphenated().to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let rows = sqlx::query(self.sql.workers.clone())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let names: String = r.try_get("names")?;
+                worker::info(
+                    uuid(r, "worker_id")?,
+                    r.try_get("instance_key")?,
+                    r.try_get("host")?,
+                    r.try_get("pid")?,
+                    r.try_get("version")?,
+                    &names,
+                    i64::from(r.try_get::<i32, _>("max_command_pull")?),
+                    r.try_get("lease_ms")?,
+                    r.try_get("started_at")?,
+                    r.try_get("heartbeat_at")?,
+                    i64::from(r.try_get::<i32, _>("in_flight")?),
+                    r.try_get("alive")?,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        let rows = sqlx::query(self.sql.unhandled.clone())
+            .bind(micros(older_than))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unhandled {
+                    target: r.try_get("target")?,
+                    name: r.try_get("name")?,
+                    waiting: r.try_get("waiting")?,
+                    oldest_due: r.try_get("oldest_due")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(self.sql.attempts.clone())
+            .bind(id.hyphenated().to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                super::attempt_row(
+                    r.try_get("attempt")?,
+                    opt_uuid(r, "worker_id")?,
+                    r.try_get("started_at")?,
+                    r.try_get("ended_at")?,
+                    &outcome,
+                    r.try_get("error")?,
+                )
+            })
+            .collect()
+    }
 }
 
 /// One element of the JSON array `push.sql` reads; a `None` is left out and reads as NULL.
@@ -538,6 +672,9 @@ struct OutcomeItem<'a> {
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_kind: Option<&'static str>,
+    /// The outcome of the attempt it records, for a run that did not succeed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<&'static str>,
 }
 
 /// A timeout as `TIME(6)` text (`hhh:mm:ss.ffffff`); refused beyond the type's 838:59:59.
@@ -608,6 +745,7 @@ fn record(row: &MySqlRow) -> Result<CommandRecord> {
         last_error: row.try_get("last_error")?,
         last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
         parent_id: opt_uuid(row, "parent_id")?,
+        worker_id: opt_uuid(row, "worker_id")?,
         cancel_requested_at: row.try_get("cancel_requested_at")?,
         read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
     })

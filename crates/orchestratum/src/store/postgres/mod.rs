@@ -12,11 +12,13 @@ use sqlx::types::Uuid;
 use sqlx::{AssertSqlSafe, PgConnection, Row};
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
+use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -35,10 +37,31 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "claim index in claim order; no target index; autovacuum for a queue",
         sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
     },
+    Migration {
+        version: 4,
+        description: "the worker holding each command",
+        sql: include_str!("migrations/0004_worker_column.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "attempt history",
+        sql: include_str!("migrations/0005_attempts.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "worker registry",
+        sql: include_str!("migrations/0006_workers.sql"),
+    },
 ];
 
 super::statements!(
     applied_migrations,
+    attempts,
+    deregister_worker,
+    register_worker,
+    sweep_workers,
+    unhandled,
+    workers,
     claim,
     commands_table_exists,
     get,
@@ -204,6 +227,7 @@ impl PostgresStore {
             .bind(p.names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
+            .bind(p.worker)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -275,8 +299,9 @@ impl PostgresStore {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
+        let mut attempt_outcomes = Vec::with_capacity(n);
         for t in transitions {
-            let cols = t.kind.columns();
+            let cols = t.columns();
             ids.push(t.id);
             tokens.push(t.lease_token);
             kinds.push(cols.kind);
@@ -285,6 +310,7 @@ impl PostgresStore {
             delays.push(cols.delay.map(micros).unwrap_or(0));
             errors.push(cols.error);
             error_kinds.push(cols.error_kind.map(FailureKind::as_str));
+            attempt_outcomes.push(cols.attempt_outcome);
         }
         let update = sqlx::query_scalar(self.sql.record_outcomes.clone())
             .bind(ids)
@@ -295,7 +321,8 @@ impl PostgresStore {
             .bind(delays)
             .bind(errors)
             .bind(error_kinds)
-            .bind(&*self.channel);
+            .bind(&*self.channel)
+            .bind(attempt_outcomes);
         // Without follow-ups the one statement is its own transaction: one round trip, not three.
         if transitions.iter().all(|t| t.follow_ups.is_empty()) {
             return Ok(update.fetch_all(&self.pool).await?);
@@ -332,6 +359,99 @@ impl PostgresStore {
         row.as_ref().map(record).transpose()
     }
 
+    pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(self.sql.attempts.clone())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                super::attempt_row(
+                    r.try_get("attempt")?,
+                    r.try_get("worker_id")?,
+                    r.try_get("started_at")?,
+                    r.try_get("ended_at")?,
+                    &outcome,
+                    r.try_get("error")?,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
+        sqlx::query(self.sql.register_worker.clone())
+            .bind(b.worker_id)
+            .bind(&b.instance_key)
+            .bind(&b.host)
+            .bind(b.pid)
+            .bind(b.version)
+            .bind(&b.names)
+            .bind(i32::try_from(b.max_command_pull).unwrap_or(i32::MAX))
+            .bind(b.lease_ms)
+            .bind(i32::try_from(b.in_flight).unwrap_or(i32::MAX))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn sweep_workers(&self) -> Result<u64> {
+        let done = sqlx::query(self.sql.sweep_workers.clone())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        sqlx::query(self.sql.deregister_worker.clone())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let rows = sqlx::query(self.sql.workers.clone())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let names: String = r.try_get("names")?;
+                worker::info(
+                    r.try_get("worker_id")?,
+                    r.try_get("instance_key")?,
+                    r.try_get("host")?,
+                    r.try_get("pid")?,
+                    r.try_get("version")?,
+                    &names,
+                    i64::from(r.try_get::<i32, _>("max_command_pull")?),
+                    r.try_get("lease_ms")?,
+                    r.try_get("started_at")?,
+                    r.try_get("heartbeat_at")?,
+                    i64::from(r.try_get::<i32, _>("in_flight")?),
+                    r.try_get("alive")?,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        let rows = sqlx::query(self.sql.unhandled.clone())
+            .bind(micros(older_than))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unhandled {
+                    target: r.try_get("target")?,
+                    name: r.try_get("name")?,
+                    waiting: r.try_get("waiting")?,
+                    oldest_due: r.try_get("oldest_due")?,
+                })
+            })
+            .collect()
+    }
+
     /// A listener on this table's wake-up channel.
     pub(crate) async fn listen(&self) -> Result<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
@@ -364,6 +484,7 @@ fn record(row: &PgRow) -> Result<CommandRecord> {
         last_error: row.try_get("last_error")?,
         last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
         parent_id: row.try_get("parent_id")?,
+        worker_id: row.try_get("worker_id")?,
         cancel_requested_at: row.try_get("cancel_requested_at")?,
         read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
     })

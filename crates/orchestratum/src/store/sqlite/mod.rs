@@ -23,12 +23,14 @@ use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 use uuid::Uuid;
 
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
+use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
 use crate::push::NewCommand;
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::store::database_url::redact;
+use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
 
 /// This backend's migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -47,10 +49,31 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "claim index in claim order; no target index; autovacuum for a queue",
         sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
     },
+    Migration {
+        version: 4,
+        description: "the worker holding each command",
+        sql: include_str!("migrations/0004_worker_column.sql"),
+    },
+    Migration {
+        version: 5,
+        description: "attempt history",
+        sql: include_str!("migrations/0005_attempts.sql"),
+    },
+    Migration {
+        version: 6,
+        description: "worker registry",
+        sql: include_str!("migrations/0006_workers.sql"),
+    },
 ];
 
 super::statements!(
     applied_migrations,
+    attempts,
+    deregister_worker,
+    register_worker,
+    sweep_workers,
+    unhandled,
+    workers,
     claim,
     commands_table_exists,
     get,
@@ -58,6 +81,7 @@ super::statements!(
     next_due,
     push,
     record_migration,
+    record_attempts,
     record_outcomes,
     renew_leases,
     request_cancel,
@@ -255,6 +279,7 @@ impl SqliteStore {
             .bind(names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
+            .bind(guid::text(p.worker))
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -324,7 +349,7 @@ impl SqliteStore {
         let batch: Vec<_> = transitions
             .iter()
             .map(|t| {
-                let cols = t.kind.columns();
+                let cols = t.columns();
                 json!({
                     "id": guid::text(t.id),
                     "token": t.lease_token.map(|l| l.simple().to_string()),
@@ -337,7 +362,25 @@ impl SqliteStore {
                 })
             })
             .collect();
+        let attempts: Vec<_> = transitions
+            .iter()
+            .filter_map(|t| {
+                let cols = t.columns();
+                Some(json!({
+                    "id": guid::text(t.id),
+                    "token": t.lease_token?.simple().to_string(),
+                    "outcome": cols.attempt_outcome?,
+                    "error": cols.error,
+                }))
+            })
+            .collect();
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        if !attempts.is_empty() {
+            sqlx::query(self.sql.record_attempts.clone())
+                .bind(serde_json::Value::Array(attempts).to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         let rows = sqlx::query(self.sql.record_outcomes.clone())
             .bind(serde_json::Value::Array(batch).to_string())
             .fetch_all(&mut *tx)
@@ -375,6 +418,105 @@ impl SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(record).transpose()
+    }
+
+    pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(self.sql.register_worker.clone())
+            .bind(guid::text(b.worker_id))
+            .bind(&b.instance_key)
+            .bind(&b.host)
+            .bind(b.pid)
+            .bind(b.version)
+            .bind(&b.names)
+            .bind(b.max_command_pull)
+            .bind(b.lease_ms)
+            .bind(b.in_flight)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn sweep_workers(&self) -> Result<u64> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let done = sqlx::query(self.sql.sweep_workers.clone())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        sqlx::query(self.sql.deregister_worker.clone())
+            .bind(guid::text(id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let rows = sqlx::query(self.sql.workers.clone())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let names: String = r.try_get("names")?;
+                worker::info(
+                    uuid(r, "worker_id")?,
+                    r.try_get("instance_key")?,
+                    r.try_get("host")?,
+                    r.try_get("pid")?,
+                    r.try_get("version")?,
+                    &names,
+                    r.try_get("max_command_pull")?,
+                    r.try_get("lease_ms")?,
+                    timestamp::time(r, "started_at")?,
+                    timestamp::time(r, "heartbeat_at")?,
+                    r.try_get("in_flight")?,
+                    r.try_get("alive")?,
+                )
+            })
+            .collect()
+    }
+
+    pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
+        let rows = sqlx::query(self.sql.unhandled.clone())
+            .bind(micros(older_than))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unhandled {
+                    target: r.try_get("target")?,
+                    name: r.try_get("name")?,
+                    waiting: r.try_get("waiting")?,
+                    oldest_due: timestamp::time(r, "oldest_due")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(self.sql.attempts.clone())
+            .bind(guid::text(id))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                super::attempt_row(
+                    r.try_get("attempt")?,
+                    opt_uuid(r, "worker_id")?,
+                    timestamp::opt_time(r, "started_at")?,
+                    timestamp::time(r, "ended_at")?,
+                    &outcome,
+                    r.try_get("error")?,
+                )
+            })
+            .collect()
     }
 }
 
@@ -423,6 +565,7 @@ fn record(row: &SqliteRow) -> Result<CommandRecord> {
         last_error: row.try_get("last_error")?,
         last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
         parent_id: opt_uuid(row, "parent_id")?,
+        worker_id: opt_uuid(row, "worker_id")?,
         cancel_requested_at: opt_time(row, "cancel_requested_at")?,
         read_at: time(row, "read_at")?,
     })

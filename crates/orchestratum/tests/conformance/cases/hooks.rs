@@ -139,6 +139,7 @@ pub async fn on_failure_sees_the_last_error_kind_and_attempts(db: TestDb) {
         names: &names,
         limit: 1,
         lease: Duration::from_millis(300),
+        worker: Uuid::now_v7(),
     };
     assert_eq!(client.store().claim(params).await.unwrap().len(), 1);
 

@@ -22,6 +22,7 @@ async fn claim_and_abandon(client: &Client, name: &str, lease: Duration) -> Clai
             names: &names,
             limit: 1,
             lease,
+            worker: uuid::Uuid::now_v7(),
         })
         .await
         .unwrap();
@@ -70,6 +71,7 @@ pub async fn stale_lease_cannot_overwrite_newer_attempt(db: TestDb) {
         },
         retries_left: None,
         follow_ups,
+        ran: true,
     };
     // The paused worker wakes up and tries to write its outcome and follow-ups: refused.
     let applied = client

@@ -1,6 +1,7 @@
 //! Conformance cases, by area. Each is `async fn(TestDb)`.
 
 mod admin;
+mod attempts;
 mod control;
 mod failure_handling;
 mod failures;
@@ -12,8 +13,10 @@ mod push;
 mod reference;
 mod reliability;
 mod routing;
+mod workers;
 
 pub use admin::*;
+pub use attempts::*;
 pub use control::*;
 pub use failure_handling::*;
 pub use failures::*;
@@ -25,6 +28,7 @@ pub use push::*;
 pub use reference::*;
 pub use reliability::*;
 pub use routing::*;
+pub use workers::*;
 
 use std::sync::Arc;
 

@@ -125,7 +125,7 @@ impl Handler for FarFollowUpHandler {
 
 /// Makes this test's lease on `id` lapse in the database, as it does when the worker holding it
 /// stalls for longer than the lease. Matches either spelling of the id.
-async fn expire_lease(db: &TestDb, id: Uuid) {
+pub async fn expire_lease(db: &TestDb, id: Uuid) {
     let (lower, upper) = (id.to_string(), id.to_string().to_uppercase());
     let past = match db.backend {
         Backend::Postgres => "now() - interval '1 minute'",

@@ -1,5 +1,6 @@
 -- Takes a lease on the rows `claim_lock` locked, given as a JSON array of {id, token, lapsed}:
--- reclaiming a lapsed row costs the lapsed run one retry. The lease lasts ?2 microseconds.
+-- reclaiming a lapsed row costs the lapsed run one retry (`claim_lapsed` recorded that run
+-- first). The lease lasts ?2 microseconds; ?3 is the claiming worker.
 -- No assignment reads a column another assignment writes: a multi-table UPDATE gives no order.
 UPDATE `{prefix}commands` AS c
 JOIN JSON_TABLE(?, '$[*]' COLUMNS (
@@ -10,6 +11,7 @@ JOIN JSON_TABLE(?, '$[*]' COLUMNS (
 SET c.running_at = UTC_TIMESTAMP(6),
     c.run_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND,
     c.lease_token = j.token,
+    c.worker_id = ?,
     c.attempt = c.attempt + 1,
     c.retries_left = c.retries_left - j.lapsed,
     c.last_error = CASE WHEN j.lapsed = 1

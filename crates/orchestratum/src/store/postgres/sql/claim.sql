@@ -1,8 +1,9 @@
--- Claims up to $3 due commands of target $1 whose name is in $2. A row still marked running
--- has a lapsed lease: reclaiming it costs the lapsed run one retry. A running row without an
--- expiry (another program's write) has no lease at all, so it counts as lapsed.
+-- Claims up to $3 due commands of target $1 whose name is in $2, for worker $5. A row still
+-- marked running has a lapsed lease (a missing expiry counts as lapsed): reclaiming it costs
+-- the lapsed run one retry, and records that run as an attempt that ended `lease_expired`.
 WITH picked AS (
-    SELECT id FROM "{prefix}commands"
+    SELECT id, is_running AS lapsed, attempt, worker_id, running_at, run_expires_at
+    FROM "{prefix}commands"
     WHERE target = $1 AND name = ANY($2)
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
       AND (NOT is_running OR run_expires_at IS NULL OR run_expires_at < now())
@@ -10,12 +11,21 @@ WITH picked AS (
     ORDER BY scheduled_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
+),
+lapsed_runs AS (
+    INSERT INTO "{prefix}attempts"
+        (command_id, attempt, worker_id, started_at, ended_at, outcome, error)
+    SELECT id, attempt, worker_id, running_at, COALESCE(run_expires_at, now()), 'lease_expired',
+           'lease expired: the worker running it stopped renewing'
+    FROM picked WHERE lapsed
+    ON CONFLICT DO NOTHING
 )
 UPDATE "{prefix}commands" AS c SET
     is_running = true,
     running_at = now(),
     run_expires_at = now() + $4 * interval '1 microsecond',
     lease_token = gen_random_uuid(),
+    worker_id = $5,
     attempt = c.attempt + 1,
     retries_left = CASE WHEN c.is_running THEN c.retries_left - 1 ELSE c.retries_left END,
     last_error = CASE WHEN c.is_running THEN 'lease expired: the worker running it stopped renewing'

@@ -1,11 +1,13 @@
--- Claims up to ?3 due commands of target ?1 whose name is in the JSON array ?2. A row still
--- marked running has a lapsed lease: reclaiming it costs the lapsed run one retry. A running
+-- Claims up to ?3 due commands of target ?1 whose name is in the JSON array ?2, for worker ?5.
+-- A row still marked running has a lapsed lease: reclaiming it costs the lapsed run one retry
+-- (and a trigger records that run as an attempt, see migration 5). A running
 -- row without an expiry (another program's write) has no lease at all, so it counts as lapsed.
 UPDATE "{prefix}commands" SET
     is_running = 1,
     running_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'),
     run_expires_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', format('%+.6f seconds', ?4 / 1e6)),
     lease_token = lower(hex(randomblob(16))),
+    worker_id = ?5,
     attempt = attempt + 1,
     retries_left = CASE WHEN is_running THEN retries_left - 1 ELSE retries_left END,
     last_error = CASE WHEN is_running THEN 'lease expired: the worker running it stopped renewing'

@@ -1,0 +1,2 @@
+-- Undoes version 5.
+DROP TABLE `{prefix}attempts`

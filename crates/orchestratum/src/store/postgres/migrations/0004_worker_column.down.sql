@@ -1,0 +1,2 @@
+-- Undoes version 4.
+ALTER TABLE "{prefix}commands" DROP COLUMN worker_id;

@@ -1,0 +1,2 @@
+-- Undoes version 6.
+DROP TABLE "{prefix}workers";
