@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use orchestratum::{Command, Context, Handler, HandlerError, HandlerResult, Next, Orchestratum};
+use orchestratum::{
+    Canceled, Command, Context, Failure, Handler, HandlerError, HandlerResult, Next, Orchestratum,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, AssertSqlSafe};
 
@@ -176,10 +178,10 @@ impl Command for WorkCommand {
             Vec::new()
         }
     }
-    fn on_failure(&self) -> Vec<Next> {
+    fn on_failure(&self, _: &Failure) -> Vec<Next> {
         vec![Next::new(FollowUpCommand { seq: self.seq })]
     }
-    fn on_cancellation(&self) -> Vec<Next> {
+    fn on_cancellation(&self, _: &Canceled) -> Vec<Next> {
         vec![Next::new(FollowUpCommand { seq: self.seq })]
     }
 }

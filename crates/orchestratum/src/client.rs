@@ -9,7 +9,7 @@ use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::attempt::{self, Attempt};
-use crate::command::Command;
+use crate::command::{Canceled, Command};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::handler::registry::Registry;
@@ -295,9 +295,11 @@ impl Client {
         {
             // One fenced write: it applies only while no live lease holds the command.
             let input = record.input.as_deref().unwrap_or("null");
+            let reason = "canceled by cancel()";
+            let canceled = Canceled::new(reason, u32::try_from(record.attempt).unwrap_or(0));
             let (follow_ups, reason) = outcome::hooks(
-                Some(entry.command.on_cancellation(input)),
-                "canceled by cancel()".to_owned(),
+                Some(entry.command.on_cancellation(input, &canceled)),
+                reason.to_owned(),
                 self.shared.row_rules(),
             );
             let transition = Transition {
@@ -363,16 +365,8 @@ impl Client {
             let finished = self.shared.finished.notified();
             tokio::pin!(finished);
             finished.as_mut().enable();
-            let record = self.get(id).await?;
-            if record.name != C::name() {
-                return Err(Error::WrongCommandType {
-                    id,
-                    expected: C::name().into_owned(),
-                    found: record.name,
-                });
-            }
-            if let Some(status) = record.status() {
-                return finish::<C>(record, status);
+            if let Some(finished) = self.output::<C>(id).await? {
+                return Ok(finished);
             }
             tokio::select! {
                 () = &mut finished => {}
@@ -380,6 +374,49 @@ impl Client {
             }
             pause = (pause * 2).min(Duration::from_millis(250));
         }
+    }
+
+    /// How a command ended, read once without waiting: `None` while it is not finished, else
+    /// what [`Client::wait`] would return (`Finished::Completed` with the typed output on
+    /// success). Errors as `wait`: `NotFound`, `WrongCommandType` when `id` is another type's
+    /// command, `Deserialize` when the stored output does not fit `C::Output`.
+    ///
+    /// ```no_run
+    /// # async fn f(orch: orchestratum::Client, id: uuid::Uuid) -> orchestratum::Result<()> {
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct ReportCommand;
+    /// # impl orchestratum::Command for ReportCommand { type Output = u64; }
+    /// use orchestratum::Finished;
+    /// match orch.output::<ReportCommand>(id).await? {
+    ///     Some(Finished::Completed(report_id)) => println!("report {report_id}"),
+    ///     Some(other) => println!("ended {}", other.status()),
+    ///     None => println!("not finished yet"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn output<C: Command>(&self, id: Uuid) -> Result<Option<Finished<C::Output>>> {
+        let record = self.get(id).await?;
+        if record.name != C::name() {
+            return Err(Error::WrongCommandType {
+                id,
+                expected: C::name().into_owned(),
+                found: record.name,
+            });
+        }
+        record
+            .status()
+            .map(|status| finish::<C>(record, status))
+            .transpose()
+    }
+
+    /// The follow-ups a command's outcome enqueued (the commands whose parent it is), ordered
+    /// by id (UUIDv7: the order they were made in); `Error::NotFound` for an unknown id.
+    pub async fn follow_ups(&self, id: Uuid) -> Result<Vec<CommandRecord>> {
+        let children = self.shared.store.follow_ups(id).await?;
+        // An empty list costs one more read, to tell "none yet" from "no such command".
+        if children.is_empty() {
+            self.get(id).await?;
+        }
+        Ok(children)
     }
 
     /// Applies pending schema migrations (also done by `start()` unless turned off).

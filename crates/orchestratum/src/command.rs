@@ -1,7 +1,10 @@
 //! The `Command` trait: a serde type whose value is the command's input, with its output type,
 //! per-type defaults and chain hooks.
 
+mod ending;
 pub mod name;
+
+pub use self::ending::{Canceled, Failure};
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -83,13 +86,16 @@ pub trait Command: Serialize + DeserializeOwned + Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Follow-ups enqueued when the command fails for good (retries exhausted).
-    fn on_failure(&self) -> Vec<Next> {
+    /// Follow-ups enqueued when the command fails for good (retries exhausted, or discarded);
+    /// `failure` has the last run's error, how it ended and how many runs there were.
+    fn on_failure(&self, failure: &Failure) -> Vec<Next> {
+        let _ = failure;
         Vec::new()
     }
 
-    /// Follow-ups enqueued when the command is cancelled; by default those of `on_failure`.
-    fn on_cancellation(&self) -> Vec<Next> {
-        self.on_failure()
+    /// Follow-ups enqueued when the command is cancelled; `canceled` has the reason. By default
+    /// those of `on_failure`, given the reason as a [`Failure`] without a kind.
+    fn on_cancellation(&self, canceled: &Canceled) -> Vec<Next> {
+        self.on_failure(&Failure::from(canceled))
     }
 }

@@ -93,14 +93,31 @@ impl HandlerError {
         self.kind == HandlerErrorKind::Cancelled
     }
 
+    /// True when the handler discarded the command ([`HandlerError::discard`]).
+    pub fn is_discard(&self) -> bool {
+        self.kind == HandlerErrorKind::Discarded
+    }
+
     pub(crate) fn into_parts(self) -> (HandlerErrorKind, String) {
         (self.kind, self.message)
     }
 }
 
-/// `?` on any error type makes the run a failure; the error's chain becomes `last_error`.
-impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
+/// `?` on any error makes the run a failure, and the error's chain (`outer: cause: root`)
+/// becomes `last_error`. "Any error" is whatever converts into a boxed error: every
+/// `std::error::Error + Send + Sync`, and also `anyhow::Error` (whose chain reads as its `{:#}`),
+/// `Box<dyn Error + Send + Sync>`, `String` and `&str`.
+///
+/// The bound is `Into<Box<dyn Error>>` rather than `Error` because `anyhow::Error` does not
+/// implement `Error`, and a second `From<anyhow::Error>` impl beside an `E: Error` blanket is
+/// refused by coherence (anyhow could add the impl). It holds only while `HandlerError` itself
+/// implements no `Error`.
+impl<E> From<E> for HandlerError
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+{
     fn from(error: E) -> Self {
+        let error: Box<dyn std::error::Error + Send + Sync> = error.into();
         let mut message = error.to_string();
         let mut source = error.source();
         while let Some(cause) = source {
@@ -168,5 +185,67 @@ impl Context {
     /// The token itself, to hand to spawned work.
     pub fn token(&self) -> &CancellationToken {
         &self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure_text(result: Result<(), HandlerError>) -> String {
+        let error = result.unwrap_err();
+        assert_eq!(error.kind, HandlerErrorKind::Failed);
+        error.to_string()
+    }
+
+    #[test]
+    fn question_mark_on_anyhow_keeps_the_whole_chain() {
+        use anyhow::Context as _;
+        let run = || -> HandlerResult<()> {
+            "x".parse::<u32>()
+                .context("reading the width")
+                .context("resizing")?;
+            Ok(())
+        };
+        let anyhow_text = format!(
+            "{:#}",
+            "x".parse::<u32>()
+                .context("reading the width")
+                .context("resizing")
+                .unwrap_err()
+        );
+        assert_eq!(failure_text(run()), anyhow_text);
+        assert_eq!(
+            anyhow_text,
+            "resizing: reading the width: invalid digit found in string"
+        );
+    }
+
+    #[test]
+    fn question_mark_on_std_errors_strings_and_boxes() {
+        let io = || -> HandlerResult<()> {
+            Err(std::io::Error::other("disk full"))?;
+            Ok(())
+        };
+        assert_eq!(failure_text(io()), "disk full");
+        let text = || -> HandlerResult<()> {
+            Err(format!("bad row {}", 3))?;
+            Ok(())
+        };
+        assert_eq!(failure_text(text()), "bad row 3");
+        let boxed = || -> HandlerResult<()> {
+            let e: Box<dyn std::error::Error + Send + Sync> = "boxed".into();
+            Err(e)?;
+            Ok(())
+        };
+        assert_eq!(failure_text(boxed()), "boxed");
+    }
+
+    #[test]
+    fn kinds_are_told_apart() {
+        assert!(HandlerError::cancel("c").is_cancel());
+        assert!(HandlerError::discard("d").is_discard());
+        let fail = HandlerError::fail("f");
+        assert!(!fail.is_cancel() && !fail.is_discard());
     }
 }

@@ -1,10 +1,27 @@
 //! Orchestratum: a persistent background command orchestrator.
 //!
 //! Applications push typed commands; they are stored in a SQL table (SQLite, PostgreSQL, or
-//! MySQL/MariaDB; one cargo feature each, see `docs/backends.md`);
-//! workers in one process or many claim them, run their handlers under a timeout and a
-//! renewed lease, retry failures, and enqueue follow-up commands on success, failure or
-//! cancellation, each outcome and its follow-ups in one transaction.
+//! MySQL/MariaDB); workers in one process or many claim them, run their handlers under a
+//! timeout and a renewed lease, retry failures, and enqueue follow-up commands on success,
+//! failure or cancellation, each outcome and its follow-ups in one transaction.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sqlite` | yes | `.database("sqlite://orch.db?mode=rwc")` (`mode=rwc` creates the file; `sqlite::memory:` for a database in memory), `.sqlite_pool(pool)` |
+//! | `postgres` | yes | `.database("postgres://user:pass@host/db")`, `.postgres_pool(pool)`; LISTEN/NOTIFY wake-ups |
+//! | `mysql` | no | `.database("mysql://…")` or `mariadb://…` (MySQL 8.0.4+, MariaDB 10.6+), `.mysql_pool(pool)` |
+//! | `all-backends` | no | the three backends |
+//! | `testing` | no | the [`testing`] module: run a handler without a database, inspect follow-ups |
+//!
+//! Pools, connections and [`Client::push_in`] are those of **sqlx 0.9**: a transaction of
+//! another sqlx version is another type, and does not compile there.
+//!
+//! Backends differ in little a handler sees: only PostgreSQL wakes other processes at once on a
+//! push (elsewhere they find it within `polling_interval`); SQLite has one writer at a time;
+//! MySQL stores a timeout of at most 838:59:59, and a longer one is refused at push time,
+//! before any SQL runs.
 //!
 //! ```no_run
 //! use orchestratum::{Command, Context, Handler, HandlerResult, Next, Orchestratum};
@@ -69,11 +86,13 @@ pub mod retry;
 mod runtime;
 pub mod store;
 mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod worker;
 
 pub use crate::attempt::{Attempt, AttemptOutcome};
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
-pub use crate::command::Command;
+pub use crate::command::{Canceled, Command, Failure};
 pub use crate::config::Config;
 pub use crate::error::{Error, Result};
 pub use crate::handler::registry::{Handlers, Registry};
@@ -85,3 +104,14 @@ pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retry::Backoff;
 pub use crate::worker::{Unhandled, WorkerInfo};
+/// The token a run's [`Context::token`] returns, re-exported so a handler can hand it to
+/// spawned work without depending on `tokio-util` itself.
+///
+/// ```
+/// use orchestratum::{CancellationToken, Context};
+///
+/// fn for_spawned_work(ctx: &Context) -> CancellationToken {
+///     ctx.token().clone()
+/// }
+/// ```
+pub use tokio_util::sync::CancellationToken;

@@ -2,14 +2,17 @@
 
 use crate::command::Command;
 use crate::error::Result;
-use crate::push::{NewCommand, Push};
-
-/// Builds the follow-up's row once the completing instance's key is known.
-type BuildRow = Box<dyn FnOnce(&str) -> Result<NewCommand> + Send>;
+use crate::push::{NewCommand, Planned, Push};
 
 /// A follow-up, enqueued in the same transaction as the outcome that produced it.
+///
+/// It is serialized when made, so a test can look inside it (`testing::inspect`, feature
+/// `testing`) and a failing `Serialize` shows up in the hook that made it.
+#[derive(Debug)]
 pub struct Next {
-    build: BuildRow,
+    /// The row but its default target, or why it cannot be built (reported when the outcome
+    /// is written, in `last_error`).
+    pub(crate) planned: Result<Planned>,
 }
 
 impl Next {
@@ -21,20 +24,12 @@ impl Next {
     /// A follow-up with per-push overrides (target, delay, timeout, retries).
     pub fn with<C: Command>(command: C, push: Push) -> Self {
         Self {
-            build: Box::new(move |default_target| {
-                NewCommand::build(&command, push, default_target)
-            }),
+            planned: Planned::new(&command, push),
         }
     }
 
     /// Resolves the row to insert; `default_target` is the completing instance's key.
     pub(crate) fn into_new_command(self, default_target: &str) -> Result<NewCommand> {
-        (self.build)(default_target)
-    }
-}
-
-impl std::fmt::Debug for Next {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Next").finish_non_exhaustive()
+        self.planned?.into_row(default_target)
     }
 }

@@ -72,6 +72,26 @@ impl NewCommand {
     /// Serializes `command` and resolves its options: push overrides, then the type's defaults,
     /// then `default_target` (the pushing instance's key).
     pub fn build<C: Command>(command: &C, push: Push, default_target: &str) -> Result<Self> {
+        Planned::new(command, push)?.into_row(default_target)
+    }
+}
+
+/// A command serialized and its options resolved, all but the default target: what a
+/// follow-up ([`crate::Next`]) holds until the completing instance's key is known.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub name: String,
+    pub input: String,
+    /// `None`: the completing (or pushing) instance's key.
+    pub target: Option<String>,
+    pub delay: Duration,
+    pub timeout: Duration,
+    pub retries: i32,
+}
+
+impl Planned {
+    /// Serializes `command` and resolves push overrides, then the type's defaults.
+    pub(crate) fn new<C: Command>(command: &C, push: Push) -> Result<Self> {
         let name = C::name().into_owned();
         let input = serde_json::to_string(command).map_err(|source| Error::Serialize {
             what: "input",
@@ -87,29 +107,52 @@ impl NewCommand {
                 reason: "must be greater than zero",
             });
         }
-        let target = push
-            .target
-            .or_else(|| command.target())
-            .unwrap_or_else(|| default_target.to_owned());
-        for (what, text) in [("name", &name), ("target", &target)] {
-            if text.contains('\0') {
-                return Err(Error::InvalidText {
-                    what,
-                    name: name.escape_default().to_string(),
-                    value: text.escape_default().to_string(),
-                    reason: "contains a NUL character, which PostgreSQL cannot store in text",
-                });
-            }
+        let target = push.target.or_else(|| command.target());
+        check_text(&name, "name", &name)?;
+        if let Some(target) = &target {
+            check_text(&name, "target", target)?;
         }
         Ok(Self {
-            id: Uuid::now_v7(),
-            target,
             delay: push.delay.unwrap_or_else(|| command.delay()),
-            timeout,
             retries: push.retries.unwrap_or_else(|| i32::from(command.retries())),
+            target,
+            timeout,
             name,
             input,
+        })
+    }
+
+    /// The row to insert, with a fresh id; `default_target` is used when none was given.
+    pub(crate) fn into_row(self, default_target: &str) -> Result<NewCommand> {
+        let target = match self.target {
+            Some(target) => target,
+            None => {
+                check_text(&self.name, "target", default_target)?;
+                default_target.to_owned()
+            }
+        };
+        Ok(NewCommand {
+            id: Uuid::now_v7(),
+            target,
+            name: self.name,
+            input: self.input,
+            delay: self.delay,
+            timeout: self.timeout,
+            retries: self.retries,
             parent_id: None,
         })
     }
+}
+
+/// Refuses text PostgreSQL cannot store.
+fn check_text(name: &str, what: &'static str, text: &str) -> Result<()> {
+    if text.contains('\0') {
+        return Err(Error::InvalidText {
+            what,
+            name: name.escape_default().to_string(),
+            value: text.escape_default().to_string(),
+            reason: "contains a NUL character, which PostgreSQL cannot store in text",
+        });
+    }
+    Ok(())
 }

@@ -1,12 +1,16 @@
 //! What a caller can read back about a command: `CommandRecord`, `State` and `Status`.
+//! Each serializes (serde) and displays as its stored, snake_case names, as the CLI's `--json`
+//! prints them.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
 /// Where a command is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     /// Due and waiting for a worker.
     Pending,
@@ -63,7 +67,8 @@ impl std::fmt::Display for State {
 }
 
 /// The reference library's result statuses, as a caller sees a finished command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Completed.
     Success,
@@ -78,8 +83,37 @@ pub enum Status {
     TimedOut,
 }
 
+impl Status {
+    /// Every status, in declaration order.
+    pub const ALL: [Status; 5] = [
+        Status::Success,
+        Status::Cancelled,
+        Status::Failed,
+        Status::NotFound,
+        Status::TimedOut,
+    ];
+
+    /// The status's snake_case name (`success`, `timed_out`, …), as it serializes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Cancelled => "cancelled",
+            Status::Failed => "failed",
+            Status::NotFound => "not_found",
+            Status::TimedOut => "timed_out",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a run ended without success, kept in `last_outcome` beside `last_error`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// The handler returned an error.
     Failed,
@@ -112,6 +146,17 @@ impl FailureKind {
         }
     }
 
+    /// Every kind, in declaration order.
+    pub const ALL: [FailureKind; 7] = [
+        FailureKind::Failed,
+        FailureKind::TimedOut,
+        FailureKind::Panicked,
+        FailureKind::BadInput,
+        FailureKind::LeaseExpired,
+        FailureKind::Discarded,
+        FailureKind::OutcomeRefused,
+    ];
+
     /// Reads a stored `last_outcome` value.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -127,7 +172,17 @@ impl FailureKind {
     }
 }
 
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of the commands table, as stored.
+///
+/// It serializes as the CLI's `show --json` prints it: every column, plus `state` and `status`;
+/// `input` and `output` as JSON values (text that does not parse stays a string), times in
+/// RFC 3339, the timeout as `timeout_seconds`.
 #[derive(Debug, Clone)]
 pub struct CommandRecord {
     /// Command id.
@@ -209,5 +264,185 @@ impl CommandRecord {
             State::Failed => Some(Status::Failed),
             _ => None,
         }
+    }
+}
+
+impl Serialize for CommandRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The serialized shape: the columns in table order, with the computed state and status.
+        #[derive(Serialize)]
+        struct Json<'a> {
+            id: Uuid,
+            name: &'a str,
+            target: &'a str,
+            state: State,
+            status: Option<Status>,
+            input: serde_json::Value,
+            output: serde_json::Value,
+            scheduled_at: DateTime<Utc>,
+            timeout_seconds: f64,
+            is_running: bool,
+            running_at: Option<DateTime<Utc>>,
+            run_expires_at: Option<DateTime<Utc>>,
+            is_completed: bool,
+            completed_at: Option<DateTime<Utc>>,
+            is_canceled: bool,
+            canceled_at: Option<DateTime<Utc>>,
+            retries_left: i32,
+            is_failed: bool,
+            failed_at: Option<DateTime<Utc>>,
+            attempt: i32,
+            last_error: Option<&'a str>,
+            last_outcome: Option<FailureKind>,
+            parent_id: Option<Uuid>,
+            worker_id: Option<Uuid>,
+            cancel_requested_at: Option<DateTime<Utc>>,
+            read_at: DateTime<Utc>,
+        }
+        // Stored JSON as a value, so a reader sees objects, not escaped text; a row another
+        // program wrote with text that is not JSON keeps it as a string.
+        let json = |text: Option<&str>| match text {
+            None => serde_json::Value::Null,
+            Some(t) => {
+                serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.to_owned()))
+            }
+        };
+        // Destructured, so a column added to the record cannot be left out here unnoticed.
+        let CommandRecord {
+            id,
+            target,
+            name,
+            input,
+            output,
+            scheduled_at,
+            timeout,
+            is_running,
+            running_at,
+            run_expires_at,
+            is_completed,
+            completed_at,
+            is_canceled,
+            canceled_at,
+            retries_left,
+            is_failed,
+            failed_at,
+            attempt,
+            last_error,
+            last_outcome,
+            parent_id,
+            worker_id,
+            cancel_requested_at,
+            read_at,
+        } = self;
+        Json {
+            id: *id,
+            name,
+            target,
+            state: self.state(),
+            status: self.status(),
+            input: json(input.as_deref()),
+            output: json(output.as_deref()),
+            scheduled_at: *scheduled_at,
+            timeout_seconds: timeout.as_secs_f64(),
+            is_running: *is_running,
+            running_at: *running_at,
+            run_expires_at: *run_expires_at,
+            is_completed: *is_completed,
+            completed_at: *completed_at,
+            is_canceled: *is_canceled,
+            canceled_at: *canceled_at,
+            retries_left: *retries_left,
+            is_failed: *is_failed,
+            failed_at: *failed_at,
+            attempt: *attempt,
+            last_error: last_error.as_deref(),
+            last_outcome: *last_outcome,
+            parent_id: *parent_id,
+            worker_id: *worker_id,
+            cancel_requested_at: *cancel_requested_at,
+            read_at: *read_at,
+        }
+        .serialize(serializer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The serialized name of a unit variant, as a plain string.
+    fn serialized(value: impl Serialize) -> String {
+        match serde_json::to_value(value).unwrap() {
+            serde_json::Value::String(s) => s,
+            other => panic!("not a string: {other}"),
+        }
+    }
+
+    #[test]
+    fn enums_serialize_and_display_as_their_stored_names() {
+        for state in State::ALL {
+            assert_eq!(serialized(state), state.as_str());
+            assert_eq!(state.to_string(), state.as_str());
+            assert_eq!(State::parse(&state.to_string()), Some(state));
+        }
+        for kind in FailureKind::ALL {
+            assert_eq!(serialized(kind), kind.as_str());
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert_eq!(FailureKind::parse(&kind.to_string()), Some(kind));
+        }
+        for status in Status::ALL {
+            assert_eq!(serialized(status), status.as_str());
+            assert_eq!(status.to_string(), status.as_str());
+        }
+        assert_eq!(Status::TimedOut.to_string(), "timed_out");
+        assert_eq!(FailureKind::LeaseExpired.to_string(), "lease_expired");
+    }
+
+    #[test]
+    fn record_serializes_every_column_with_state_and_status() {
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let record = CommandRecord {
+            id: Uuid::nil(),
+            target: "default".into(),
+            name: "send_email".into(),
+            input: Some(r#"{"to":"a@b"}"#.into()),
+            output: Some("not json".into()),
+            scheduled_at: at,
+            timeout: Duration::from_millis(1500),
+            is_running: false,
+            running_at: Some(at),
+            run_expires_at: None,
+            is_completed: false,
+            completed_at: None,
+            is_canceled: false,
+            canceled_at: None,
+            retries_left: -1,
+            is_failed: true,
+            failed_at: Some(at),
+            attempt: 4,
+            last_error: Some("boom".into()),
+            last_outcome: Some(FailureKind::TimedOut),
+            parent_id: None,
+            worker_id: Some(Uuid::nil()),
+            cancel_requested_at: None,
+            read_at: at,
+        };
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["state"], "failed");
+        assert_eq!(json["status"], "timed_out");
+        assert_eq!(json["input"]["to"], "a@b");
+        assert_eq!(json["output"], "not json");
+        assert_eq!(json["timeout_seconds"], 1.5);
+        assert_eq!(json["last_outcome"], "timed_out");
+        assert_eq!(json["scheduled_at"], "2026-01-02T03:04:05Z");
+        assert_eq!(json["completed_at"], serde_json::Value::Null);
+        assert_eq!(json["worker_id"], Uuid::nil().to_string());
+        assert_eq!(
+            json.as_object().unwrap().len(),
+            26,
+            "every column, state and status"
+        );
     }
 }

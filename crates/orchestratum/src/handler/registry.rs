@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::command::Command;
+use crate::command::{Canceled, Command, Failure};
 use crate::error::{Error, Result};
 use crate::handler::{Context, Handler, HandlerErrorKind};
 use crate::next::Next;
@@ -34,9 +34,9 @@ pub(crate) enum RunEnd {
 /// The typed parts of a command that the runtime needs without knowing its type.
 pub(crate) trait ErasedCommand: Send + Sync {
     /// `on_failure` follow-ups; `Err` when the stored input no longer deserializes.
-    fn on_failure(&self, input: &str) -> Result<Vec<Next>, String>;
+    fn on_failure(&self, input: &str, failure: &Failure) -> Result<Vec<Next>, String>;
     /// `on_cancellation` follow-ups; `Err` when the stored input no longer deserializes.
-    fn on_cancellation(&self, input: &str) -> Result<Vec<Next>, String>;
+    fn on_cancellation(&self, input: &str, canceled: &Canceled) -> Result<Vec<Next>, String>;
     /// Wait before retry `attempt`; `None` for the instance's default.
     fn retry_delay(&self, input: &str, attempt: u32) -> Option<Duration>;
 }
@@ -48,7 +48,7 @@ pub(crate) trait ErasedHandler: Send + Sync {
 
 struct TypedCommand<C>(PhantomData<fn() -> C>);
 
-fn decode<C: Command>(input: &str) -> Result<C, String> {
+pub(crate) fn decode<C: Command>(input: &str) -> Result<C, String> {
     serde_json::from_str(input).map_err(|e| format!("input does not fit `{}`: {e}", C::name()))
 }
 
@@ -65,14 +65,14 @@ fn guarded<T>(hook: &str, f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 impl<C: Command> ErasedCommand for TypedCommand<C> {
-    fn on_failure(&self, input: &str) -> Result<Vec<Next>, String> {
+    fn on_failure(&self, input: &str, failure: &Failure) -> Result<Vec<Next>, String> {
         let command = decode::<C>(input)?;
-        guarded("on_failure", || command.on_failure())
+        guarded("on_failure", || command.on_failure(failure))
     }
 
-    fn on_cancellation(&self, input: &str) -> Result<Vec<Next>, String> {
+    fn on_cancellation(&self, input: &str, canceled: &Canceled) -> Result<Vec<Next>, String> {
         let command = decode::<C>(input)?;
-        guarded("on_cancellation", || command.on_cancellation())
+        guarded("on_cancellation", || command.on_cancellation(canceled))
     }
 
     fn retry_delay(&self, input: &str, attempt: u32) -> Option<Duration> {

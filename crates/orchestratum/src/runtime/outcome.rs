@@ -1,6 +1,7 @@
 //! How a run ended, and the transition it leads to: the retry rule of the reference, in one
 //! pure function.
 
+use crate::command::{Canceled, Failure};
 use crate::handler::registry::Entry;
 use crate::next::Next;
 use crate::push::NewCommand;
@@ -101,8 +102,11 @@ pub(crate) fn decide(
                 Some(Err(why)) => format!("{error}; not retried: {why}"),
                 None => error,
             };
+            // A claim that found the retries used up by a lapsed lease did not run the handler.
+            let attempts = ran(claimed, claimed.retries_left >= 0);
+            let failure = Failure::new(kind, error.clone(), attempts);
             let (rows, error) = hooks(
-                entry.map(|e| e.command.on_failure(&claimed.input)),
+                entry.map(|e| e.command.on_failure(&claimed.input, &failure)),
                 error,
                 rules,
             );
@@ -113,13 +117,27 @@ pub(crate) fn decide(
             ))
         }
         Ended::Cancelled { reason } => {
+            let reason = storable_text(reason);
+            // A claim that found a cancel request did not run the handler.
+            let canceled = Canceled::new(reason.clone(), ran(claimed, !claimed.cancel_requested));
             let (rows, reason) = hooks(
-                entry.map(|e| e.command.on_cancellation(&claimed.input)),
-                storable_text(reason),
+                entry.map(|e| e.command.on_cancellation(&claimed.input, &canceled)),
+                reason,
                 rules,
             );
             Some(transition(TransitionKind::Cancel { reason }, None, rows))
         }
+    }
+}
+
+/// Runs the command had by the end of this claim: the `attempt` column counts claims, and
+/// this one ran the handler only if `handler_ran`.
+fn ran(claimed: &ClaimedCommand, handler_ran: bool) -> u32 {
+    let claims = u32::try_from(claimed.attempt).unwrap_or(0);
+    if handler_ran {
+        claims
+    } else {
+        claims.saturating_sub(1)
     }
 }
 

@@ -116,4 +116,9 @@ conformance!(
     running_row_without_expiry_is_claimed_and_run,
     running_row_without_expiry_is_cancelled_at_once,
     upper_case_ids_are_run_renewed_and_found,
+    // Reading back without waiting (issue 10).
+    output_and_follow_ups_are_read_without_waiting,
+    // The failure hooks see why (issue 10).
+    on_failure_sees_the_last_error_kind_and_attempts,
+    on_cancellation_sees_its_reason_and_attempts,
 );

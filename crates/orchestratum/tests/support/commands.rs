@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orchestratum::{Command, Context, Handler, HandlerError, HandlerResult, Next};
+use orchestratum::{
+    Canceled, Command, Context, Failure, Handler, HandlerError, HandlerResult, Next,
+};
 use serde::{Deserialize, Serialize};
 
 use super::Probe;
@@ -43,7 +45,7 @@ impl Command for ProcessOrderCommand {
             order_id: output.order_id.clone(),
         })]
     }
-    fn on_failure(&self) -> Vec<Next> {
+    fn on_failure(&self, _: &Failure) -> Vec<Next> {
         vec![Next::new(NotifyAdminCommand {
             reason: format!("order of {} failed", self.amount),
         })]
@@ -108,7 +110,7 @@ pub struct SleepCommand {
 }
 impl Command for SleepCommand {
     type Output = ();
-    fn on_cancellation(&self) -> Vec<Next> {
+    fn on_cancellation(&self, _: &Canceled) -> Vec<Next> {
         vec![Next::new(NotifyAdminCommand {
             reason: "sleep canceled".into(),
         })]
@@ -171,7 +173,7 @@ impl Handler for PanicsHandler {
 pub struct SelfCancelCommand;
 impl Command for SelfCancelCommand {
     type Output = ();
-    fn on_failure(&self) -> Vec<Next> {
+    fn on_failure(&self, _: &Failure) -> Vec<Next> {
         vec![Next::new(NotifyAdminCommand {
             reason: "self cancel".into(),
         })]
@@ -228,7 +230,7 @@ impl Command for SimpleV0Command {
 pub struct PanickyHookCommand;
 impl Command for PanickyHookCommand {
     type Output = ();
-    fn on_failure(&self) -> Vec<Next> {
+    fn on_failure(&self, _: &Failure) -> Vec<Next> {
         panic!("hook exploded on purpose");
     }
 }

@@ -98,6 +98,17 @@ super::statements!(
     summary,
 );
 
+/// True for a URL of an in-memory database (`sqlite::memory:`, `sqlite://:memory:`,
+/// `…?mode=memory`), read as sqlx reads it. The parsed options cannot tell: sqlx renames
+/// `:memory:` to a shared-cache name and keeps its in-memory flag private.
+fn is_in_memory(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || params.split('&').any(|p| p == "mode=memory")
+}
+
 /// How long a write waits for SQLite's write lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The statement that starts every write transaction.
@@ -118,12 +129,13 @@ impl SqliteStore {
         url: &str,
         prefix: TablePrefix,
     ) -> Result<Self> {
-        let in_memory = options.get_filename() == std::path::Path::new(":memory:");
+        let in_memory = is_in_memory(url);
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT);
-        // An in-memory database exists once per connection: keep exactly one.
+        // An in-memory database lives only while a connection to it is open: keep exactly one,
+        // never idle-closed or retired, so it lasts as long as the pool.
         let max = if in_memory { 1 } else { 4 };
         let pool_options = SqlitePoolOptions::new()
             .max_connections(max)
@@ -557,4 +569,28 @@ fn record(row: &SqliteRow) -> Result<CommandRecord> {
         cancel_requested_at: opt_time(row, "cancel_requested_at")?,
         read_at: time(row, "read_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_in_memory;
+
+    #[test]
+    fn in_memory_urls_are_recognised() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite:file:orch?mode=memory&cache=shared",
+        ] {
+            assert!(is_in_memory(url), "{url}");
+        }
+        for url in [
+            "sqlite://orch.db?mode=rwc",
+            "sqlite:memory.db",
+            "sqlite://:memory:x",
+        ] {
+            assert!(!is_in_memory(url), "{url}");
+        }
+    }
 }

@@ -59,6 +59,78 @@ pub async fn wait_returns_typed_output_and_failures(db: TestDb) {
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
 
+/// `simple`'s stored output read as text: a shape it does not have.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SimpleAsTextCommand;
+impl orchestratum::Command for SimpleAsTextCommand {
+    type Output = String;
+    fn name() -> std::borrow::Cow<'static, str> {
+        "simple".into()
+    }
+}
+
+pub async fn output_and_follow_ups_are_read_without_waiting(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let later = orch
+        .push_with(
+            SimpleCommand { n: 1 },
+            Push::new().delay(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(orch.output::<SimpleCommand>(later).await.unwrap(), None);
+    assert!(orch.follow_ups(later).await.unwrap().is_empty());
+
+    let order = orch.push(ProcessOrderCommand { amount: 7 }).await.unwrap();
+    wait_terminal(&orch, order).await;
+    let done = orch.output::<ProcessOrderCommand>(order).await.unwrap();
+    assert_eq!(
+        done,
+        Some(Finished::Completed(OrderResult {
+            order_id: "order-7".into()
+        }))
+    );
+    let children = orch.follow_ups(order).await.unwrap();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].name, "send_confirmation_email");
+    assert_eq!(children[0].parent_id, Some(order));
+
+    let failing = orch
+        .push_with(AlwaysFailsCommand, Push::new().retries(0))
+        .await
+        .unwrap();
+    wait_terminal(&orch, failing).await;
+    assert!(matches!(
+        orch.output::<AlwaysFailsCommand>(failing).await.unwrap(),
+        Some(Finished::Failed {
+            status: Status::Failed,
+            ..
+        })
+    ));
+
+    let simple = orch.push(SimpleCommand { n: 2 }).await.unwrap();
+    wait_terminal(&orch, simple).await;
+    assert!(matches!(
+        orch.output::<SimpleAsTextCommand>(simple).await,
+        Err(Error::Deserialize { what: "output", .. })
+    ));
+    assert!(matches!(
+        orch.output::<PanicsCommand>(simple).await,
+        Err(Error::WrongCommandType { .. })
+    ));
+    let unknown = Uuid::now_v7();
+    assert!(matches!(
+        orch.output::<SimpleCommand>(unknown).await,
+        Err(Error::NotFound(id)) if id == unknown
+    ));
+    assert!(matches!(
+        orch.follow_ups(unknown).await,
+        Err(Error::NotFound(id)) if id == unknown
+    ));
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
 pub async fn cancel_pending_command(db: TestDb) {
     let probe = Probe::new();
     let orch = worker(&db, &probe).await;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orchestratum::{
-    Backoff, Command, Context, FailureKind, Handler, HandlerError, HandlerResult, Next, Push, State,
+    Backoff, Command, Context, Failure, FailureKind, Handler, HandlerError, HandlerResult, Next,
+    Push, State,
 };
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,7 @@ use crate::support::{Probe, TestDb, wait_terminal};
 pub struct DiscardCommand;
 impl Command for DiscardCommand {
     type Output = ();
-    fn on_failure(&self) -> Vec<Next> {
+    fn on_failure(&self, _: &Failure) -> Vec<Next> {
         vec![Next::new(NotifyAdminCommand {
             reason: "discarded".into(),
         })]
