@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use orchestratum::State;
-use orchestratum::store::Since;
+use orchestratum::admin::Since;
 use uuid::Uuid;
 
 use crate::duration::{self, parse_duration};
@@ -244,7 +244,7 @@ pub struct PruneArgs {
 }
 
 fn batch_default() -> u32 {
-    u32::try_from(orchestratum::store::PRUNE_BATCH_DEFAULT).unwrap_or(1000)
+    u32::try_from(orchestratum::admin::PRUNE_BATCH_DEFAULT).unwrap_or(1000)
 }
 
 fn parse_id(s: &str) -> Result<Uuid, String> {

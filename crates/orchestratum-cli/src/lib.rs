@@ -1,8 +1,8 @@
 //! The `orchestratum` command: apply migrations, see what the queue holds, cancel, retry, push
 //! and prune, on any backend the library supports.
 //!
-//! Everything goes through the library's store seam (`orchestratum::store::Store`) and its
-//! `Client`; this crate has no SQL of its own. `main.rs` only parses, calls [`run`] and turns
+//! Everything goes through the library's documented API: its `Client` and the operators'
+//! `orchestratum::admin::Admin` (`client.admin()`); this crate has no SQL of its own. `main.rs` only parses, calls [`run`] and turns
 //! an error into one line on stderr and an exit code ([`error::Class`]).
 
 pub mod cli;
@@ -67,7 +67,7 @@ impl Ctx {
             .filter(|u| !u.is_empty())
             .ok_or(CliError::NoDatabaseUrl)?;
         // Checked before connecting, so a bad prefix never reaches the database.
-        orchestratum::store::TablePrefix::new(&cli.table_prefix)?;
+        orchestratum::config::TablePrefix::new(&cli.table_prefix)?;
         Ok(Self {
             database_url,
             table_prefix: cli.table_prefix.clone(),
@@ -93,7 +93,7 @@ impl Ctx {
     /// Connects, and refuses unless the schema is the one this build expects.
     pub async fn connect_migrated(&self) -> Result<Client, CliError> {
         let client = self.connect().await?;
-        let status = client.store().migration_status().await?;
+        let status = client.admin().migration_status().await?;
         if status.current() > status.latest {
             return Err(orchestratum::Error::SchemaTooNew {
                 found: status.current(),

@@ -23,10 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let url =
         std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://quickstart.db?mode=rwc".into());
-    println!(
-        "database: {}",
-        orchestratum::store::database_url::redact(&url)
-    );
+    println!("database: {}", orchestratum::config::redact(&url));
 
     let sent = Arc::new(Notify::new());
     let orch = Orchestratum::builder()

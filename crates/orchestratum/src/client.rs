@@ -430,7 +430,16 @@ impl Client {
         self.shared.worker_id
     }
 
-    /// The store, for the CLI and tests (no semver promise).
+    /// The operators' operations (migration status and downgrade, summary, list, retry,
+    /// prune, push by name): what the CLI is built on.
+    pub fn admin(&self) -> crate::admin::Admin {
+        crate::admin::Admin {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The store seam, for this crate's tests and tools (no semver promise).
+    #[doc(hidden)]
     pub fn store(&self) -> &Store {
         &self.shared.store
     }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::retry::Backoff;
-use crate::store::TablePrefix;
+pub use crate::store::TablePrefix;
+pub use crate::store::database_url::redact;
 
 /// How often an idle worker looks for due commands when nothing woke it (reference default).
 pub const POLLING_INTERVAL_DEFAULT: Duration = Duration::from_secs(5);

@@ -69,6 +69,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod attempt;
 pub mod client;
 pub mod command;
@@ -84,6 +85,8 @@ pub mod push;
 pub mod record;
 pub mod retry;
 mod runtime;
+// The store seam: for this crate's tests and tools (the benchmark), no semver promise.
+#[doc(hidden)]
 pub mod store;
 mod telemetry;
 #[cfg(feature = "testing")]

@@ -47,7 +47,9 @@ impl Push {
     }
 }
 
-/// A command ready to be inserted: what every backend's push statement writes.
+/// A command ready to be inserted: what every backend's push statement writes (part of the
+/// store seam, no semver promise).
+#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct NewCommand {
     /// Fresh UUIDv7, so inserts land at the end of the primary key index.
@@ -98,27 +100,60 @@ impl Planned {
             name: name.clone(),
             source,
         })?;
-        let timeout = push.timeout.unwrap_or_else(|| command.timeout());
+        let defaults = Self {
+            name,
+            input,
+            target: command.target(),
+            delay: command.delay(),
+            timeout: command.timeout(),
+            retries: i32::from(command.retries()),
+        };
+        defaults.overridden(push)
+    }
+
+    /// A command known only by its stored name and JSON input (a tool's push): push
+    /// overrides, then the library's defaults.
+    pub(crate) fn raw(name: &str, input: &str, push: Push) -> Result<Self> {
+        if let Err(source) = serde_json::from_str::<serde_json::Value>(input) {
+            return Err(Error::Serialize {
+                what: "input",
+                name: name.to_owned(),
+                source,
+            });
+        }
+        let defaults = Self {
+            name: name.to_owned(),
+            input: input.to_owned(),
+            target: None,
+            delay: Duration::ZERO,
+            timeout: crate::command::TIMEOUT_DEFAULT,
+            retries: i32::from(crate::command::RETRIES_DEFAULT),
+        };
+        defaults.overridden(push)
+    }
+
+    /// These defaults with the push's overrides, checked.
+    fn overridden(self, push: Push) -> Result<Self> {
+        let timeout = push.timeout.unwrap_or(self.timeout);
         if timeout.is_zero() {
             return Err(Error::InvalidDuration {
                 what: "timeout",
-                name,
+                name: self.name,
                 value: timeout,
                 reason: "must be greater than zero",
             });
         }
-        let target = push.target.or_else(|| command.target());
-        check_text(&name, "name", &name)?;
+        let target = push.target.or(self.target);
+        check_text(&self.name, "name", &self.name)?;
         if let Some(target) = &target {
-            check_text(&name, "target", target)?;
+            check_text(&self.name, "target", target)?;
         }
         Ok(Self {
-            delay: push.delay.unwrap_or_else(|| command.delay()),
-            retries: push.retries.unwrap_or_else(|| i32::from(command.retries())),
+            delay: push.delay.unwrap_or(self.delay),
+            retries: push.retries.unwrap_or(self.retries),
             target,
             timeout,
-            name,
-            input,
+            ..self
         })
     }
 

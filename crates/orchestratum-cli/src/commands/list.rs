@@ -1,6 +1,6 @@
 //! `list`: commands matching the filters, newest `scheduled_at` first.
 
-use orchestratum::store::ListParams;
+use orchestratum::admin::ListParams;
 use serde_json::Value;
 
 use crate::Ctx;
@@ -11,7 +11,7 @@ use crate::output;
 pub(crate) async fn run(ctx: &Ctx, args: ListArgs) -> Result<(), CliError> {
     let client = ctx.connect_migrated().await?;
     let records = client
-        .store()
+        .admin()
         .list(ListParams {
             state: args.state.map(Into::into),
             name: args.name.as_deref(),

@@ -1,6 +1,6 @@
 //! `migrate`, `migrate --dry-run`, `migrate status`, `migrate down --to N`.
 
-use orchestratum::store::{DowngradeParams, MigrationStatus, PlannedMigration};
+use orchestratum::admin::{DowngradeParams, MigrationStatus, PlannedMigration};
 use serde_json::json;
 
 use crate::Ctx;
@@ -48,7 +48,7 @@ async fn apply(ctx: &Ctx) -> Result<(), CliError> {
 
 async fn dry_run(ctx: &Ctx) -> Result<(), CliError> {
     let client = ctx.connect().await?;
-    let status = client.store().migration_status().await?;
+    let status = client.admin().migration_status().await?;
     too_new(&status)?;
     if ctx.json {
         output::print_json(&json!({
@@ -83,7 +83,7 @@ async fn dry_run(ctx: &Ctx) -> Result<(), CliError> {
 
 async fn status(ctx: &Ctx) -> Result<(), CliError> {
     let client = ctx.connect().await?;
-    let status = client.store().migration_status().await?;
+    let status = client.admin().migration_status().await?;
     if ctx.json {
         output::print_json(&json!({
             "current": status.current(),
@@ -138,7 +138,7 @@ async fn status(ctx: &Ctx) -> Result<(), CliError> {
 
 async fn down(ctx: &Ctx, params: DowngradeParams) -> Result<(), CliError> {
     let client = ctx.connect().await?;
-    let report = client.store().migrate_down(params).await?;
+    let report = client.admin().migrate_down(params).await?;
     if ctx.json {
         output::print_json(&json!({
             "from": report.from,

@@ -1,5 +1,5 @@
-//! One module per subcommand. Each connects through [`Ctx`], calls the store seam or the
-//! client, and prints a table or JSON.
+//! One module per subcommand. Each connects through [`Ctx`], calls the client or its admin
+//! operations, and prints a table or JSON.
 
 mod cancel;
 mod list;

@@ -1,7 +1,7 @@
 //! `prune --older-than 7d [--state completed|failed|canceled]`: deletes finished commands in
 //! bounded batches (one statement each), until a batch comes back short.
 
-use orchestratum::store::PruneParams;
+use orchestratum::admin::PruneParams;
 use serde_json::json;
 
 use crate::Ctx;
@@ -19,7 +19,7 @@ pub(crate) async fn run(ctx: &Ctx, args: PruneArgs) -> Result<(), CliError> {
     let mut removed: u64 = 0;
     let mut batches: u64 = 0;
     loop {
-        let n = client.store().prune(params).await?;
+        let n = client.admin().prune(params).await?;
         removed += n;
         batches += 1;
         if n < u64::from(args.batch) {

@@ -9,11 +9,10 @@ use crate::output;
 
 pub(crate) async fn run(ctx: &Ctx, args: RetryArgs) -> Result<(), CliError> {
     let client = ctx.connect_migrated().await?;
-    let store = client.store();
     let id = args.id;
-    let Some(record) = store.retry(id, args.retries.map(i32::from)).await? else {
+    let Some(record) = client.admin().retry(id, args.retries).await? else {
         // The fenced statement changed nothing: say why, from a read.
-        let record = store.get(id).await?.ok_or(CliError::NotFound(id))?;
+        let record = client.get(id).await?;
         return Err(CliError::WrongState(format!(
             "command {id} is {}: only failed or canceled commands can be retried",
             record.state()

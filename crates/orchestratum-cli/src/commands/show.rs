@@ -11,13 +11,16 @@ use crate::output;
 
 pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
     let client = ctx.connect_migrated().await?;
-    let store = client.store();
-    let record = store.get(id).await?.ok_or(CliError::NotFound(id))?;
+    let record = client.get(id).await?;
     let parent = match record.parent_id {
-        Some(p) => store.get(p).await?,
+        Some(p) => match client.get(p).await {
+            Ok(parent) => Some(parent),
+            Err(orchestratum::Error::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
-    let follow_ups = store.follow_ups(id).await?;
+    let follow_ups = client.follow_ups(id).await?;
     let attempts = client.attempts(id).await?;
     if ctx.json {
         let mut value = output::record_json(&record);

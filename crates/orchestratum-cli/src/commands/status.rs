@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use orchestratum::State;
-use orchestratum::store::StateCounts;
+use orchestratum::admin::StateCounts;
 use serde_json::{Value, json};
 
 use crate::Ctx;
@@ -17,7 +17,7 @@ const EXPIRED_SHOWN: usize = 20;
 
 pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<(), CliError> {
     let client = ctx.connect_migrated().await?;
-    let s = client.store().summary(EXPIRED_SHOWN).await?;
+    let s = client.admin().summary(EXPIRED_SHOWN).await?;
     let unhandled = client.unhandled(args.unhandled_after).await?;
     if ctx.json {
         let groups = |m: &BTreeMap<String, StateCounts>| -> Value {

@@ -90,6 +90,7 @@ conformance!(
     admin_retry_only_failed_or_canceled,
     admin_prune_deletes_old_finished_in_batches,
     admin_migration_status_and_down,
+    admin_push_by_name_takes_json_and_the_library_defaults,
     // Stalls, refused writes and stops (issue 9).
     reclaimed_command_never_overlaps_in_one_process,
     stopped_handler_cleans_up_within_the_grace,

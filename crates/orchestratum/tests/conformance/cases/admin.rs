@@ -416,3 +416,31 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
         vec![1, 2, 3, 4, 5, 6]
     );
 }
+
+pub async fn admin_push_by_name_takes_json_and_the_library_defaults(db: TestDb) {
+    let client = db.client().await;
+    let admin = client.admin();
+    let err = admin
+        .push("simple", "{not json", orchestratum::Push::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Serialize { what: "input", .. }),
+        "{err:?}"
+    );
+    let id = admin
+        .push(
+            "simple",
+            r#"{"n": 4}"#,
+            orchestratum::Push::new().retries(1),
+        )
+        .await
+        .unwrap();
+    let record = client.get(id).await.unwrap();
+    assert_eq!(record.name, "simple");
+    assert_eq!(record.input.as_deref(), Some(r#"{"n": 4}"#));
+    assert_eq!(record.target, "test", "the pushing instance's key");
+    assert_eq!(record.timeout, std::time::Duration::from_secs(5));
+    assert_eq!(record.retries_left, 1);
+    assert_eq!(db.count_named("simple").await, 1);
+}

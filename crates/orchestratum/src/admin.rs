@@ -1,0 +1,68 @@
+//! `Admin`: the operators' operations on one instance's table, on every backend: migration
+//! status and downgrade, the queue summary, listing, retrying, pruning, and pushing a command
+//! by name with raw JSON input. The `orchestratum` CLI is built on it (and nothing else of the
+//! store); a dashboard can be too. Get one from [`crate::Client::admin`].
+
+use uuid::Uuid;
+
+use crate::client::Shared;
+use crate::error::Result;
+use crate::push::{Planned, Push};
+use crate::record::CommandRecord;
+pub use crate::store::{
+    AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
+    PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
+};
+
+/// The operators' handle on a table; cheap to clone.
+#[derive(Clone)]
+pub struct Admin {
+    pub(crate) shared: std::sync::Arc<Shared>,
+}
+
+impl Admin {
+    /// Applied and pending schema versions, with each pending version's SQL.
+    pub async fn migration_status(&self) -> Result<MigrationStatus> {
+        self.shared.store.migration_status().await
+    }
+
+    /// Undoes migrations newer than `params.to` (refused when unsafe, see [`DowngradeParams`]).
+    pub async fn migrate_down(&self, params: DowngradeParams) -> Result<DowngradeReport> {
+        self.shared.store.migrate_down(params).await
+    }
+
+    /// Counts by state, name and target, the oldest pending command, and up to
+    /// `expired_limit` lapsed leases.
+    pub async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
+        self.shared.store.summary(expired_limit).await
+    }
+
+    /// Commands, newest `scheduled_at` first, filtered by `params`.
+    pub async fn list(&self, params: ListParams<'_>) -> Result<Vec<CommandRecord>> {
+        self.shared.store.list(params).await
+    }
+
+    /// Makes a failed or canceled command pending again, due now, with `retries` retries (what
+    /// it had left, at least 0, when `None`). `None` when it is in another state or unknown.
+    pub async fn retry(&self, id: Uuid, retries: Option<u16>) -> Result<Option<CommandRecord>> {
+        self.shared.store.retry(id, retries.map(i32::from)).await
+    }
+
+    /// Deletes finished commands (and their attempts) per `params`; how many.
+    pub async fn prune(&self, params: PruneParams) -> Result<u64> {
+        self.shared.store.prune(params).await
+    }
+
+    /// Pushes a command by stored name with its input as JSON text, for tools that know no
+    /// command types. Unset options take the library's defaults (the pushing instance's key,
+    /// no delay, a 5 s timeout, 3 retries).
+    pub async fn push(&self, name: &str, input: &str, push: Push) -> Result<Uuid> {
+        let row = Planned::raw(name, input, push)?.into_row(&self.shared.config.instance_key)?;
+        self.shared.store.limits().check(&row)?;
+        self.shared
+            .store
+            .push_many(std::slice::from_ref(&row))
+            .await?;
+        Ok(row.id)
+    }
+}
