@@ -97,6 +97,7 @@ conformance!(
     handler_ignoring_its_token_is_dropped_after_the_grace,
     panicking_on_success_never_reruns_the_handler,
     retry_is_claimed_again_without_waiting_for_a_poll,
+    retry_delay_is_honoured_across_instances,
     refused_outcome_fails_only_its_command,
     error_text_with_nul_is_stored_readably,
     durations_beyond_the_backend_are_refused_before_sql,

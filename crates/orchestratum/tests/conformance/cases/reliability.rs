@@ -571,3 +571,32 @@ pub async fn cancel_request_wins_over_a_lapse_that_used_the_last_retry(db: TestD
     assert_eq!(probe.count_for("simple", id), 0, "the handler never ran");
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+pub async fn retry_delay_is_honoured_across_instances(db: TestDb) {
+    // Two workers that share nothing but the database (as two processes do), polling every
+    // 5 s: whichever runs the retry, it runs at its due time, not at a poll.
+    let probe = Probe::new();
+    let start = || {
+        db.builder()
+            .polling_interval(Duration::from_secs(5))
+            .handler(FlakyHandler(probe.clone()))
+            .start()
+    };
+    let (a, b) = (start().await.unwrap(), start().await.unwrap());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let flaky = FlakyCommand {
+        failures: 1,
+        retry_ms: 300,
+        error: "first run fails".into(),
+    };
+    let id = a.push(flaky).await.unwrap();
+    let record = wait_terminal(&a, id).await;
+    assert_eq!(record.state(), State::Completed);
+    let gap = probe.times_of("flaky", id)[1] - probe.times_of("flaky_failed", id)[0];
+    assert!(
+        gap >= Duration::from_millis(290) && gap <= Duration::from_millis(400),
+        "a 300 ms retry delay took {gap:?} across two instances"
+    );
+    a.shutdown(Duration::from_secs(5)).await.unwrap();
+    b.shutdown(Duration::from_secs(5)).await.unwrap();
+}
