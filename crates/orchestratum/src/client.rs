@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub running: Running,
     /// This instance's worker id, in its runs' spans (and the worker registry).
     pub worker_id: Uuid,
+    /// Its metric handles.
+    pub metrics: telemetry::Metrics,
 }
 
 impl Shared {
@@ -250,7 +252,7 @@ impl Client {
     }
 
     fn pushed(&self, rows: &[NewCommand]) {
-        telemetry::pushed(rows);
+        self.shared.metrics.pushed(rows);
         for r in rows {
             tracing::debug!(command.id = %r.id, command.name = %r.name, command.attempt = 0, command.target = %r.target, "command pushed");
         }
@@ -316,8 +318,9 @@ impl Client {
                 .record_outcomes(std::slice::from_ref(&transition))
                 .await?;
             if applied.contains(&id) {
-                telemetry::outcome(id, &record.name, telemetry::Outcome::Canceled);
-                telemetry::pushed(&transition.follow_ups);
+                let metrics = &self.shared.metrics;
+                metrics.outcome(id, &record.name, telemetry::Outcome::Canceled);
+                metrics.pushed(&transition.follow_ups);
                 tracing::info!(
                     command.id = %id, command.name = %record.name, command.attempt = record.attempt,
                     follow_ups = transition.follow_ups.len(), "command canceled"

@@ -223,6 +223,7 @@ impl Builder {
             }
         }
         let names = self.registry.handled_names();
+        let metrics = crate::telemetry::Metrics::new(&names);
         Ok(Client {
             shared: Arc::new(Shared {
                 store,
@@ -234,6 +235,7 @@ impl Builder {
                 renew_now: Notify::new(),
                 running: Running::default(),
                 worker_id: uuid::Uuid::now_v7(),
+                metrics,
             }),
         })
     }

@@ -1,9 +1,10 @@
 //! The metrics the runtime records, through the `metrics` facade: every name and label in one
 //! place (`docs/metrics.md` lists them). Without an installed recorder each call is a no-op.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use metrics::{counter, gauge, histogram};
+use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 use uuid::Uuid;
 
 use crate::push::NewCommand;
@@ -45,6 +46,16 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in declaration order (the index of each in `NameMetrics::outcomes`).
+    const ALL: [Outcome; 6] = [
+        Outcome::Completed,
+        Outcome::Retried,
+        Outcome::Failed,
+        Outcome::Canceled,
+        Outcome::Released,
+        Outcome::Refused,
+    ];
+
     fn label(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
@@ -62,47 +73,114 @@ impl Outcome {
     }
 }
 
-/// Rows inserted by one push (or as follow-ups).
-pub(crate) fn pushed(rows: &[NewCommand]) {
-    for group in rows.chunk_by(|a, b| a.name == b.name) {
-        counter!(PUSHED, "name" => group[0].name.clone()).increment(group.len() as u64);
+/// The metrics of one command name, registered once.
+struct NameMetrics {
+    pushed: Counter,
+    claimed: Counter,
+    queue_wait: Histogram,
+    run: Histogram,
+    end_to_end: Histogram,
+    outcomes: [Counter; Outcome::ALL.len()],
+}
+
+impl NameMetrics {
+    fn new(name: &str) -> Self {
+        let n = || name.to_owned();
+        Self {
+            pushed: counter!(PUSHED, "name" => n()),
+            claimed: counter!(CLAIMED, "name" => n()),
+            queue_wait: histogram!(QUEUE_WAIT_SECONDS, "name" => n()),
+            run: histogram!(RUN_SECONDS, "name" => n()),
+            end_to_end: histogram!(END_TO_END_SECONDS, "name" => n()),
+            outcomes: Outcome::ALL
+                .map(|o| counter!(OUTCOMES, "name" => n(), "outcome" => o.label())),
+        }
     }
 }
 
-/// One claim statement and what it returned.
-pub(crate) fn claimed(elapsed: Duration, claimed: &[ClaimedCommand]) {
-    histogram!(CLAIM_SECONDS).record(elapsed);
-    histogram!(CLAIM_BATCH).record(claimed.len() as f64);
-    for c in claimed {
-        counter!(CLAIMED, "name" => c.name.clone()).increment(1);
-        histogram!(QUEUE_WAIT_SECONDS, "name" => c.name.clone()).record(c.queue_wait);
+/// This instance's metric handles: registered when it is built, for the names it handles, so a
+/// run records its metrics without building a key (names it does not handle, such as
+/// follow-ups for other workers, are registered as they come). Install the recorder before
+/// building the instance.
+pub(crate) struct Metrics {
+    by_name: HashMap<String, NameMetrics>,
+    claim_seconds: Histogram,
+    claim_batch: Histogram,
+    write_seconds: Histogram,
+    write_batch: Histogram,
+    in_flight: Gauge,
+}
+
+impl Metrics {
+    pub fn new(names: &[String]) -> Self {
+        Self {
+            by_name: names
+                .iter()
+                .map(|n| (n.clone(), NameMetrics::new(n)))
+                .collect(),
+            claim_seconds: histogram!(CLAIM_SECONDS),
+            claim_batch: histogram!(CLAIM_BATCH),
+            write_seconds: histogram!(WRITE_SECONDS),
+            write_batch: histogram!(WRITE_BATCH),
+            in_flight: gauge!(IN_FLIGHT),
+        }
     }
-}
 
-/// One outcome write of `count` outcomes.
-pub(crate) fn written(elapsed: Duration, count: usize) {
-    histogram!(WRITE_SECONDS).record(elapsed);
-    histogram!(WRITE_BATCH).record(count as f64);
-}
+    /// Runs `f` on the metrics of `name`, registered for the occasion if this instance does
+    /// not handle it.
+    fn with_name(&self, name: &str, f: impl FnOnce(&NameMetrics)) {
+        match self.by_name.get(name) {
+            Some(m) => f(m),
+            None => f(&NameMetrics::new(name)),
+        }
+    }
 
-/// A run started (`+1`) or ended (`-1`) in this process.
-pub(crate) fn in_flight(delta: f64) {
-    gauge!(IN_FLIGHT).increment(delta);
-}
+    /// Rows inserted by one push (or as follow-ups).
+    pub fn pushed(&self, rows: &[NewCommand]) {
+        for group in rows.chunk_by(|a, b| a.name == b.name) {
+            self.with_name(&group[0].name, |m| m.pushed.increment(group.len() as u64));
+        }
+    }
 
-/// A handler ran for `elapsed`.
-pub(crate) fn ran(name: &str, elapsed: Duration) {
-    histogram!(RUN_SECONDS, "name" => name.to_owned()).record(elapsed);
-}
+    /// One claim statement and what it returned.
+    pub fn claimed(&self, elapsed: Duration, claimed: &[ClaimedCommand]) {
+        self.claim_seconds.record(elapsed);
+        self.claim_batch.record(claimed.len() as f64);
+        for c in claimed {
+            self.with_name(&c.name, |m| {
+                m.claimed.increment(1);
+                m.queue_wait.record(c.queue_wait);
+            });
+        }
+    }
 
-/// An outcome of command `id` was written.
-pub(crate) fn outcome(id: Uuid, name: &str, outcome: Outcome) {
-    counter!(OUTCOMES, "name" => name.to_owned(), "outcome" => outcome.label()).increment(1);
-    if outcome.is_final()
-        && let Some(pushed_at) = pushed_at(id)
-        && let Ok(elapsed) = SystemTime::now().duration_since(pushed_at)
-    {
-        histogram!(END_TO_END_SECONDS, "name" => name.to_owned()).record(elapsed);
+    /// One outcome write of `count` outcomes.
+    pub fn written(&self, elapsed: Duration, count: usize) {
+        self.write_seconds.record(elapsed);
+        self.write_batch.record(count as f64);
+    }
+
+    /// A run started (`+1`) or ended (`-1`) in this process.
+    pub fn in_flight(&self, delta: f64) {
+        self.in_flight.increment(delta);
+    }
+
+    /// A handler ran for `elapsed`.
+    pub fn ran(&self, name: &str, elapsed: Duration) {
+        self.with_name(name, |m| m.run.record(elapsed));
+    }
+
+    /// An outcome of command `id` was written.
+    pub fn outcome(&self, id: Uuid, name: &str, outcome: Outcome) {
+        self.with_name(name, |m| {
+            m.outcomes[outcome as usize].increment(1);
+            if outcome.is_final()
+                && let Some(pushed_at) = pushed_at(id)
+                && let Ok(elapsed) = SystemTime::now().duration_since(pushed_at)
+            {
+                m.end_to_end.record(elapsed);
+            }
+        });
     }
 }
 

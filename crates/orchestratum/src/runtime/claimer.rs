@@ -15,7 +15,6 @@ use super::executor;
 use crate::client::Shared;
 use crate::error::Error;
 use crate::store::ClaimParams;
-use crate::telemetry;
 
 /// Shortest idle wait: a due row locked by someone else's transaction is skipped by the claim
 /// but still reported due, and must not make the claimer spin.
@@ -71,7 +70,7 @@ impl Claimer {
             let claimed = match claimed {
                 Ok(claimed) => {
                     error_backoff = Duration::from_millis(50);
-                    telemetry::claimed(asked_at.elapsed(), &claimed);
+                    self.shared.metrics.claimed(asked_at.elapsed(), &claimed);
                     tracing::trace!(count = claimed.len(), asked = free, elapsed = ?asked_at.elapsed(), "claimed");
                     claimed
                 }

@@ -21,7 +21,6 @@ use crate::client::Shared;
 use crate::error::{Error, Result};
 use crate::record::FailureKind;
 use crate::store::{Transition, TransitionKind};
-use crate::telemetry;
 
 /// Most outcomes written by one statement.
 const MAX_BATCH: usize = 500;
@@ -202,8 +201,9 @@ impl Writer {
             }
             let error = match attempt {
                 Ok(applied) => {
-                    telemetry::written(started.elapsed(), transitions.len());
-                    telemetry::pushed(&crate::store::follow_ups_of_applied(transitions, &applied));
+                    let metrics = &self.shared.metrics;
+                    metrics.written(started.elapsed(), transitions.len());
+                    metrics.pushed(&crate::store::follow_ups_of_applied(transitions, &applied));
                     return Ok(applied);
                 }
                 Err(error) if !error.is_transient() => return Err(Some(error)),

@@ -12,7 +12,6 @@ use super::completer::{Completer, Written};
 use super::outcome::{self, Ended};
 use super::{RunControl, StopReason};
 use crate::client::Shared;
-use crate::config::Config;
 use crate::handler::Context;
 use crate::handler::registry::{Entry, RunEnd};
 use crate::record::FailureKind;
@@ -41,7 +40,7 @@ pub(crate) async fn execute(
     slot_freed: Arc<Notify>,
 ) {
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
-    telemetry::in_flight(1.0);
+    shared.metrics.in_flight(1.0);
     let stale = shared.running.insert(command.id, control.clone());
     // Frees the slot however this task ends, even by a panic in user code.
     let _slot = Slot {
@@ -64,7 +63,7 @@ pub(crate) async fn execute(
     let entry = shared.registry.get(&command.name).cloned();
     tracing::debug!("command started");
 
-    let (ended, ran) = run(&shared.config, &command, entry.as_ref(), &control).await;
+    let (ended, ran) = run(&shared, &command, entry.as_ref(), &control).await;
     // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
     // lost one. (The handler's token is left alone: nothing was stopped.)
     control.finish();
@@ -75,12 +74,16 @@ pub(crate) async fn execute(
             let event = TransitionEvent::of(&transition);
             match completer.complete(transition).await {
                 Written::Applied => {
-                    telemetry::outcome(command.id, &command.name, event.outcome());
+                    shared
+                        .metrics
+                        .outcome(command.id, &command.name, event.outcome());
                     event.log();
                 }
                 // The completer logged the refusal and the failure it wrote instead.
                 Written::Refused => {
-                    telemetry::outcome(command.id, &command.name, telemetry::Outcome::Refused)
+                    shared
+                        .metrics
+                        .outcome(command.id, &command.name, telemetry::Outcome::Refused)
                 }
                 Written::NotApplied => tracing::warn!(
                     "outcome not written: the lease was lost and another run owns the command"
@@ -103,7 +106,7 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        telemetry::in_flight(-1.0);
+        self.shared.metrics.in_flight(-1.0);
         self.control.finish();
         self.shared.running.remove(self.id, &self.control);
         // Give the permit back before waking the claimer, or it would find no free slot.
@@ -113,7 +116,7 @@ impl Drop for Slot {
 }
 
 async fn run(
-    config: &Config,
+    shared: &Shared,
     command: &ClaimedCommand,
     entry: Option<&Entry>,
     control: &RunControl,
@@ -148,10 +151,11 @@ async fn run(
         retries_left: command.retries_left,
         token: control.token.clone(),
     };
+    let config = &shared.config;
     let (grace, margin) = (config.cancel_grace, config.lease_margin());
     // Its own task, so a panic is caught as a failure and abort() drops the future.
     let started = Instant::now();
-    let _ran = Ran(&command.name, started);
+    let _ran = Ran(&shared.metrics, &command.name, started);
     let mut task = tokio::spawn(handler.run(command.input.clone(), ctx).in_current_span());
     // Biased: once the run has been stopped (its token fired), the stop decides the outcome,
     // even if the handler returned at the same instant.
@@ -193,11 +197,11 @@ async fn run(
 }
 
 /// Records the handler's run time when the run is over, however it ended.
-struct Ran<'a>(&'a str, Instant);
+struct Ran<'a>(&'a telemetry::Metrics, &'a str, Instant);
 
 impl Drop for Ran<'_> {
     fn drop(&mut self) {
-        telemetry::ran(self.0, self.1.elapsed());
+        self.0.ran(self.1, self.2.elapsed());
     }
 }
 

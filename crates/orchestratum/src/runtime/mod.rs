@@ -10,6 +10,7 @@ pub(crate) mod outcome;
 pub(crate) mod registry;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,11 @@ pub(crate) struct RunControl {
     reason: OnceLock<StopReason>,
     /// Fired once the handler's future is gone (returned or dropped): only the outcome write,
     /// if any, is left. A newer run of the same command in this process waits for it.
-    handler_gone: CancellationToken,
+    handler_gone: AtomicBool,
+    /// Someone waits for `handler_gone` (only a newer run of the same command does): only then
+    /// is `gone` notified, which takes a lock.
+    awaited: AtomicBool,
+    gone: Notify,
     /// Until when the lease surely holds, by this process's clock (the instant before the
     /// statement that set it was sent, plus the lease).
     valid_until: watch::Sender<Instant>,
@@ -57,7 +62,9 @@ impl RunControl {
             lease_token,
             token: CancellationToken::new(),
             reason: OnceLock::new(),
-            handler_gone: CancellationToken::new(),
+            handler_gone: AtomicBool::new(false),
+            awaited: AtomicBool::new(false),
+            gone: Notify::new(),
             valid_until: watch::Sender::new(valid_until),
         }
     }
@@ -74,17 +81,28 @@ impl RunControl {
 
     /// Marks the handler's future as gone.
     pub fn finish(&self) {
-        self.handler_gone.cancel();
+        // SeqCst with `finished`: either this sees the waiter, or the waiter sees the flag.
+        if !self.handler_gone.swap(true, Ordering::SeqCst) && self.awaited.load(Ordering::SeqCst) {
+            self.gone.notify_waiters();
+        }
     }
 
     /// True once the handler's future is gone.
     pub fn is_finished(&self) -> bool {
-        self.handler_gone.is_cancelled()
+        self.handler_gone.load(Ordering::Acquire)
     }
 
     /// Resolves once the handler's future is gone.
     pub async fn finished(&self) {
-        self.handler_gone.cancelled().await;
+        loop {
+            // Registered before the check, so a finish between the two is not missed.
+            let notified = self.gone.notified();
+            self.awaited.store(true, Ordering::SeqCst);
+            if self.handler_gone.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     fn extend(&self, until: Instant) {
