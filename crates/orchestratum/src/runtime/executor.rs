@@ -157,36 +157,44 @@ async fn run(
     let started = Instant::now();
     let _ran = Ran(&shared.metrics, &command.name, started);
     let mut task = tokio::spawn(handler.run(command.input.clone(), ctx).in_current_span());
-    // Biased: once the run has been stopped (its token fired), the stop decides the outcome,
-    // even if the handler returned at the same instant.
-    let stopped = tokio::select! {
-        biased;
-        () = control.token.cancelled() => match control.reason() {
-            Some(StopReason::LeaseLost) => Ended::LeaseLost,
-            Some(StopReason::Shutdown) => Ended::Released,
-            Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
-        },
-        () = lease_expiring(control, margin + grace) => {
-            tracing::warn!("lease not renewed in time: stopping the run before it can lapse");
-            control.stop(StopReason::LeaseLost);
-            Ended::LeaseLost
-        }
-        joined = &mut task => return (joined_end(joined), true),
-        () = tokio::time::sleep(command.timeout) => {
-            control.token.cancel();
-            Ended::Failed {
-                kind: FailureKind::TimedOut,
-                error: format!("timed out after {:?}", command.timeout),
+    // One timer per run: until the earlier of the timeout and the lease deadline (token at
+    // `valid_until - margin - grace`); a renewal that moved the deadline meanwhile is seen
+    // when it wakes. Biased: once the run has been stopped (its token fired), the stop decides
+    // the outcome, even if the handler returned at the same instant.
+    let timeout_at = Instant::now() + command.timeout;
+    let stopped = loop {
+        let stop_at = before(control.valid_until(), margin + grace);
+        tokio::select! {
+            biased;
+            () = control.token.cancelled() => break match control.reason() {
+                Some(StopReason::LeaseLost) => Ended::LeaseLost,
+                Some(StopReason::Shutdown) => Ended::Released,
+                Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
+            },
+            joined = &mut task => return (joined_end(joined), true),
+            () = tokio::time::sleep_until(timeout_at.min(stop_at).into()) => {
+                if Instant::now() >= before(control.valid_until(), margin + grace) {
+                    tracing::warn!("lease not renewed in time: stopping the run before it can lapse");
+                    control.stop(StopReason::LeaseLost);
+                    break Ended::LeaseLost;
+                }
+                if Instant::now() >= timeout_at {
+                    control.token.cancel();
+                    break Ended::Failed {
+                        kind: FailureKind::TimedOut,
+                        error: format!("timed out after {:?}", command.timeout),
+                    };
+                }
             }
         }
     };
     // The token has fired: the handler may clean up and return within the grace, but what
     // stopped it decides the outcome, whatever it returns. Then its future is dropped, and
     // always before the lease could lapse.
+    let drop_at = (Instant::now() + grace).min(before(control.valid_until(), margin));
     let returned = tokio::select! {
         _ = &mut task => true,
-        () = tokio::time::sleep(grace) => false,
-        () = lease_expiring(control, margin) => false,
+        () = tokio::time::sleep_until(drop_at.into()) => false,
     };
     if !returned {
         task.abort();
@@ -217,22 +225,9 @@ fn joined_end(joined: Result<RunEnd, tokio::task::JoinError>) -> Ended {
     }
 }
 
-/// Resolves `before` the run's lease could lapse by this process's clock, following renewals.
-async fn lease_expiring(control: &RunControl, before: Duration) {
-    let mut validity = control.watch_validity();
-    loop {
-        let until = *validity.borrow_and_update();
-        let at = until.checked_sub(before).unwrap_or(until);
-        tokio::select! {
-            () = tokio::time::sleep_until(at.into()) => return,
-            changed = validity.changed() => {
-                if changed.is_err() {
-                    // The control outlives this call; a dropped sender cannot happen.
-                    std::future::pending::<()>().await;
-                }
-            }
-        }
-    }
+/// `margin` before `at` (or `at` itself when that is earlier than the clock can tell).
+fn before(at: Instant, margin: Duration) -> Instant {
+    at.checked_sub(margin).unwrap_or(at)
 }
 
 fn panic_message(join: tokio::task::JoinError) -> String {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -53,7 +53,7 @@ pub(crate) struct RunControl {
     gone: Notify,
     /// Until when the lease surely holds, by this process's clock (the instant before the
     /// statement that set it was sent, plus the lease).
-    valid_until: watch::Sender<Instant>,
+    valid_until: Mutex<Instant>,
 }
 
 impl RunControl {
@@ -65,7 +65,7 @@ impl RunControl {
             handler_gone: AtomicBool::new(false),
             awaited: AtomicBool::new(false),
             gone: Notify::new(),
-            valid_until: watch::Sender::new(valid_until),
+            valid_until: Mutex::new(valid_until),
         }
     }
 
@@ -106,18 +106,14 @@ impl RunControl {
     }
 
     fn extend(&self, until: Instant) {
-        self.valid_until.send_if_modified(|at| {
-            let later = until > *at;
-            if later {
-                *at = until;
-            }
-            later
-        });
+        let mut at = self.valid_until.lock().unwrap_or_else(|e| e.into_inner());
+        *at = (*at).max(until);
     }
 
-    /// Watches the lease's validity, to stop the run before it can lapse.
-    pub fn watch_validity(&self) -> watch::Receiver<Instant> {
-        self.valid_until.subscribe()
+    /// Until when the lease surely holds. It only moves later: a wait until a deadline derived
+    /// from it checks it again when it wakes.
+    pub fn valid_until(&self) -> Instant {
+        *self.valid_until.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
