@@ -190,6 +190,15 @@ impl Builder {
             &self.table_prefix,
             self.cancel_grace,
         )?;
+        if let Some(age) = self
+            .unhandled_after
+            .filter(|&a| a > crate::store::MAX_DURATION)
+        {
+            return Err(Error::InvalidConfig {
+                option: "unhandled_after",
+                reason: format!("must be at most 100 years, got {age:?}"),
+            });
+        }
         let config = Config {
             retry_backoff: self.retry_backoff,
             unhandled_after: self.unhandled_after.unwrap_or(config.unhandled_after),

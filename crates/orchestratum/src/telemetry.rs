@@ -135,10 +135,14 @@ impl Metrics {
         }
     }
 
-    /// Rows inserted by one push (or as follow-ups).
-    pub fn pushed(&self, rows: &[NewCommand]) {
-        for group in rows.chunk_by(|a, b| a.name == b.name) {
-            self.with_name(&group[0].name, |m| m.pushed.increment(group.len() as u64));
+    /// Rows inserted by one push (or as follow-ups). Names this instance does not handle
+    /// (follow-ups for other workers) register only their counter.
+    pub fn pushed<'a>(&self, rows: impl IntoIterator<Item = &'a NewCommand>) {
+        for row in rows {
+            match self.by_name.get(&row.name) {
+                Some(m) => m.pushed.increment(1),
+                None => counter!(PUSHED, "name" => row.name.clone()).increment(1),
+            }
         }
     }
 

@@ -57,7 +57,9 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(d.as_secs_f64())
 }
 
-/// What a worker writes about itself at each heartbeat.
+/// What a worker writes about itself at each heartbeat (part of the store seam, no semver
+/// promise).
+#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct WorkerBeat {
     /// Its id.

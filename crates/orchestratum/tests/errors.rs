@@ -69,6 +69,8 @@ async fn missing_database_and_bad_options_are_rejected() {
         db.builder().lock_timeout_buffer(Duration::ZERO),
         db.builder().max_command_pull(0),
         db.builder().instance_key(""),
+        db.builder().unhandled_after(Duration::MAX),
+        db.builder().cancel_grace(Duration::from_secs(5)),
     ] {
         let err = connect_err(builder).await;
         assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");

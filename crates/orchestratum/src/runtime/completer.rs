@@ -108,6 +108,12 @@ impl Writer {
                         TransitionKind::Retry { .. } | TransitionKind::Release
                     ) || t.follow_ups.iter().any(|f| &f.target == key))
             });
+            let enqueued = transitions
+                .iter()
+                .zip(&written)
+                .filter(|(_, w)| **w == Written::Applied)
+                .flat_map(|(t, _)| &t.follow_ups);
+            self.shared.metrics.pushed(enqueued);
             for (w, ack) in written.into_iter().zip(acks) {
                 let _ = ack.send(w);
             }
@@ -201,9 +207,9 @@ impl Writer {
             }
             let error = match attempt {
                 Ok(applied) => {
-                    let metrics = &self.shared.metrics;
-                    metrics.written(started.elapsed(), transitions.len());
-                    metrics.pushed(&crate::store::follow_ups_of_applied(transitions, &applied));
+                    self.shared
+                        .metrics
+                        .written(started.elapsed(), transitions.len());
                     return Ok(applied);
                 }
                 Err(error) if !error.is_transient() => return Err(Some(error)),

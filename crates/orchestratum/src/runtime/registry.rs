@@ -72,8 +72,12 @@ impl Registration {
             self.shared.store.unhandled(config.unhandled_after),
         )
         .await;
-        let Ok(Ok(unhandled)) = found else {
-            return;
+        let unhandled = match found {
+            Ok(Ok(unhandled)) => unhandled,
+            Ok(Err(error)) => {
+                return tracing::debug!(%error, "looking for unhandled commands failed");
+            }
+            Err(_) => return tracing::debug!("looking for unhandled commands timed out"),
         };
         for u in unhandled {
             tracing::warn!(

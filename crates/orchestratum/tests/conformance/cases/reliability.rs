@@ -333,8 +333,8 @@ pub async fn retry_is_claimed_again_without_waiting_for_a_poll(db: TestDb) {
         .start()
         .await
         .unwrap();
-    // Wait for the first poll's empty claim, so the claimer is asleep for 5 s.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // What is measured starts at the failure, after which the claimer would sleep for the
+    // 5 s polling interval unless the retry wakes it: no need to wait for it to fall asleep.
     let flaky = |retry_ms| FlakyCommand {
         failures: 1,
         retry_ms,
@@ -583,7 +583,6 @@ pub async fn retry_delay_is_honoured_across_instances(db: TestDb) {
             .start()
     };
     let (a, b) = (start().await.unwrap(), start().await.unwrap());
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let flaky = FlakyCommand {
         failures: 1,
         retry_ms: 300,
