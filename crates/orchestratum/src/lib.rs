@@ -83,6 +83,7 @@ mod notify;
 mod orchestratum;
 pub mod push;
 pub mod record;
+pub mod retention;
 pub mod retry;
 mod runtime;
 // The store seam: for this crate's tests and tools (the benchmark), no semver promise.
@@ -105,6 +106,7 @@ pub use crate::next::Next;
 pub use crate::orchestratum::{Builder, Orchestratum};
 pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
+pub use crate::retention::Retention;
 pub use crate::retry::Backoff;
 pub use crate::worker::{Unhandled, WorkerInfo};
 /// The token a run's [`Context::token`] returns, re-exported so a handler can hand it to

@@ -123,4 +123,7 @@ conformance!(
     // The failure hooks see why (issue 10).
     on_failure_sees_the_last_error_kind_and_attempts,
     on_cancellation_sees_its_reason_and_attempts,
+    // Retention (issue 11).
+    retention_deletes_expired_commands_with_their_attempts,
+    retention_values_no_worker_could_use_are_refused,
 );

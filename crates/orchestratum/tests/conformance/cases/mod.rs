@@ -12,6 +12,7 @@ mod migrations;
 mod push;
 mod reference;
 mod reliability;
+mod retention;
 mod routing;
 mod workers;
 
@@ -27,6 +28,7 @@ pub use migrations::*;
 pub use push::*;
 pub use reference::*;
 pub use reliability::*;
+pub use retention::*;
 pub use routing::*;
 pub use workers::*;
 
