@@ -21,6 +21,7 @@
 
 mod admin;
 mod batch;
+mod flow;
 pub use self::admin::DOWN_MIGRATIONS;
 
 use std::str::FromStr;
@@ -76,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "flow controls: paused names, fleet limits",
+        sql: include_str!("migrations/0007_controls.sql"),
+    },
 ];
 
 super::statements!(
@@ -106,6 +112,14 @@ super::statements!(
     renew_leases_read,
     request_cancel,
     request_cancel_lock,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_lock,
+    control_pause,
+    control_read,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -341,8 +355,19 @@ impl MySqlStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
-        let names = batch::to_json(p.names)?;
         let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let claimed = self.claim_in(&mut tx, p).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The claim's statements inside its `READ COMMITTED` transaction.
+    async fn claim_in(
+        &self,
+        tx: &mut sqlx::MySqlConnection,
+        p: ClaimParams<'_>,
+    ) -> Result<Vec<ClaimedCommand>> {
+        let names = batch::to_json(p.names)?;
         let picked = sqlx::query(self.sql.claim_lock.clone())
             .bind(p.target)
             .bind(p.target)
@@ -351,7 +376,6 @@ impl MySqlStore {
             .fetch_all(&mut *tx)
             .await?;
         if picked.is_empty() {
-            tx.commit().await?;
             return Ok(Vec::new());
         }
         // One fresh token per claimed row: a later claim of the same row gets another, so a
@@ -384,7 +408,6 @@ impl MySqlStore {
             .bind(&json)
             .fetch_all(&mut *tx)
             .await?;
-        tx.commit().await?;
         rows.iter()
             .map(|row| {
                 Ok(ClaimedCommand {

@@ -1,6 +1,7 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
 mod admin;
+mod flow;
 pub use self::admin::DOWN_MIGRATIONS;
 
 use std::sync::Arc;
@@ -53,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "flow controls: paused names, fleet limits",
+        sql: include_str!("migrations/0007_controls.sql"),
+    },
 ];
 
 super::statements!(
@@ -74,6 +80,13 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_lock,
+    control_pause,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -225,13 +238,22 @@ impl PostgresStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        self.claim_on(&self.pool, p).await
+    }
+
+    /// The claim statement on a pool or inside a transaction (a fleet-limited claim's).
+    async fn claim_on<'e, E: sqlx::PgExecutor<'e>>(
+        &self,
+        executor: E,
+        p: ClaimParams<'_>,
+    ) -> Result<Vec<ClaimedCommand>> {
         let rows = sqlx::query(self.sql.claim.clone())
             .bind(p.target)
             .bind(p.names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
             .bind(p.worker)
-            .fetch_all(&self.pool)
+            .fetch_all(executor)
             .await?;
         rows.iter()
             .map(|row| {
