@@ -66,7 +66,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 6"), "{text}");
+    assert!(text.contains("schema version 0 of 7"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -86,16 +86,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6"),
+        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6, 7"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 6);
+    assert_eq!(again["current"], 7);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 6);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 6);
+    assert_eq!(status["current"], 7);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 7);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -127,11 +127,11 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 6, 5, 4, 3, 2; schema is at version 1"),
+            .contains("undid version(s) 7, 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
-    // The reference columns and the row are still there; the data commands want version 6.
+    // The reference columns and the row are still there; the data commands want version 7.
     assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
     db.run(&["show", &id]).fails(5, "orchestratum migrate");
     db.run(&["migrate"]).ok();
