@@ -52,6 +52,7 @@ on_every_backend!(
     bad_input_changes_nothing,
     unmigrated_schema_is_refused,
     workers_and_unhandled_commands,
+    pause_resume_and_status,
 );
 
 /// A pushed command's id.
@@ -639,4 +640,37 @@ async fn workers_and_unhandled_commands(db: TestDb) {
     let out = db.run(&["status"]);
     let text = out.ok();
     assert!(text.contains("unhandled: none"), "{text}");
+}
+
+async fn pause_resume_and_status(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let status = db.json(&["status"]);
+    assert_eq!(status["paused"], serde_json::json!([]));
+    assert!(db.run(&["status"]).ok().contains("paused: none"));
+
+    let out = db.run(&["pause", "generate_report"]);
+    assert!(out.ok().contains("paused `generate_report`"), "{}", out.stdout);
+    let again = db.json(&["pause", "generate_report"]);
+    assert_eq!(again["paused"], true);
+    assert!(again["paused_at"].is_string(), "{again}");
+    let status = db.json(&["status"]);
+    assert_eq!(status["paused"], serde_json::json!(["generate_report"]));
+    assert_eq!(status["controls"][0]["name"], "generate_report");
+    let text = db.run(&["status"]);
+    let text = text.ok();
+    assert!(text.contains("generate_report") && text.contains("yes"), "{text}");
+
+    let resumed = db.json(&["resume", "generate_report"]);
+    assert_eq!(resumed["paused"], false);
+    assert!(resumed["paused_at"].is_null(), "{resumed}");
+    assert_eq!(db.json(&["status"])["paused"], serde_json::json!([]));
+    assert!(
+        db.run(&["resume", "generate_report"])
+            .ok()
+            .contains("resumed `generate_report`")
+    );
+
+    let long = "x".repeat(256);
+    db.run(&["pause", &long]).fails(2, "1 to 255 characters");
+    db.run(&["pause"]).fails(2, "NAME");
 }
