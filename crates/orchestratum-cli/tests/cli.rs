@@ -649,7 +649,11 @@ async fn pause_resume_and_status(db: TestDb) {
     assert!(db.run(&["status"]).ok().contains("paused: none"));
 
     let out = db.run(&["pause", "generate_report"]);
-    assert!(out.ok().contains("paused `generate_report`"), "{}", out.stdout);
+    assert!(
+        out.ok().contains("paused `generate_report`"),
+        "{}",
+        out.stdout
+    );
     let again = db.json(&["pause", "generate_report"]);
     assert_eq!(again["paused"], true);
     assert!(again["paused_at"].is_string(), "{again}");
@@ -658,7 +662,10 @@ async fn pause_resume_and_status(db: TestDb) {
     assert_eq!(status["controls"][0]["name"], "generate_report");
     let text = db.run(&["status"]);
     let text = text.ok();
-    assert!(text.contains("generate_report") && text.contains("yes"), "{text}");
+    assert!(
+        text.contains("generate_report") && text.contains("yes"),
+        "{text}"
+    );
 
     let resumed = db.json(&["resume", "generate_report"]);
     assert_eq!(resumed["paused"], false);

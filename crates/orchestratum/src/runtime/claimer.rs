@@ -218,7 +218,11 @@ impl Claimer {
             }
         }
         if left > 0 && !flow.uncapped.is_empty() {
-            let claimed = self.shared.store.claim(self.params(&flow.uncapped, left)).await;
+            let claimed = self
+                .shared
+                .store
+                .claim(self.params(&flow.uncapped, left))
+                .await;
             match claimed {
                 Ok(commands) => round.commands.extend(commands),
                 Err(error) if !round.commands.is_empty() => {

@@ -347,12 +347,12 @@ macro_rules! dispatch {
 // live in their own file, after `dispatch!` so they can use it.
 mod admin;
 mod flow;
-pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
-pub(crate) use self::flow::check_name;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
 };
+pub(crate) use self::flow::check_name;
+pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

@@ -23,7 +23,10 @@ impl MySqlStore {
     /// No `RETURNING`: the write and the read back share a transaction.
     async fn control_write(&self, sql: &sqlx::SqlStr, name: &str) -> Result<Control> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(sql.clone()).bind(name).execute(&mut *tx).await?;
+        sqlx::query(sql.clone())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query(self.sql.control_read.clone())
             .bind(name)
             .fetch_one(&mut *tx)

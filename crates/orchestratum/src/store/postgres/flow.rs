@@ -5,8 +5,8 @@ use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
 use crate::error::Result;
-use crate::store::flow::{self, CappedClaim, Control};
 use crate::store::ClaimParams;
+use crate::store::flow::{self, CappedClaim, Control};
 
 impl PostgresStore {
     pub(crate) async fn pause(&self, name: &str) -> Result<Control> {
@@ -100,7 +100,9 @@ fn control(row: &PgRow) -> Result<Control> {
         name: row.try_get("name")?,
         paused: row.try_get("paused")?,
         paused_at: row.try_get("paused_at")?,
-        fleet_limit: flow::stored_limit(row.try_get::<Option<i32>, _>("fleet_limit")?.map(i64::from)),
+        fleet_limit: flow::stored_limit(
+            row.try_get::<Option<i32>, _>("fleet_limit")?.map(i64::from),
+        ),
         updated_at: row.try_get("updated_at")?,
     })
 }

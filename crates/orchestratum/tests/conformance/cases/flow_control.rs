@@ -25,17 +25,24 @@ pub async fn fleet_limit_holds_across_three_instances(db: TestDb) {
     }
     let client = db.client().await;
     let n = 12;
-    let commands = (0..n).map(|_| SleepCommand { millis: 150 }).collect::<Vec<_>>();
+    let commands = (0..n)
+        .map(|_| SleepCommand { millis: 150 })
+        .collect::<Vec<_>>();
     client.push_many(commands).await.unwrap();
-    probe
-        .wait("sleep_done", n, Duration::from_secs(60))
-        .await;
+    probe.wait("sleep_done", n, Duration::from_secs(60)).await;
     assert_eq!(probe.count("sleep_started"), n);
     let max = probe.max_concurrent("sleep_started", "sleep_done");
-    assert_eq!(max, 2, "fleet limit 2: at most 2 running at once, and reached");
+    assert_eq!(
+        max, 2,
+        "fleet limit 2: at most 2 running at once, and reached"
+    );
     let controls = client.admin().controls().await.unwrap();
     let sleep = controls.iter().find(|c| c.name == "sleep").expect("row");
-    assert_eq!(sleep.fleet_limit, Some(2), "recorded at start: {controls:?}");
+    assert_eq!(
+        sleep.fleet_limit,
+        Some(2),
+        "recorded at start: {controls:?}"
+    );
     assert!(!sleep.paused);
     for orch in instances {
         orch.shutdown(Duration::from_secs(5)).await.unwrap();
@@ -48,7 +55,9 @@ pub async fn local_limit_caps_a_name_without_blocking_others(db: TestDb) {
     let probe = Probe::new();
     let client = db.client().await;
     // Pushed before the worker starts: the first claim sees 8 capped rows ahead of the others.
-    let sleeps = (0..8).map(|_| SleepCommand { millis: 400 }).collect::<Vec<_>>();
+    let sleeps = (0..8)
+        .map(|_| SleepCommand { millis: 400 })
+        .collect::<Vec<_>>();
     client.push_many(sleeps).await.unwrap();
     let simples = (0..6).map(|n| SimpleCommand { n }).collect::<Vec<_>>();
     client.push_many(simples).await.unwrap();
@@ -97,15 +106,27 @@ pub async fn paused_name_is_not_claimed_until_resumed(db: TestDb) {
     }
     // An operator's client: its pause and resume wake no local worker.
     let operator = db.client().await;
-    let first = instances[0].push(SleepCommand { millis: 600 }).await.unwrap();
-    probe.wait("sleep_started", 1, Duration::from_secs(10)).await;
+    let first = instances[0]
+        .push(SleepCommand { millis: 600 })
+        .await
+        .unwrap();
+    probe
+        .wait("sleep_started", 1, Duration::from_secs(10))
+        .await;
     let control = operator.pause("sleep").await.unwrap();
     assert!(control.paused && control.paused_at.is_some(), "{control:?}");
     let again = operator.pause("sleep").await.unwrap();
-    assert_eq!(again.paused_at, control.paused_at, "pausing again keeps the first time");
+    assert_eq!(
+        again.paused_at, control.paused_at,
+        "pausing again keeps the first time"
+    );
 
     let ids = instances[1]
-        .push_many((0..3).map(|_| SleepCommand { millis: 10 }).collect::<Vec<_>>())
+        .push_many(
+            (0..3)
+                .map(|_| SleepCommand { millis: 10 })
+                .collect::<Vec<_>>(),
+        )
         .await
         .unwrap();
     // Other names still run meanwhile; pushing them wakes every worker, which claims again.
@@ -136,7 +157,10 @@ pub async fn paused_name_is_not_claimed_until_resumed(db: TestDb) {
 
     let resumed_at = tokio::time::Instant::now();
     let control = operator.resume("sleep").await.unwrap();
-    assert!(!control.paused && control.paused_at.is_none(), "{control:?}");
+    assert!(
+        !control.paused && control.paused_at.is_none(),
+        "{control:?}"
+    );
     probe.wait("sleep_done", 4, Duration::from_secs(10)).await;
     if db.backend == Backend::Postgres {
         assert!(
@@ -162,7 +186,9 @@ pub async fn flow_controls_accept_new_names_and_refuse_bad_values(db: TestDb) {
     client.resume("NOT_PUSHED_YET").await.unwrap();
     let all = client.admin().controls().await.unwrap();
     assert_eq!(
-        all.iter().map(|c| (c.name.as_str(), c.paused)).collect::<Vec<_>>(),
+        all.iter()
+            .map(|c| (c.name.as_str(), c.paused))
+            .collect::<Vec<_>>(),
         [("NOT_PUSHED_YET", false), ("not_pushed_yet", true)]
     );
     for bad in [String::new(), "x".repeat(256)] {
@@ -171,7 +197,13 @@ pub async fn flow_controls_accept_new_names_and_refuse_bad_values(db: TestDb) {
     }
     let zero_fleet = db.builder().fleet_limit("sleep", 0).connect().await;
     assert!(
-        matches!(zero_fleet, Err(Error::InvalidConfig { option: "fleet_limit", .. })),
+        matches!(
+            zero_fleet,
+            Err(Error::InvalidConfig {
+                option: "fleet_limit",
+                ..
+            })
+        ),
         "{:?}",
         zero_fleet.err()
     );
@@ -182,7 +214,13 @@ pub async fn flow_controls_accept_new_names_and_refuse_bad_values(db: TestDb) {
         .connect()
         .await;
     assert!(
-        matches!(zero_local, Err(Error::InvalidConfig { option: "local_limit", .. })),
+        matches!(
+            zero_local,
+            Err(Error::InvalidConfig {
+                option: "local_limit",
+                ..
+            })
+        ),
         "{:?}",
         zero_local.err()
     );
