@@ -1,8 +1,10 @@
 //! Worker and client settings, with the reference library's names and defaults.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::flow::ConcurrencyLimit;
 use crate::retention::Retention;
 use crate::retry::Backoff;
 pub use crate::store::TablePrefix;
@@ -53,6 +55,8 @@ pub struct Config {
     /// How long finished commands are kept before started instances delete them (default:
     /// forever).
     pub retention: Retention,
+    /// Concurrency limits by stored command name (none by default).
+    pub concurrency: BTreeMap<String, ConcurrencyLimit>,
 }
 
 impl Config {
@@ -109,6 +113,7 @@ impl Config {
             retry_backoff: Backoff::NONE,
             unhandled_after: UNHANDLED_AFTER_DEFAULT,
             retention: Retention::default(),
+            concurrency: BTreeMap::new(),
         })
     }
 

@@ -343,12 +343,15 @@ macro_rules! dispatch {
 // The operators' operations (status, list, retry, prune, migration status and downgrade)
 // live in their own file, after `dispatch!` so they can use it.
 mod admin;
+mod flow;
 mod migrator;
 mod rows;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
 };
+pub(crate) use self::flow::check_name;
+pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

@@ -21,6 +21,7 @@
 
 mod admin;
 mod batch;
+mod flow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +52,7 @@ super::migrations! {
     (4, "0004_worker_column", "the worker holding each command", false),
     (5, "0005_attempts", "attempt history", false),
     (6, "0006_workers", "worker registry", false),
+    (7, "0007_controls", "flow controls: paused names, fleet limits", false),
 }
 
 super::statements!(
@@ -81,6 +83,14 @@ super::statements!(
     renew_leases_read,
     request_cancel,
     request_cancel_lock,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_lock,
+    control_pause,
+    control_read,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -275,8 +285,19 @@ impl MySqlStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
-        let names = batch::to_json(p.names)?;
         let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let claimed = self.claim_in(&mut tx, p).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The claim's statements inside its `READ COMMITTED` transaction.
+    async fn claim_in(
+        &self,
+        tx: &mut sqlx::MySqlConnection,
+        p: ClaimParams<'_>,
+    ) -> Result<Vec<ClaimedCommand>> {
+        let names = batch::to_json(p.names)?;
         let picked = sqlx::query(self.sql.claim_lock.clone())
             .bind(p.target)
             .bind(p.target)
@@ -285,7 +306,6 @@ impl MySqlStore {
             .fetch_all(&mut *tx)
             .await?;
         if picked.is_empty() {
-            tx.commit().await?;
             return Ok(Vec::new());
         }
         // One fresh token per claimed row: a later claim of the same row gets another, so a
@@ -318,7 +338,6 @@ impl MySqlStore {
             .bind(&json)
             .fetch_all(&mut *tx)
             .await?;
-        tx.commit().await?;
         rows::all(&rows, rows::claimed)
     }
 

@@ -1,6 +1,7 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
 mod admin;
+mod flow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ super::migrations! {
     (4, "0004_worker_column", "the worker holding each command", false),
     (5, "0005_attempts", "attempt history", false),
     (6, "0006_workers", "worker registry", false),
+    (7, "0007_controls", "flow controls: paused names, fleet limits", false),
 }
 
 super::statements!(
@@ -50,6 +52,13 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_lock,
+    control_pause,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -171,13 +180,22 @@ impl PostgresStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        self.claim_on(&self.pool, p).await
+    }
+
+    /// The claim statement on a pool or inside a transaction (a fleet-limited claim's).
+    async fn claim_on<'e, E: sqlx::PgExecutor<'e>>(
+        &self,
+        executor: E,
+        p: ClaimParams<'_>,
+    ) -> Result<Vec<ClaimedCommand>> {
         let rows = sqlx::query(self.sql.claim.clone())
             .bind(p.target)
             .bind(p.names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
             .bind(p.worker)
-            .fetch_all(&self.pool)
+            .fetch_all(executor)
             .await?;
         rows::all(&rows, rows::claimed)
     }

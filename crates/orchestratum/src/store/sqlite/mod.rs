@@ -5,6 +5,7 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
+mod flow;
 mod guid;
 mod timestamp;
 
@@ -39,6 +40,7 @@ super::migrations! {
     (4, "0004_worker_column", "the worker holding each command", false),
     (5, "0005_attempts", "attempt history", false),
     (6, "0006_workers", "worker registry", false),
+    (7, "0007_controls", "flow controls: paused names, fleet limits", false),
 }
 
 super::statements!(
@@ -60,6 +62,12 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_pause,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -213,15 +221,26 @@ impl SqliteStore {
             reason: e.to_string(),
         })?;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let claimed = self.claim_on(&mut tx, p, names).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The claim statement inside a write transaction (`names` as a JSON array).
+    async fn claim_on(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        p: ClaimParams<'_>,
+        names: String,
+    ) -> Result<Vec<ClaimedCommand>> {
         let rows = sqlx::query(self.sql.claim.clone())
             .bind(p.target)
             .bind(names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
             .bind(guid::text(p.worker))
-            .fetch_all(&mut *tx)
+            .fetch_all(conn)
             .await?;
-        tx.commit().await?;
         rows::all(&rows, rows::claimed)
     }
 
