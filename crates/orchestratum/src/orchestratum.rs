@@ -18,6 +18,7 @@ use crate::handler::Handler;
 use crate::handler::registry::{Handlers, Registry};
 use crate::retry::Backoff;
 use crate::runtime::{Running, Runtime};
+use crate::schedule::{Schedule, Scheduler};
 use crate::store::Store;
 
 /// Where the builder gets its database from.
@@ -46,6 +47,7 @@ pub struct Builder {
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
+    schedules: Vec<Schedule>,
 }
 
 impl Default for Builder {
@@ -63,6 +65,7 @@ impl Default for Builder {
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
+            schedules: Vec::new(),
         }
     }
 }
@@ -177,6 +180,29 @@ impl Builder {
         self
     }
 
+    /// Registers a schedule: a started instance upserts it and fires it (a connected client
+    /// does neither). See [`crate::schedule`].
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        let error = if !schedule.has_command() {
+            Some("has no command: call .command(…)")
+        } else if self.schedules.iter().any(|s| s.name() == schedule.name()) {
+            Some("is registered twice")
+        } else {
+            None
+        };
+        match error {
+            Some(reason) => {
+                self.registration_error
+                    .get_or_insert(Error::InvalidSchedule {
+                        name: schedule.name().to_owned(),
+                        reason: reason.into(),
+                    });
+            }
+            None => self.schedules.push(schedule),
+        }
+        self
+    }
+
     /// Connects (and migrates unless turned off) without starting a worker.
     pub async fn connect(self) -> Result<Client> {
         if let Some(e) = self.registration_error {
@@ -250,16 +276,22 @@ impl Builder {
     }
 
     /// Connects, migrates (unless turned off) and starts the worker.
-    pub async fn start(self) -> Result<Orchestratum> {
+    pub async fn start(mut self) -> Result<Orchestratum> {
+        let schedules = std::mem::take(&mut self.schedules);
         let client = self.connect().await?;
         if client.shared.names.is_empty() {
             tracing::warn!("no handlers registered: this worker will claim nothing");
         }
         crate::runtime::registry::register(&client.shared).await?;
+        let scheduler = match schedules.is_empty() {
+            true => None,
+            false => Some(Scheduler::start(client.shared.clone(), &schedules).await?),
+        };
         let runtime = Runtime::start(client.shared.clone());
         Ok(Orchestratum {
             client,
             runtime: Some(runtime),
+            scheduler,
         })
     }
 }
@@ -268,6 +300,7 @@ impl Builder {
 pub struct Orchestratum {
     client: Client,
     runtime: Option<Runtime>,
+    scheduler: Option<Scheduler>,
 }
 
 impl Orchestratum {
@@ -286,6 +319,9 @@ impl Orchestratum {
     /// them at once. Returns within `grace + cancel_grace + 5 s`, also when the database is
     /// unreachable: outcomes still unwritten then are given up, and their leases lapse.
     pub async fn shutdown(mut self, grace: Duration) -> Result<()> {
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.shutdown().await;
+        }
         match self.runtime.take() {
             Some(runtime) => runtime.shutdown(grace).await,
             None => Ok(()),
@@ -303,6 +339,9 @@ impl Deref for Orchestratum {
 
 impl Drop for Orchestratum {
     fn drop(&mut self) {
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.abort();
+        }
         if let Some(runtime) = self.runtime.take() {
             tracing::warn!("Orchestratum dropped without shutdown(): stopping its worker abruptly");
             runtime.abort();

@@ -346,6 +346,9 @@ macro_rules! dispatch {
 // The operators' operations (status, list, retry, prune, migration status and downgrade)
 // live in their own file, after `dispatch!` so they can use it.
 mod admin;
+// The schedules' operations, after `dispatch!` too.
+mod schedules;
+pub use self::schedules::ScheduleRow;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,

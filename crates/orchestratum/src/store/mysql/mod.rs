@@ -20,6 +20,7 @@
 //!   pool (see `MySqlStore::migrate`). The operators' operations are in `admin.rs`.
 
 mod admin;
+mod schedules;
 mod batch;
 pub use self::admin::DOWN_MIGRATIONS;
 
@@ -76,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "schedules",
+        sql: include_str!("migrations/0007_schedules.sql"),
+    },
 ];
 
 super::statements!(
@@ -106,6 +112,16 @@ super::statements!(
     renew_leases_read,
     request_cancel,
     request_cancel_lock,
+    // Schedules (`schedules.rs`).
+    fire_schedule,
+    pause_schedule,
+    register_schedule,
+    resume_schedule,
+    schedule,
+    schedule_now,
+    schedules,
+    stamp_scheduled,
+    touch_schedule,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

@@ -1,6 +1,7 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
 mod admin;
+mod schedules;
 pub use self::admin::DOWN_MIGRATIONS;
 
 use std::sync::Arc;
@@ -53,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "schedules",
+        sql: include_str!("migrations/0007_schedules.sql"),
+    },
 ];
 
 super::statements!(
@@ -74,6 +80,16 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Schedules (`schedules.rs`).
+    fire_schedule,
+    pause_schedule,
+    register_schedule,
+    resume_schedule,
+    schedule,
+    schedule_now,
+    schedules,
+    stamp_scheduled,
+    touch_schedule,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

@@ -5,6 +5,7 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
+mod schedules;
 mod guid;
 mod timestamp;
 
@@ -64,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "schedules",
+        sql: include_str!("migrations/0007_schedules.sql"),
+    },
 ];
 
 super::statements!(
@@ -85,6 +91,16 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Schedules (`schedules.rs`).
+    fire_schedule,
+    pause_schedule,
+    register_schedule,
+    resume_schedule,
+    schedule,
+    schedule_now,
+    schedules,
+    stamp_scheduled,
+    touch_schedule,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
