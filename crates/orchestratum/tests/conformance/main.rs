@@ -123,4 +123,13 @@ conformance!(
     // The failure hooks see why (issue 10).
     on_failure_sees_the_last_error_kind_and_attempts,
     on_cancellation_sees_its_reason_and_attempts,
+    // Schedules (issue 11).
+    three_instances_push_one_command_per_due_second,
+    misfire_coalesces_or_skips_after_downtime,
+    paused_schedule_stops_firing_everywhere_and_resumes_without_a_burst,
+    trigger_pushes_one_now_from_the_stored_row,
+    registration_picks_up_a_changed_definition_and_keeps_pause,
+    bad_schedules_are_typed_errors,
+    schedule_no_running_instance_registered_does_not_fire,
+    interval_schedule_fires_at_its_interval,
 );
