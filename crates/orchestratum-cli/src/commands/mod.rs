@@ -7,6 +7,7 @@ mod migrate;
 mod prune;
 mod push;
 mod retry;
+mod schedules;
 mod show;
 mod status;
 mod workers;
@@ -27,5 +28,6 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Push(args) => push::run(ctx, args).await,
         Command::Prune(args) => prune::run(ctx, args).await,
         Command::Workers => workers::run(ctx).await,
+        Command::Schedules(args) => schedules::run(ctx, args.action).await,
     }
 }
