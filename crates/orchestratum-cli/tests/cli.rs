@@ -696,13 +696,24 @@ async fn schedules_list_pause_resume_trigger(db: TestDb) {
     assert_eq!(listed[0]["last_run_at"], serde_json::Value::Null);
 
     let out = db.run(&["schedules", "pause", "nightly"]);
-    assert!(out.ok().contains("paused schedule `nightly`"), "{}", out.stdout);
+    assert!(
+        out.ok().contains("paused schedule `nightly`"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(db.json(&["schedules"])[0]["paused"], true);
     let out = db.run(&["schedules", "resume", "nightly"]);
-    assert!(out.ok().contains("resumed schedule `nightly`"), "{}", out.stdout);
+    assert!(
+        out.ok().contains("resumed schedule `nightly`"),
+        "{}",
+        out.stdout
+    );
     let resumed = db.json(&["schedules", "resume", "nightly"]);
     assert_eq!(resumed["schedule"]["paused"], false);
-    let next = resumed["schedule"]["next_run_at"].as_str().unwrap().to_owned();
+    let next = resumed["schedule"]["next_run_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(!next.starts_with("2999"), "resume counts from now: {next}");
 
     let triggered = db.json(&["schedules", "trigger", "nightly"]);

@@ -97,7 +97,9 @@ impl Timing {
         if !expression.trim_start().starts_with('@') && !(5..=6).contains(&fields) {
             return Err(invalid(
                 name,
-                format!("cron expression `{expression}` has {fields} fields; 5 or 6 (with seconds first) are expected"),
+                format!(
+                    "cron expression `{expression}` has {fields} fields; 5 or 6 (with seconds first) are expected"
+                ),
             ));
         }
         CronParser::builder()
@@ -110,14 +112,17 @@ impl Timing {
     }
 
     fn every(name: &str, every: Duration) -> Result<Self> {
-        if every < Duration::from_millis(1) || every.subsec_nanos() % 1_000_000 != 0 {
+        if every < Duration::from_millis(1) || !every.subsec_nanos().is_multiple_of(1_000_000) {
             return Err(invalid(
                 name,
                 format!("interval {every:?} must be a whole number of milliseconds, at least 1 ms"),
             ));
         }
         if every > MAX_DURATION {
-            return Err(invalid(name, format!("interval {every:?} is over 100 years")));
+            return Err(invalid(
+                name,
+                format!("interval {every:?} is over 100 years"),
+            ));
         }
         Ok(Timing::Every(every))
     }
@@ -167,8 +172,8 @@ impl Timing {
                     .map_err(|e| invalid(name, format!("no next occurrence after {t}: {e}")))
             }
             Timing::Every(every) => {
-                let step = chrono::Duration::from_std(*every)
-                    .map_err(|e| invalid(name, e.to_string()))?;
+                let step =
+                    chrono::Duration::from_std(*every).map_err(|e| invalid(name, e.to_string()))?;
                 let behind = (t - anchor).num_milliseconds().max(0);
                 let steps = behind / step.num_milliseconds().max(1) + 1;
                 i32::try_from(steps)
@@ -215,9 +220,7 @@ pub(crate) fn decide(
     };
     let push = match misfire {
         Misfire::Coalesce => true,
-        Misfire::Skip => {
-            !late && (now - due).to_std().unwrap_or(Duration::ZERO) <= SKIP_GRACE
-        }
+        Misfire::Skip => !late && (now - due).to_std().unwrap_or(Duration::ZERO) <= SKIP_GRACE,
     };
     Ok(Firing { push, next })
 }
@@ -230,8 +233,14 @@ fn invalid(name: &str, reason: String) -> Error {
 }
 
 fn zone(name: &str, zone: &str) -> Result<Tz> {
-    zone.parse::<Tz>()
-        .map_err(|_| invalid(name, format!("unknown time zone `{zone}` (an IANA name is expected, such as `Europe/Paris`)")))
+    zone.parse::<Tz>().map_err(|_| {
+        invalid(
+            name,
+            format!(
+                "unknown time zone `{zone}` (an IANA name is expected, such as `Europe/Paris`)"
+            ),
+        )
+    })
 }
 
 /// A command pushed on a cron expression or at a fixed interval, in a time zone, with a
@@ -262,7 +271,7 @@ impl Schedule {
         let name = checked_name(name.into())?;
         let timing = Timing::every(&name, every)?;
         let ms = every.as_millis();
-        let expression = if ms % 1000 == 0 {
+        let expression = if ms.is_multiple_of(1000) {
             format!("@every {}s", ms / 1000)
         } else {
             format!("@every {ms}ms")
@@ -523,7 +532,13 @@ mod tests {
     fn cron_fields_and_zones_are_checked() {
         assert!(Schedule::cron("a", "0 3 * * *").is_ok());
         assert!(Schedule::cron("a", "*/5 0 3 * * *").is_ok());
-        for bad in ["", "0 3 * *", "0 0 0 3 * * 2030", "61 * * * *", "nonsense here x y z"] {
+        for bad in [
+            "",
+            "0 3 * *",
+            "0 0 0 3 * * 2030",
+            "61 * * * *",
+            "nonsense here x y z",
+        ] {
             let e = Schedule::cron("a", bad).unwrap_err();
             assert!(matches!(e, Error::InvalidSchedule { .. }), "{bad}: {e}");
         }
@@ -531,7 +546,10 @@ mod tests {
             .unwrap()
             .time_zone("Mars/Olympus")
             .unwrap_err();
-        assert!(e.to_string().contains("unknown time zone `Mars/Olympus`"), "{e}");
+        assert!(
+            e.to_string().contains("unknown time zone `Mars/Olympus`"),
+            "{e}"
+        );
         assert!(Schedule::every("a", Duration::from_micros(1500)).is_err());
         assert!(Schedule::every("a", Duration::ZERO).is_err());
         assert!(Schedule::cron("", "* * * * *").is_err());
@@ -551,12 +569,42 @@ mod tests {
     fn intervals_keep_their_anchor() {
         let timing = Timing::every("a", Duration::from_secs(10)).unwrap();
         let due = at("2026-01-01T00:00:00Z");
-        let f = decide("a", &timing, Tz::UTC, Misfire::Coalesce, due, at("2026-01-01T00:00:00.2Z")).unwrap();
-        assert_eq!(f, Firing { push: true, next: at("2026-01-01T00:00:10Z") });
-        let f = decide("a", &timing, Tz::UTC, Misfire::Coalesce, due, at("2026-01-01T00:01:05Z")).unwrap();
-        assert_eq!(f, Firing { push: true, next: at("2026-01-01T00:01:10Z") });
+        let f = decide(
+            "a",
+            &timing,
+            Tz::UTC,
+            Misfire::Coalesce,
+            due,
+            at("2026-01-01T00:00:00.2Z"),
+        )
+        .unwrap();
         assert_eq!(
-            Timing::parse("a", "interval", "@every 1500ms").unwrap().kind(),
+            f,
+            Firing {
+                push: true,
+                next: at("2026-01-01T00:00:10Z")
+            }
+        );
+        let f = decide(
+            "a",
+            &timing,
+            Tz::UTC,
+            Misfire::Coalesce,
+            due,
+            at("2026-01-01T00:01:05Z"),
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Firing {
+                push: true,
+                next: at("2026-01-01T00:01:10Z")
+            }
+        );
+        assert_eq!(
+            Timing::parse("a", "interval", "@every 1500ms")
+                .unwrap()
+                .kind(),
             "interval"
         );
     }
@@ -567,19 +615,50 @@ mod tests {
         let due = at("2026-01-01T00:00:00Z");
         let now = at("2026-01-01T01:00:00.5Z");
         let coalesce = decide("a", &timing, Tz::UTC, Misfire::Coalesce, due, now).unwrap();
-        assert_eq!(coalesce, Firing { push: true, next: at("2026-01-01T01:00:01Z") });
+        assert_eq!(
+            coalesce,
+            Firing {
+                push: true,
+                next: at("2026-01-01T01:00:01Z")
+            }
+        );
         let skip = decide("a", &timing, Tz::UTC, Misfire::Skip, due, now).unwrap();
-        assert_eq!(skip, Firing { push: false, next: at("2026-01-01T01:00:01Z") });
+        assert_eq!(
+            skip,
+            Firing {
+                push: false,
+                next: at("2026-01-01T01:00:01Z")
+            }
+        );
         // On time, both fire and move to the following second.
         let now = at("2026-01-01T00:00:00.1Z");
         for m in [Misfire::Coalesce, Misfire::Skip] {
             let f = decide("a", &timing, Tz::UTC, m, due, now).unwrap();
-            assert_eq!(f, Firing { push: true, next: at("2026-01-01T00:00:01Z") });
+            assert_eq!(
+                f,
+                Firing {
+                    push: true,
+                    next: at("2026-01-01T00:00:01Z")
+                }
+            );
         }
         // A daily schedule reached two minutes late: skip drops it (past the grace).
         let daily = Timing::cron("a", "0 3 * * *").unwrap();
         let due = at("2026-01-01T03:00:00Z");
-        let f = decide("a", &daily, Tz::UTC, Misfire::Skip, due, at("2026-01-01T03:02:00Z"));
-        assert_eq!(f.unwrap(), Firing { push: false, next: at("2026-01-02T03:00:00Z") });
+        let f = decide(
+            "a",
+            &daily,
+            Tz::UTC,
+            Misfire::Skip,
+            due,
+            at("2026-01-01T03:02:00Z"),
+        );
+        assert_eq!(
+            f.unwrap(),
+            Firing {
+                push: false,
+                next: at("2026-01-02T03:00:00Z")
+            }
+        );
     }
 }

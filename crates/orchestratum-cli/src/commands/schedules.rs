@@ -38,7 +38,9 @@ pub(crate) async fn run(ctx: &Ctx, action: Option<ScheduleAction>) -> Result<(),
     if ctx.json {
         output::print_json(&json!({"name": name, "result": result, "schedule": stored}));
     } else {
-        let next = stored.map(|s| output::time(s.next_run_at)).unwrap_or_default();
+        let next = stored
+            .map(|s| output::time(s.next_run_at))
+            .unwrap_or_default();
         match result {
             "resumed" => println!("resumed schedule `{name}`: next run {next}"),
             _ => println!("paused schedule `{name}`"),

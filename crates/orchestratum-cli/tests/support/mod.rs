@@ -320,7 +320,13 @@ impl TestDb {
     pub async fn cleanup(&self) {
         if self.backend != Backend::Sqlite {
             // Attempts first: they reference the commands.
-            let tables = ["schedules", "attempts", "workers", "commands", "schema_migrations"];
+            let tables = [
+                "schedules",
+                "attempts",
+                "workers",
+                "commands",
+                "schema_migrations",
+            ];
             let drops: Vec<String> = tables
                 .iter()
                 .map(|t| format!("DROP TABLE IF EXISTS {};", self.quoted(t)))

@@ -348,11 +348,11 @@ macro_rules! dispatch {
 mod admin;
 // The schedules' operations, after `dispatch!` too.
 mod schedules;
-pub use self::schedules::ScheduleRow;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
 };
+pub use self::schedules::ScheduleRow;
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

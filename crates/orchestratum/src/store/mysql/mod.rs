@@ -20,8 +20,8 @@
 //!   pool (see `MySqlStore::migrate`). The operators' operations are in `admin.rs`.
 
 mod admin;
-mod schedules;
 mod batch;
+mod schedules;
 pub use self::admin::DOWN_MIGRATIONS;
 
 use std::str::FromStr;

@@ -5,8 +5,8 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
-mod schedules;
 mod guid;
+mod schedules;
 mod timestamp;
 
 pub use self::admin::DOWN_MIGRATIONS;

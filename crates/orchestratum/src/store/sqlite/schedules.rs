@@ -94,8 +94,12 @@ impl SqliteStore {
     }
 
     pub(crate) async fn resume_schedule(&self, name: &str, next: DateTime<Utc>) -> Result<u64> {
-        self.write_schedule(&self.sql.resume_schedule, name, Some(timestamp::format_time(next)))
-            .await
+        self.write_schedule(
+            &self.sql.resume_schedule,
+            name,
+            Some(timestamp::format_time(next)),
+        )
+        .await
     }
 
     pub(crate) async fn touch_schedule(&self, name: &str) -> Result<()> {

@@ -112,7 +112,7 @@ pub async fn three_instances_push_one_command_per_due_second(db: TestDb) {
     );
     let (first, last) = (*seconds.first().unwrap(), *seconds.last().unwrap());
     assert_eq!(
-        seconds.len() as i64,
+        i64::try_from(seconds.len()).unwrap(),
         last - first + 1,
         "a due second between the first and the last pushed nothing: {at:?}"
     );
@@ -198,7 +198,8 @@ pub async fn paused_schedule_stops_firing_everywhere_and_resumes_without_a_burst
     let resumed = info(&client, "pausable").await;
     assert!(!resumed.paused);
     assert!(
-        resumed.next_run_at > paused_at && resumed.next_run_at <= Utc::now() + chrono::TimeDelta::seconds(2),
+        resumed.next_run_at > paused_at
+            && resumed.next_run_at <= Utc::now() + chrono::TimeDelta::seconds(2),
         "resume counts from now: {resumed:?}"
     );
     let after = eventually("a firing after resume", Duration::from_secs(5), || async {
@@ -232,7 +233,10 @@ pub async fn trigger_pushes_one_now_from_the_stored_row(db: TestDb) {
     assert_eq!(record.target, "test");
     assert_eq!(ticks(&client, "triggered").await.len(), 1);
     let after = info(&client, "triggered").await;
-    assert_eq!(after.next_run_at, before.next_run_at, "trigger does not move the next run");
+    assert_eq!(
+        after.next_run_at, before.next_run_at,
+        "trigger does not move the next run"
+    );
     assert_eq!(after.last_run_at, None);
     for result in [
         client.pause_schedule("nope").await,
@@ -259,13 +263,18 @@ pub async fn registration_picks_up_a_changed_definition_and_keeps_pause(db: Test
         .shutdown(Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(info(&client, "changing").await.next_run_at, yearly.next_run_at);
+    assert_eq!(
+        info(&client, "changing").await.next_run_at,
+        yearly.next_run_at
+    );
     // A new expression and zone: stored, next run recomputed, still paused.
     let changed = Schedule::cron("changing", "30 * * * * *")
         .unwrap()
         .time_zone("Asia/Kolkata")
         .unwrap()
-        .command(TickCommand { from: "changing".into() })
+        .command(TickCommand {
+            from: "changing".into(),
+        })
         .unwrap();
     let now = Utc::now();
     start(&db, vec![changed])
@@ -298,14 +307,21 @@ pub async fn bad_schedules_are_typed_errors(db: TestDb) {
         .time_zone("Europe/Atlantis")
         .unwrap_err();
     assert!(
-        e.to_string().contains("unknown time zone `Europe/Atlantis`"),
+        e.to_string()
+            .contains("unknown time zone `Europe/Atlantis`"),
         "{e}"
     );
     let e = Schedule::every("bad", Duration::ZERO).unwrap_err();
     assert!(matches!(e, Error::InvalidSchedule { .. }), "{e}");
     // No command, or the same name twice: refused when the instance is built.
     let no_command = Schedule::cron("bare", "0 3 * * *").unwrap();
-    let e = db.builder().schedule(no_command).start().await.err().unwrap();
+    let e = db
+        .builder()
+        .schedule(no_command)
+        .start()
+        .await
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("has no command"), "{e}");
     let e = db
         .builder()
@@ -328,9 +344,11 @@ pub async fn schedule_no_running_instance_registered_does_not_fire(db: TestDb) {
     set_next_run_in_2020(&db, "removed").await;
     // An instance whose code has another schedule: its scheduler runs, and fires that one.
     let orch = start(&db, vec![schedule("kept", EVERY_SECOND)]).await;
-    eventually("the kept schedule fires twice", Duration::from_secs(5), || async {
-        (ticks(&orch, "kept").await.len() >= 2).then_some(())
-    })
+    eventually(
+        "the kept schedule fires twice",
+        Duration::from_secs(5),
+        || async { (ticks(&orch, "kept").await.len() >= 2).then_some(()) },
+    )
     .await;
     assert!(ticks(&orch, "removed").await.is_empty());
     let removed = info(&orch, "removed").await;
@@ -342,7 +360,9 @@ pub async fn schedule_no_running_instance_registered_does_not_fire(db: TestDb) {
 pub async fn interval_schedule_fires_at_its_interval(db: TestDb) {
     let every = Schedule::every("interval", Duration::from_millis(500))
         .unwrap()
-        .command(TickCommand { from: "interval".into() })
+        .command(TickCommand {
+            from: "interval".into(),
+        })
         .unwrap();
     let orch = start(&db, vec![every]).await;
     let stored = info(&orch, "interval").await;
