@@ -54,6 +54,7 @@ impl Scheduler {
 
 async fn run(shared: Arc<Shared>, names: HashSet<String>, stop: CancellationToken) {
     let polling = shared.config.polling_interval;
+    let limit = shared.config.claim_timeout();
     let mut failures = 0u32;
     let mut touched = Instant::now();
     loop {
@@ -79,7 +80,11 @@ async fn run(shared: Arc<Shared>, names: HashSet<String>, stop: CancellationToke
         if touched.elapsed() >= TOUCH_EVERY {
             touched = Instant::now();
             for name in &names {
-                if let Err(error) = shared.store.touch_schedule(name).await {
+                let touch = tokio::time::timeout(limit, shared.store.touch_schedule(name));
+                if let Err(error) = touch
+                    .await
+                    .unwrap_or(Err(Error::TimedOut("refreshing registered_at")))
+                {
                     tracing::debug!(%error, schedule = %name, "refreshing registered_at failed");
                 }
             }
@@ -94,7 +99,7 @@ async fn run(shared: Arc<Shared>, names: HashSet<String>, stop: CancellationToke
 /// Fires what is due among this instance's schedules; returns how long until the next due
 /// time, by the database's clock.
 async fn tick(shared: &Shared, names: &HashSet<String>) -> Result<Duration> {
-    let rows = shared.store.schedules().await?;
+    let rows = bounded(shared, "reading the schedules", shared.store.schedules()).await?;
     let mut wait = Duration::MAX;
     let mut fired = false;
     for row in rows.iter().filter(|r| names.contains(&r.name) && !r.paused) {
@@ -128,10 +133,14 @@ async fn fire(shared: &Shared, row: &ScheduleRow) -> Result<()> {
     let due = row.next_run_at;
     let firing = decide(&row.name, &timing, zone, misfire, due, row.db_now)?;
     let command = firing.push.then(|| row.new_command());
-    let moved = shared
-        .store
-        .fire_schedule(&row.name, due, firing.next, command.as_ref())
-        .await?;
+    let moved = bounded(
+        shared,
+        "firing a schedule",
+        shared
+            .store
+            .fire_schedule(&row.name, due, firing.next, command.as_ref()),
+    )
+    .await?;
     match (&command, moved) {
         (_, false) => {
             tracing::trace!(schedule = %row.name, %due, "another instance fired this due time");
@@ -147,4 +156,17 @@ async fn fire(shared: &Shared, row: &ScheduleRow) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Bounds one statement (or one firing's transaction) like a claim: a silent connection must
+/// not hold the scheduler. A firing given up is rolled back (its transaction is dropped), or,
+/// if its commit got through, found moved at the next look.
+async fn bounded<T>(
+    shared: &Shared,
+    what: &'static str,
+    call: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(shared.config.claim_timeout(), call)
+        .await
+        .unwrap_or(Err(Error::TimedOut(what)))
 }
