@@ -282,11 +282,13 @@ impl Builder {
         if client.shared.names.is_empty() {
             tracing::warn!("no handlers registered: this worker will claim nothing");
         }
-        crate::runtime::registry::register(&client.shared).await?;
-        let scheduler = match schedules.is_empty() {
+        // Registered before anything is started, so a refusal leaves nothing running.
+        let scheduled = match schedules.is_empty() {
             true => None,
-            false => Some(Scheduler::start(client.shared.clone(), &schedules).await?),
+            false => Some(Scheduler::register(&client.shared, &schedules).await?),
         };
+        crate::runtime::registry::register(&client.shared).await?;
+        let scheduler = scheduled.map(|names| Scheduler::start(client.shared.clone(), names));
         let runtime = Runtime::start(client.shared.clone());
         Ok(Orchestratum {
             client,

@@ -19,35 +19,48 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// The running scheduler of one instance.
+/// The running scheduler of one instance; dropping it stops the task.
 pub(crate) struct Scheduler {
     stop: CancellationToken,
     task: JoinHandle<()>,
 }
 
 impl Scheduler {
-    /// Upserts `schedules` (see `register_schedule.sql`), then starts firing them.
-    pub(crate) async fn start(shared: Arc<Shared>, schedules: &[Schedule]) -> Result<Self> {
+    /// Upserts `schedules` (see `register_schedule.sql`); returns the names to fire.
+    pub(crate) async fn register(
+        shared: &Shared,
+        schedules: &[Schedule],
+    ) -> Result<HashSet<String>> {
         let now = shared.store.schedule_now().await?;
         for schedule in schedules {
             let row = schedule.row(&shared.config.instance_key, shared.store.limits(), now)?;
             shared.store.register_schedule(&row).await?;
         }
-        let names: HashSet<String> = schedules.iter().map(|s| s.name().to_owned()).collect();
+        Ok(schedules.iter().map(|s| s.name().to_owned()).collect())
+    }
+
+    /// Starts firing the schedules `names` (registered before).
+    pub(crate) fn start(shared: Arc<Shared>, names: HashSet<String>) -> Self {
         tracing::info!(schedules = ?names, "orchestratum scheduler started");
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(shared, names, stop.clone()));
-        Ok(Self { stop, task })
+        Self { stop, task }
     }
 
     /// Stops firing; a firing in flight is rolled back.
-    pub(crate) async fn shutdown(self) {
+    pub(crate) async fn shutdown(mut self) {
         self.stop.cancel();
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
     }
 
     /// Stops firing without waiting.
     pub(crate) fn abort(&self) {
+        self.stop.cancel();
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
         self.stop.cancel();
     }
 }
