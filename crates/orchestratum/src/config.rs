@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::retention::Retention;
 use crate::retry::Backoff;
 pub use crate::store::TablePrefix;
 pub use crate::store::database_url::redact;
@@ -49,6 +50,9 @@ pub struct Config {
     pub retry_backoff: Backoff,
     /// See [`UNHANDLED_AFTER_DEFAULT`].
     pub unhandled_after: Duration,
+    /// How long finished commands are kept before started instances delete them (default:
+    /// forever).
+    pub retention: Retention,
 }
 
 impl Config {
@@ -104,6 +108,7 @@ impl Config {
             cancel_grace,
             retry_backoff: Backoff::NONE,
             unhandled_after: UNHANDLED_AFTER_DEFAULT,
+            retention: Retention::default(),
         })
     }
 

@@ -16,6 +16,7 @@ use crate::config::{
 use crate::error::{Error, Result};
 use crate::handler::Handler;
 use crate::handler::registry::{Handlers, Registry};
+use crate::retention::Retention;
 use crate::retry::Backoff;
 use crate::runtime::{Running, Runtime};
 use crate::schedule::{Schedule, Scheduler};
@@ -44,6 +45,7 @@ pub struct Builder {
     cancel_grace: Option<Duration>,
     retry_backoff: Backoff,
     unhandled_after: Option<Duration>,
+    retention: Retention,
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
@@ -62,6 +64,7 @@ impl Default for Builder {
             cancel_grace: None,
             retry_backoff: Backoff::NONE,
             unhandled_after: None,
+            retention: Retention::default(),
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
@@ -131,6 +134,14 @@ impl Builder {
     /// minute).
     pub fn unhandled_after(mut self, age: Duration) -> Self {
         self.unhandled_after = Some(age);
+        self
+    }
+
+    /// How long finished commands are kept before this instance (and every other started one
+    /// with a retention) deletes them, per final state (default: kept forever, as in the
+    /// reference).
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
         self
     }
 
@@ -225,8 +236,10 @@ impl Builder {
                 reason: format!("must be at most 100 years, got {age:?}"),
             });
         }
+        self.retention.check()?;
         let config = Config {
             retry_backoff: self.retry_backoff,
+            retention: self.retention,
             unhandled_after: self.unhandled_after.unwrap_or(config.unhandled_after),
             ..config
         };

@@ -123,6 +123,9 @@ conformance!(
     // The failure hooks see why (issue 10).
     on_failure_sees_the_last_error_kind_and_attempts,
     on_cancellation_sees_its_reason_and_attempts,
+    // Retention (issue 11).
+    retention_deletes_expired_commands_with_their_attempts,
+    retention_values_no_worker_could_use_are_refused,
     // Schedules (issue 11).
     three_instances_push_one_command_per_due_second,
     misfire_coalesces_or_skips_after_downtime,
