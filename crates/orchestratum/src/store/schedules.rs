@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Store;
+use super::rows::Columns;
 use crate::error::Result;
 use crate::push::NewCommand;
 
@@ -116,4 +117,25 @@ impl Store {
 /// A stored count of microseconds as a duration (a negative one, never written, as zero).
 pub(crate) fn duration_us(us: i64) -> Duration {
     Duration::from_micros(u64::try_from(us).unwrap_or(0))
+}
+
+/// A schedule's row (`schedules.sql`, `schedule.sql`), on every backend.
+pub(crate) fn schedule_row(r: &impl Columns) -> Result<ScheduleRow> {
+    Ok(ScheduleRow {
+        name: r.text("name")?,
+        kind: r.text("kind")?,
+        expression: r.text("expression")?,
+        time_zone: r.text("time_zone")?,
+        misfire: r.text("misfire")?,
+        command_name: r.text("command_name")?,
+        command_input: r.text("command_input")?,
+        target: r.text("target")?,
+        timeout: duration_us(r.big("timeout_us")?),
+        retries: r.int("retries")?,
+        next_run_at: r.time("next_run_at")?,
+        last_run_at: r.opt_time("last_run_at")?,
+        paused: r.flag("paused")?,
+        registered_at: r.time("registered_at")?,
+        db_now: r.time("db_now")?,
+    })
 }

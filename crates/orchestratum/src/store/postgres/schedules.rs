@@ -1,12 +1,11 @@
 //! The schedules' statements on PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
 use crate::error::Result;
 use crate::push::NewCommand;
+use crate::store::schedules::schedule_row;
 use crate::store::{ScheduleRow, micros};
 
 impl PostgresStore {
@@ -106,24 +105,4 @@ impl PostgresStore {
             .await?;
         Ok(())
     }
-}
-
-fn schedule_row(r: &PgRow) -> Result<ScheduleRow> {
-    Ok(ScheduleRow {
-        name: r.try_get("name")?,
-        kind: r.try_get("kind")?,
-        expression: r.try_get("expression")?,
-        time_zone: r.try_get("time_zone")?,
-        misfire: r.try_get("misfire")?,
-        command_name: r.try_get("command_name")?,
-        command_input: r.try_get("command_input")?,
-        target: r.try_get("target")?,
-        timeout: crate::store::schedules::duration_us(r.try_get("timeout_us")?),
-        retries: r.try_get("retries")?,
-        next_run_at: r.try_get("next_run_at")?,
-        last_run_at: r.try_get("last_run_at")?,
-        paused: r.try_get("paused")?,
-        registered_at: r.try_get("registered_at")?,
-        db_now: r.try_get("db_now")?,
-    })
 }

@@ -2,13 +2,11 @@
 //! statements store, so the compare-and-swap's equality compares instants.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::{BEGIN_WRITE, SqliteStore, guid, timestamp};
 use crate::error::Result;
 use crate::push::NewCommand;
-use crate::store::schedules::duration_us;
+use crate::store::schedules::schedule_row;
 use crate::store::{ScheduleRow, micros};
 
 impl SqliteStore {
@@ -125,24 +123,4 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(done.rows_affected())
     }
-}
-
-fn schedule_row(r: &SqliteRow) -> Result<ScheduleRow> {
-    Ok(ScheduleRow {
-        name: r.try_get("name")?,
-        kind: r.try_get("kind")?,
-        expression: r.try_get("expression")?,
-        time_zone: r.try_get("time_zone")?,
-        misfire: r.try_get("misfire")?,
-        command_name: r.try_get("command_name")?,
-        command_input: r.try_get("command_input")?,
-        target: r.try_get("target")?,
-        timeout: duration_us(r.try_get("timeout_us")?),
-        retries: r.try_get("retries")?,
-        next_run_at: timestamp::time(r, "next_run_at")?,
-        last_run_at: timestamp::opt_time(r, "last_run_at")?,
-        paused: r.try_get("paused")?,
-        registered_at: timestamp::time(r, "registered_at")?,
-        db_now: timestamp::time(r, "db_now")?,
-    })
 }
