@@ -16,7 +16,7 @@ Exit codes:
   1  any other failure (a database error in the middle of an operation)
   2  bad input: usage, malformed URL, unknown scheme, invalid table prefix, id that is not a
      UUID, invalid JSON, negative or malformed duration
-  3  not found: no command has this id
+  3  not found: no command has this id, or no schedule this name
   4  database unreachable: the connection could not be made
   5  refused: the database's state does not allow it (the schema is not migrated or is newer
      than this build, the command is not in a state the operation accepts, an unsafe
@@ -87,6 +87,38 @@ pub enum Command {
     /// Resume a paused command name (on PostgreSQL the workers are woken at once).
     Resume {
         /// The stored command name, exactly.
+        name: String,
+    },
+    /// Cron and interval schedules: name, expression, zone, next and last run, paused, command
+    /// (or pause, resume or trigger one).
+    Schedules(SchedulesArgs),
+}
+
+/// `schedules` and its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SchedulesArgs {
+    /// `pause`, `resume` or `trigger`; none lists the schedules.
+    #[command(subcommand)]
+    pub action: Option<ScheduleAction>,
+}
+
+/// `schedules pause|resume|trigger NAME`.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleAction {
+    /// Stop firing it on every instance (within their polling interval).
+    Pause {
+        /// The schedule's name.
+        name: String,
+    },
+    /// Fire it again, from its first due time after now (the paused ones are not made up).
+    Resume {
+        /// The schedule's name.
+        name: String,
+    },
+    /// Push its command once now, from the stored row; its next run does not move.
+    Trigger {
+        /// The schedule's name.
         name: String,
     },
 }

@@ -53,6 +53,7 @@ on_every_backend!(
     unmigrated_schema_is_refused,
     workers_and_unhandled_commands,
     pause_resume_and_status,
+    schedules_list_pause_resume_trigger,
 );
 
 /// A pushed command's id.
@@ -67,7 +68,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 7"), "{text}");
+    assert!(text.contains("schema version 0 of 8"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -87,16 +88,17 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6, 7"),
+        out.ok()
+            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 7);
+    assert_eq!(again["current"], 8);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 7);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(status["current"], 8);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 8);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -128,7 +130,7 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 7, 6, 5, 4, 3, 2; schema is at version 1"),
+            .contains("undid version(s) 8, 7, 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
@@ -571,7 +573,18 @@ fn help_documents_the_exit_codes() {
         assert!(text.contains(needle), "{needle:?} not in:\n{text}");
     }
     for sub in [
-        "migrate", "status", "list", "show", "cancel", "retry", "push", "prune",
+        "migrate",
+        "status",
+        "list",
+        "show",
+        "cancel",
+        "retry",
+        "push",
+        "prune",
+        "workers",
+        "pause",
+        "resume",
+        "schedules",
     ] {
         assert!(text.contains(sub), "{sub} not in:\n{text}");
         assert_eq!(orchestratum(&[sub, "--help"]).code, 0, "{sub} --help");
@@ -680,4 +693,84 @@ async fn pause_resume_and_status(db: TestDb) {
     let long = "x".repeat(256);
     db.run(&["pause", &long]).fails(2, "1 to 255 characters");
     db.run(&["pause"]).fails(2, "NAME");
+}
+
+/// `schedules` lists the stored schedules; `pause`, `resume` and `trigger` steer one by name
+/// from its row alone (the CLI has no schedule in its code); an unknown name exits 3.
+async fn schedules_list_pause_resume_trigger(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    assert!(db.run(&["schedules"]).ok().contains("no schedules"));
+    assert_eq!(db.json(&["schedules"]), serde_json::json!([]));
+    let (now, far) = match db.backend {
+        Backend::Postgres => ("now()", "'2999-01-01T00:00:00Z'"),
+        Backend::Sqlite => (
+            "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')",
+            "'2999-01-01 00:00:00.000+00:00'",
+        ),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => ("UTC_TIMESTAMP(6)", "'2999-01-01 00:00:00'"),
+    };
+    // As a started instance registers it.
+    db.exec(&format!(
+        "INSERT INTO {} (name, kind, expression, time_zone, misfire, command_name, \
+         command_input, target, timeout_us, retries, next_run_at, last_run_at, paused, \
+         registered_at) VALUES ('nightly', 'cron', '0 3 * * *', 'Europe/Paris', 'skip', \
+         'generate_report', '{{\"kind\":\"daily\"}}', 'default', 5000000, 3, {far}, NULL, \
+         false, {now})",
+        db.quoted("schedules")
+    ))
+    .await;
+    let text = db.run(&["schedules"]).ok().to_owned();
+    for needle in [
+        "NAME",
+        "NEXT_RUN",
+        "nightly",
+        "0 3 * * *",
+        "Europe/Paris",
+        "2999-01-01",
+        "generate_report",
+        "skip",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    let listed = db.json(&["schedules"]);
+    assert_eq!(listed[0]["name"], "nightly");
+    assert_eq!(listed[0]["paused"], false);
+    assert_eq!(listed[0]["misfire"], "skip");
+    assert_eq!(listed[0]["command"], "generate_report");
+    assert_eq!(listed[0]["last_run_at"], serde_json::Value::Null);
+
+    let out = db.run(&["schedules", "pause", "nightly"]);
+    assert!(
+        out.ok().contains("paused schedule `nightly`"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(db.json(&["schedules"])[0]["paused"], true);
+    let out = db.run(&["schedules", "resume", "nightly"]);
+    assert!(
+        out.ok().contains("resumed schedule `nightly`"),
+        "{}",
+        out.stdout
+    );
+    let resumed = db.json(&["schedules", "resume", "nightly"]);
+    assert_eq!(resumed["schedule"]["paused"], false);
+    let next = resumed["schedule"]["next_run_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!next.starts_with("2999"), "resume counts from now: {next}");
+
+    let triggered = db.json(&["schedules", "trigger", "nightly"]);
+    let id = triggered["id"].as_str().expect("id").to_owned();
+    let shown = db.json(&["show", &id]);
+    assert_eq!(shown["name"], "generate_report");
+    assert_eq!(shown["target"], "default");
+    assert_eq!(shown["state"], "pending");
+    assert_eq!(db.json(&["schedules"])[0]["next_run_at"], next.as_str());
+
+    for action in ["pause", "resume", "trigger"] {
+        db.run(&["schedules", action, "nope"])
+            .fails(3, "schedule `nope` not found");
+    }
 }

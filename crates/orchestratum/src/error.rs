@@ -108,6 +108,20 @@ pub enum Error {
     #[error("command {0} not found")]
     NotFound(Uuid),
 
+    /// A schedule definition is invalid: a bad cron expression, an unknown time zone, an
+    /// interval out of range, a missing command or a duplicate name.
+    #[error("invalid schedule `{name}`: {reason}")]
+    InvalidSchedule {
+        /// The schedule's name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// No schedule has this name.
+    #[error("schedule `{0}` not found")]
+    ScheduleNotFound(String),
+
     /// The command exists but has another name than the type it was read as.
     #[error("command {id} is a `{found}`, not a `{expected}`")]
     WrongCommandType {

@@ -87,6 +87,7 @@ pub mod record;
 pub mod retention;
 pub mod retry;
 mod runtime;
+pub mod schedule;
 // The store seam: for this crate's tests and tools (the benchmark), no semver promise.
 #[doc(hidden)]
 pub mod store;
@@ -110,6 +111,7 @@ pub use crate::push::Push;
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retention::Retention;
 pub use crate::retry::Backoff;
+pub use crate::schedule::{Misfire, Schedule, ScheduleInfo};
 pub use crate::worker::{Unhandled, WorkerInfo};
 /// The token a run's [`Context::token`] returns, re-exported so a handler can hand it to
 /// spawned work without depending on `tokio-util` itself.

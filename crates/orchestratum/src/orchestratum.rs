@@ -21,6 +21,7 @@ use crate::handler::registry::{Handlers, Registry};
 use crate::retention::Retention;
 use crate::retry::Backoff;
 use crate::runtime::{Running, Runtime};
+use crate::schedule::{Schedule, Scheduler};
 use crate::store::Store;
 
 /// Where the builder gets its database from.
@@ -51,6 +52,7 @@ pub struct Builder {
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
+    schedules: Vec<Schedule>,
 }
 
 impl Default for Builder {
@@ -70,6 +72,7 @@ impl Default for Builder {
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
+            schedules: Vec::new(),
         }
     }
 }
@@ -220,6 +223,29 @@ impl Builder {
         self
     }
 
+    /// Registers a schedule: a started instance upserts it and fires it (a connected client
+    /// does neither). See [`crate::schedule`].
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        let error = if !schedule.has_command() {
+            Some("has no command: call .command(…)")
+        } else if self.schedules.iter().any(|s| s.name() == schedule.name()) {
+            Some("is registered twice")
+        } else {
+            None
+        };
+        match error {
+            Some(reason) => {
+                self.registration_error
+                    .get_or_insert(Error::InvalidSchedule {
+                        name: schedule.name().to_owned(),
+                        reason: reason.into(),
+                    });
+            }
+            None => self.schedules.push(schedule),
+        }
+        self
+    }
+
     /// Connects (and migrates unless turned off) without starting a worker.
     pub async fn connect(self) -> Result<Client> {
         if let Some(e) = self.registration_error {
@@ -299,21 +325,29 @@ impl Builder {
     }
 
     /// Connects, migrates (unless turned off) and starts the worker.
-    pub async fn start(self) -> Result<Orchestratum> {
+    pub async fn start(mut self) -> Result<Orchestratum> {
+        let schedules = std::mem::take(&mut self.schedules);
         let client = self.connect().await?;
         if client.shared.names.is_empty() {
             tracing::warn!("no handlers registered: this worker will claim nothing");
         }
+        // Registered before anything is started, so a refusal leaves nothing running.
+        let scheduled = match schedules.is_empty() {
+            true => None,
+            false => Some(Scheduler::register(&client.shared, &schedules).await?),
+        };
         crate::runtime::registry::register(&client.shared).await?;
         for capped in &client.shared.flow.capped {
             if let (Some(limit), Some(name)) = (capped.fleet, capped.names.first()) {
                 client.shared.store.record_fleet_limit(name, limit).await?;
             }
         }
+        let scheduler = scheduled.map(|names| Scheduler::start(client.shared.clone(), names));
         let runtime = Runtime::start(client.shared.clone());
         Ok(Orchestratum {
             client,
             runtime: Some(runtime),
+            scheduler,
         })
     }
 }
@@ -322,6 +356,7 @@ impl Builder {
 pub struct Orchestratum {
     client: Client,
     runtime: Option<Runtime>,
+    scheduler: Option<Scheduler>,
 }
 
 impl Orchestratum {
@@ -340,6 +375,9 @@ impl Orchestratum {
     /// them at once. Returns within `grace + cancel_grace + 5 s`, also when the database is
     /// unreachable: outcomes still unwritten then are given up, and their leases lapse.
     pub async fn shutdown(mut self, grace: Duration) -> Result<()> {
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.shutdown().await;
+        }
         match self.runtime.take() {
             Some(runtime) => runtime.shutdown(grace).await,
             None => Ok(()),
@@ -357,6 +395,9 @@ impl Deref for Orchestratum {
 
 impl Drop for Orchestratum {
     fn drop(&mut self) {
+        if let Some(scheduler) = self.scheduler.take() {
+            scheduler.abort();
+        }
         if let Some(runtime) = self.runtime.take() {
             tracing::warn!("Orchestratum dropped without shutdown(): stopping its worker abruptly");
             runtime.abort();

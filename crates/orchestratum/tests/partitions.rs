@@ -54,4 +54,5 @@ partitions!(
     frozen_connection_drops_a_handler_that_ignores_its_token,
     reset_connections_recover,
     shutdown_with_a_frozen_connection_returns,
+    scheduler_goes_on_after_a_frozen_connection,
 );

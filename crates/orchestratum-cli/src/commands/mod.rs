@@ -8,6 +8,7 @@ mod pause;
 mod prune;
 mod push;
 mod retry;
+mod schedules;
 mod show;
 mod status;
 mod workers;
@@ -30,5 +31,6 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Workers => workers::run(ctx).await,
         Command::Pause { name } => pause::run(ctx, &name, true).await,
         Command::Resume { name } => pause::run(ctx, &name, false).await,
+        Command::Schedules(args) => schedules::run(ctx, args.action).await,
     }
 }

@@ -324,6 +324,9 @@ impl TestDb {
                 "attempts",
                 "workers",
                 "controls",
+                "schedules",
+                "attempts",
+                "workers",
                 "commands",
                 "schema_migrations",
             ];

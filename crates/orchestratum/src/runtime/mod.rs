@@ -256,12 +256,14 @@ impl Runtime {
                 count = stopped.len(),
                 "grace period over: stopping runs and releasing their leases"
             );
-            for (_, control) in stopped {
-                control.stop(StopReason::Shutdown);
-            }
+            // Set before any run stops: a release written at once must already be bounded by
+            // it, or it waits out a whole write timeout on a silent connection.
             let _ = self
                 .flush_by
                 .set(Instant::now() + self.shared.config.cancel_grace + SHUTDOWN_FLUSH);
+            for (_, control) in stopped {
+                control.stop(StopReason::Shutdown);
+            }
             let _ = self.slots.acquire_many(self.capacity).await;
         }
         self.stop_background.cancel();
@@ -289,10 +291,10 @@ impl Runtime {
     /// and the lease keeper stop.
     pub fn abort(&self) {
         self.stop_claiming.cancel();
+        let _ = self.flush_by.set(Instant::now() + ABORT_FLUSH);
         for (_, control) in self.shared.running.snapshot() {
             control.stop(StopReason::Shutdown);
         }
-        let _ = self.flush_by.set(Instant::now() + ABORT_FLUSH);
         let (slots, capacity, stop, shared) = (
             self.slots.clone(),
             self.capacity,

@@ -346,12 +346,15 @@ mod admin;
 mod flow;
 mod migrator;
 mod rows;
+// The schedules' operations, after `dispatch!` too.
+mod schedules;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
 };
 pub(crate) use self::flow::check_name;
 pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
+pub use self::schedules::ScheduleRow;
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

@@ -130,4 +130,13 @@ conformance!(
     // Retention (issue 11).
     retention_deletes_expired_commands_with_their_attempts,
     retention_values_no_worker_could_use_are_refused,
+    // Schedules (issue 11).
+    three_instances_push_one_command_per_due_second,
+    misfire_coalesces_or_skips_after_downtime,
+    paused_schedule_stops_firing_everywhere_and_resumes_without_a_burst,
+    trigger_pushes_one_now_from_the_stored_row,
+    registration_picks_up_a_changed_definition_and_keeps_pause,
+    bad_schedules_are_typed_errors,
+    schedule_no_running_instance_registered_does_not_fire,
+    interval_schedule_fires_at_its_interval,
 );

@@ -215,3 +215,59 @@ pub async fn shutdown_with_a_frozen_connection_returns(db: TestDb) {
     assert_eq!(done.output.as_deref(), Some("\"b\""));
     lease::stop(b, Duration::from_secs(1)).await;
 }
+
+/// Pushed every second by the schedule below; nobody handles it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ScheduledTickCommand;
+impl orchestratum::Command for ScheduledTickCommand {
+    type Output = ();
+}
+
+/// A's connection goes silent for longer than the scheduler bounds a statement: its looks fail
+/// (time out) and back off, and once the connection passes again it fires again, never one due
+/// second twice.
+pub async fn scheduler_goes_on_after_a_frozen_connection(db: TestDb) {
+    let relay = Relay::to_database(&db.url).await;
+    let schedule = orchestratum::Schedule::cron("through-relay", "* * * * * *")
+        .unwrap()
+        .command(ScheduledTickCommand)
+        .unwrap();
+    let a = orchestratum::Orchestratum::builder()
+        .database(relay.url_for(&db.url))
+        .table_prefix(&db.prefix)
+        .instance_key("test")
+        .polling_interval(Duration::from_millis(200))
+        .lock_timeout_buffer(Duration::from_secs(1))
+        .schedule(schedule)
+        .start()
+        .await
+        .unwrap();
+    let fired = || db.count_named("scheduled_tick");
+    crate::support::eventually("a first firing", Duration::from_secs(5), || async {
+        (fired().await >= 1).then_some(())
+    })
+    .await;
+    relay.freeze();
+    // Past the scheduler's bound on a statement (half the lease, at least 1 s): at least one
+    // look fails while frozen.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let during = fired().await;
+    relay.thaw();
+    crate::support::eventually(
+        "firings after the connection passes again",
+        Duration::from_secs(10),
+        || async { (fired().await >= during + 2).then_some(()) },
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(15), a.shutdown(Duration::from_secs(1)))
+        .await
+        .expect("shutdown returns")
+        .unwrap();
+    let doubled = db
+        .count(&format!(
+            "SELECT count(*) - count(DISTINCT scheduled_at) FROM {} WHERE name = 'scheduled_tick'",
+            db.table()
+        ))
+        .await;
+    assert_eq!(doubled, 0, "a due second was pushed twice");
+}

@@ -22,6 +22,7 @@
 mod admin;
 mod batch;
 mod flow;
+mod schedules;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,7 @@ super::migrations! {
     (5, "0005_attempts", "attempt history", false),
     (6, "0006_workers", "worker registry", false),
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
+    (8, "0008_schedules", "schedules", false),
 }
 
 super::statements!(
@@ -91,6 +93,16 @@ super::statements!(
     control_resume,
     controls,
     live_running,
+    // Schedules (`schedules.rs`).
+    fire_schedule,
+    pause_schedule,
+    register_schedule,
+    resume_schedule,
+    schedule,
+    schedule_now,
+    schedules,
+    stamp_scheduled,
+    touch_schedule,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

@@ -7,6 +7,7 @@
 mod admin;
 mod flow;
 mod guid;
+mod schedules;
 mod timestamp;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ super::migrations! {
     (5, "0005_attempts", "attempt history", false),
     (6, "0006_workers", "worker registry", false),
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
+    (8, "0008_schedules", "schedules", false),
 }
 
 super::statements!(
@@ -68,6 +70,16 @@ super::statements!(
     control_resume,
     controls,
     live_running,
+    // Schedules (`schedules.rs`).
+    fire_schedule,
+    pause_schedule,
+    register_schedule,
+    resume_schedule,
+    schedule,
+    schedule_now,
+    schedules,
+    stamp_scheduled,
+    touch_schedule,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

@@ -15,6 +15,7 @@ mod reference;
 mod reliability;
 mod retention;
 mod routing;
+mod schedules;
 mod workers;
 
 pub use admin::*;
@@ -32,6 +33,7 @@ pub use reference::*;
 pub use reliability::*;
 pub use retention::*;
 pub use routing::*;
+pub use schedules::*;
 pub use workers::*;
 
 use std::sync::Arc;

@@ -1,0 +1,2 @@
+-- An instance that has this schedule in its code says so.
+UPDATE `{prefix}schedules` SET registered_at = UTC_TIMESTAMP(6) WHERE name = ?
