@@ -20,6 +20,7 @@
 //!   pool (see `MySqlStore::migrate`). The operators' operations are in `admin.rs`.
 
 mod admin;
+mod unique;
 mod batch;
 pub use self::admin::DOWN_MIGRATIONS;
 
@@ -39,7 +40,7 @@ use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Tra
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
-use crate::push::NewCommand;
+use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
@@ -76,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "priorities and unique keys",
+        sql: include_str!("migrations/0007_priorities_and_unique_keys.sql"),
+    },
 ];
 
 super::statements!(
@@ -98,6 +104,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    unique_holders,
     record_migration,
     record_attempts,
     record_outcomes,
@@ -301,20 +308,17 @@ impl MySqlStore {
         Ok(())
     }
 
-    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
         // A large batch may take several statements: one transaction keeps it all or nothing.
         let mut tx = self.pool.begin().await?;
-        self.push_on(&mut tx, rows).await?;
+        let pushed = self.push_on(&mut tx, rows).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(pushed)
     }
 
-    /// Inserts on the caller's connection (inside their transaction, when they have one).
-    pub(crate) async fn push_on(
-        &self,
-        conn: &mut MySqlConnection,
-        rows: &[NewCommand],
-    ) -> Result<()> {
+    /// Inserts on the caller's connection, skipping rows whose unique key is held (MySQL
+    /// cannot say which; see `unique.rs` for the rest of a push).
+    async fn insert_rows(&self, conn: &mut MySqlConnection, rows: &[NewCommand]) -> Result<()> {
         let items = rows
             .iter()
             .map(|r| {
@@ -327,6 +331,9 @@ impl MySqlStore {
                     timeout: time_text(&r.name, r.timeout)?,
                     retries: r.retries,
                     parent_id: r.parent_id.map(|p| p.hyphenated().to_string()),
+                    priority: r.priority,
+                    unique_key: r.unique_key.as_deref(),
+                    unique_states: r.unique_states,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -652,6 +659,10 @@ struct PushItem<'a> {
     retries: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_id: Option<String>,
+    priority: i16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unique_key: Option<&'a str>,
+    unique_states: i16,
 }
 
 /// One element of the JSON array `claim.sql` and `claim_read.sql` read.
@@ -761,6 +772,9 @@ fn record(row: &MySqlRow) -> Result<CommandRecord> {
         parent_id: opt_uuid(row, "parent_id")?,
         worker_id: opt_uuid(row, "worker_id")?,
         cancel_requested_at: row.try_get("cancel_requested_at")?,
+        priority: row.try_get("priority")?,
+        unique_key: row.try_get("unique_key")?,
+        unique_over: crate::push::unique_states_of(row.try_get("unique_states")?),
         read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
     })
 }

@@ -45,6 +45,11 @@ pub const DOWN_MIGRATIONS: &[DownMigration] = &[
         sql: include_str!("migrations/0006_workers.down.sql"),
         drops_reference_data: false,
     },
+    DownMigration {
+        version: 7,
+        sql: include_str!("migrations/0007_priorities_and_unique_keys.down.sql"),
+        drops_reference_data: false,
+    },
 ];
 
 impl PostgresStore {

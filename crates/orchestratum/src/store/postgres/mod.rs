@@ -1,6 +1,7 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
 mod admin;
+mod unique;
 pub use self::admin::DOWN_MIGRATIONS;
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Tra
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
-use crate::push::NewCommand;
+use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
@@ -53,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "priorities and unique keys",
+        sql: include_str!("migrations/0007_priorities_and_unique_keys.sql"),
+    },
 ];
 
 super::statements!(
@@ -70,6 +76,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    unique_holders,
     record_migration,
     record_outcomes,
     renew_leases,
@@ -181,15 +188,16 @@ impl PostgresStore {
         Ok(())
     }
 
-    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
         let mut conn = self.pool.acquire().await?;
         self.push_on(&mut conn, rows).await
     }
 
-    /// Inserts on the caller's connection (inside their transaction, when they have one).
-    pub(crate) async fn push_on(&self, conn: &mut PgConnection, rows: &[NewCommand]) -> Result<()> {
+    /// Inserts on the caller's connection, skipping rows whose unique key is held; returns the
+    /// ids inserted (see `unique.rs` for the rest of a push).
+    async fn insert_rows(&self, conn: &mut PgConnection, rows: &[NewCommand]) -> Result<Vec<Uuid>> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut ids = Vec::with_capacity(rows.len());
         let mut targets = Vec::with_capacity(rows.len());
@@ -199,6 +207,9 @@ impl PostgresStore {
         let mut timeouts = Vec::with_capacity(rows.len());
         let mut retries = Vec::with_capacity(rows.len());
         let mut parents = Vec::with_capacity(rows.len());
+        let mut priorities = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        let mut states = Vec::with_capacity(rows.len());
         for r in rows {
             ids.push(r.id);
             targets.push(r.target.as_str());
@@ -208,8 +219,11 @@ impl PostgresStore {
             timeouts.push(micros(r.timeout));
             retries.push(r.retries);
             parents.push(r.parent_id);
+            priorities.push(r.priority);
+            keys.push(r.unique_key.as_deref());
+            states.push(r.unique_states);
         }
-        sqlx::query(self.sql.push.clone())
+        Ok(sqlx::query_scalar(self.sql.push.clone())
             .bind(ids)
             .bind(targets)
             .bind(names)
@@ -219,9 +233,11 @@ impl PostgresStore {
             .bind(retries)
             .bind(parents)
             .bind(&*self.channel)
-            .execute(conn)
-            .await?;
-        Ok(())
+            .bind(priorities)
+            .bind(keys)
+            .bind(states)
+            .fetch_all(conn)
+            .await?)
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
@@ -489,6 +505,9 @@ fn record(row: &PgRow) -> Result<CommandRecord> {
         parent_id: row.try_get("parent_id")?,
         worker_id: row.try_get("worker_id")?,
         cancel_requested_at: row.try_get("cancel_requested_at")?,
+        priority: row.try_get("priority")?,
+        unique_key: row.try_get("unique_key")?,
+        unique_over: crate::push::unique_states_of(row.try_get("unique_states")?),
         read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
     })
 }

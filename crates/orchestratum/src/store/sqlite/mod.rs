@@ -5,6 +5,7 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
+mod unique;
 mod guid;
 mod timestamp;
 
@@ -26,7 +27,7 @@ use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Tra
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::{self, Migration, MigrationReport};
-use crate::push::NewCommand;
+use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::store::database_url::redact;
@@ -64,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "worker registry",
         sql: include_str!("migrations/0006_workers.sql"),
     },
+    Migration {
+        version: 7,
+        description: "priorities and unique keys",
+        sql: include_str!("migrations/0007_priorities_and_unique_keys.sql"),
+    },
 ];
 
 super::statements!(
@@ -80,6 +86,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    unique_holders,
     record_migration,
     record_attempts,
     record_outcomes,
@@ -230,21 +237,22 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        self.push_on(&mut tx, rows).await?;
+        let pushed = self.push_on(&mut tx, rows).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(pushed)
     }
 
-    /// Inserts on the caller's connection (inside their transaction, when they have one).
-    pub(crate) async fn push_on(
+    /// Inserts on the caller's connection, skipping rows whose unique key is held; returns the
+    /// ids inserted (see `unique.rs` for the rest of a push).
+    async fn insert_rows(
         &self,
         conn: &mut SqliteConnection,
         rows: &[NewCommand],
-    ) -> Result<()> {
+    ) -> Result<Vec<Uuid>> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let batch: Vec<_> = rows
             .iter()
@@ -258,14 +266,17 @@ impl SqliteStore {
                     "timeout": timestamp::format_timespan(r.timeout),
                     "retries": r.retries,
                     "parent_id": r.parent_id.map(guid::text),
+                    "priority": r.priority,
+                    "unique_key": r.unique_key,
+                    "unique_states": r.unique_states,
                 })
             })
             .collect();
-        sqlx::query(self.sql.push.clone())
+        let inserted = sqlx::query(self.sql.push.clone())
             .bind(serde_json::Value::Array(batch).to_string())
-            .execute(conn)
+            .fetch_all(conn)
             .await?;
-        Ok(())
+        inserted.iter().map(|row| uuid(row, "id")).collect()
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
@@ -567,6 +578,9 @@ fn record(row: &SqliteRow) -> Result<CommandRecord> {
         parent_id: opt_uuid(row, "parent_id")?,
         worker_id: opt_uuid(row, "worker_id")?,
         cancel_requested_at: opt_time(row, "cancel_requested_at")?,
+        priority: row.try_get("priority")?,
+        unique_key: row.try_get("unique_key")?,
+        unique_over: crate::push::unique_states_of(row.try_get("unique_states")?),
         read_at: time(row, "read_at")?,
     })
 }

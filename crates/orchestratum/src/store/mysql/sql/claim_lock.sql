@@ -9,6 +9,6 @@ WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
   AND (is_running = FALSE OR run_expires_at IS NULL OR run_expires_at < UTC_TIMESTAMP(6))
   AND (scheduled_at <= UTC_TIMESTAMP(6) OR cancel_requested_at IS NOT NULL)
-ORDER BY scheduled_at, id
+ORDER BY priority DESC, scheduled_at, id
 LIMIT ?
 FOR UPDATE SKIP LOCKED

@@ -8,7 +8,7 @@ WITH picked AS (
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
       AND (NOT is_running OR run_expires_at IS NULL OR run_expires_at < now())
       AND (scheduled_at <= now() OR cancel_requested_at IS NOT NULL)
-    ORDER BY scheduled_at, id
+    ORDER BY priority DESC, scheduled_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ),

@@ -21,7 +21,7 @@ WHERE id IN (
            OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
       AND (scheduled_at <= strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
            OR cancel_requested_at IS NOT NULL)
-    ORDER BY scheduled_at, id
+    ORDER BY priority DESC, scheduled_at, id
     LIMIT ?3)
 RETURNING id, name, input, timeout, retries_left, attempt, lease_token,
           cancel_requested_at IS NOT NULL AS cancel_requested,
