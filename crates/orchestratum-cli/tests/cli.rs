@@ -66,7 +66,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 6"), "{text}");
+    assert!(text.contains("schema version 0 of 7"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -127,7 +127,7 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 6, 5, 4, 3, 2; schema is at version 1"),
+            .contains("undid version(s) 7, 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );

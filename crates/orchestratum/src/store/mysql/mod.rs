@@ -309,11 +309,11 @@ impl MySqlStore {
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
-        // A large batch may take several statements: one transaction keeps it all or nothing.
-        let mut tx = self.pool.begin().await?;
-        let pushed = self.push_on(&mut tx, rows).await?;
-        tx.commit().await?;
-        Ok(pushed)
+        // The server's packet limit is read (once) on a connection of its own: before taking the
+        // transaction's, or concurrent first pushes holding every pooled connection wait for
+        // one forever.
+        self.check_packet("push", "[]").await?;
+        self.push_in_own_transaction(rows).await
     }
 
     /// Inserts on the caller's connection, skipping rows whose unique key is held (MySQL

@@ -8,11 +8,39 @@ use sqlx::{MySqlConnection, Row as _};
 use uuid::Uuid;
 
 use super::{MySqlStore, batch, uuid};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::push::{NewCommand, Pushed};
 use crate::store::unique::{self, Settle};
 
+/// How many times a push in a transaction of its own is tried when InnoDB picks it as a
+/// deadlock victim.
+const DEADLOCK_TRIES: u32 = 20;
+
 impl MySqlStore {
+    /// Pushes in one transaction (a large batch may take several statements: all or nothing).
+    /// Concurrent pushes of one new key deadlock by design in InnoDB (each waits on the first
+    /// inserter's lock, then all want to upgrade it); the victim's transaction is rolled back
+    /// whole, so it is simply tried again after a short random pause.
+    pub(super) async fn push_in_own_transaction(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
+        let mut tries = 0;
+        loop {
+            let mut tx = self.pool.begin().await?;
+            match self.push_on(&mut tx, rows).await {
+                Ok(pushed) => {
+                    tx.commit().await?;
+                    return Ok(pushed);
+                }
+                Err(e) if tries + 1 < DEADLOCK_TRIES && is_deadlock(&e) => {
+                    drop(tx);
+                    tries += 1;
+                    let pause = fastrand::u64(1..=5 * u64::from(tries));
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Pushes on the caller's connection (inside their transaction, when they have one).
     pub(crate) async fn push_on(
         &self,
@@ -51,5 +79,15 @@ impl MySqlStore {
             }
         }
         Ok(holders)
+    }
+}
+
+/// InnoDB rolled the transaction back to break a deadlock (error 1213).
+fn is_deadlock(error: &Error) -> bool {
+    match error {
+        Error::Database(sqlx::Error::Database(db)) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| e.number() == 1213),
+        _ => false,
     }
 }

@@ -13,6 +13,7 @@ mod push;
 mod reference;
 mod reliability;
 mod routing;
+mod unique_and_priority;
 mod workers;
 
 pub use admin::*;
@@ -28,6 +29,7 @@ pub use push::*;
 pub use reference::*;
 pub use reliability::*;
 pub use routing::*;
+pub use unique_and_priority::*;
 pub use workers::*;
 
 use std::sync::Arc;
