@@ -52,6 +52,7 @@ on_every_backend!(
     bad_input_changes_nothing,
     unmigrated_schema_is_refused,
     workers_and_unhandled_commands,
+    push_unique_and_priority,
 );
 
 /// A pushed command's id.
@@ -639,4 +640,64 @@ async fn workers_and_unhandled_commands(db: TestDb) {
     let out = db.run(&["status"]);
     let text = out.ok();
     assert!(text.contains("unhandled: none"), "{text}");
+}
+
+async fn push_unique_and_priority(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let args = [
+        "sync_user",
+        "--input",
+        "{\"user\": 42}",
+        "--priority",
+        "-2",
+        "--unique-key",
+        "sync:42",
+        "--unique-over",
+        "completed",
+        "--unique-over",
+        "canceled",
+    ];
+    let mut all = vec!["push"];
+    all.extend_from_slice(&args);
+    let first = db.json(&all);
+    assert_eq!(first["inserted"], true, "{first}");
+    assert_eq!(first["duplicate"], false, "{first}");
+    let id = first["id"].as_str().expect("id").to_owned();
+    assert_eq!(first["command"]["priority"], -2);
+    assert_eq!(first["command"]["unique_key"], "sync:42");
+    assert_eq!(
+        first["command"]["unique_over"],
+        serde_json::json!(["completed", "canceled"])
+    );
+    // The same key again: nothing inserted, the holder's id, said in words too.
+    let again = db.json(&all);
+    assert_eq!(again["inserted"], false, "{again}");
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(again["id"], id.as_str());
+    let text = db.run(&all).ok();
+    assert!(
+        text.contains(&format!("duplicate: {id}")) && text.contains("`sync:42`"),
+        "{text}"
+    );
+    // show and list carry priority and key.
+    let shown = db.run(&["show", &id]).ok();
+    for needle in [
+        "priority:            -2",
+        "unique_key:          sync:42",
+        "unique_over:         unfinished, completed, canceled",
+    ] {
+        assert!(shown.contains(needle), "{needle:?} not in:\n{shown}");
+    }
+    let listed = db.run(&["list"]).ok();
+    assert!(
+        listed.contains("PRIORITY") && listed.contains("UNIQUE_KEY") && listed.contains("sync:42"),
+        "{listed}"
+    );
+    // A key too long is refused with one clear line, and nothing is pushed.
+    let long = "k".repeat(256);
+    let out = db.run(&["push", "sync_user", "--input", "{}", "--unique-key", &long]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("unique key"), "{}", out.stderr);
+    let listed = db.json(&["list"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
 }
