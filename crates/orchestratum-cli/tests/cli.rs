@@ -87,16 +87,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6"),
+        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6, 7"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 6);
+    assert_eq!(again["current"], 7);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 6);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 6);
+    assert_eq!(status["current"], 7);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 7);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -674,13 +674,15 @@ async fn push_unique_and_priority(db: TestDb) {
     assert_eq!(again["inserted"], false, "{again}");
     assert_eq!(again["duplicate"], true, "{again}");
     assert_eq!(again["id"], id.as_str());
-    let text = db.run(&all).ok();
+    let run = db.run(&all);
+    let text = run.ok();
     assert!(
         text.contains(&format!("duplicate: {id}")) && text.contains("`sync:42`"),
         "{text}"
     );
     // show and list carry priority and key.
-    let shown = db.run(&["show", &id]).ok();
+    let run = db.run(&["show", &id]);
+    let shown = run.ok();
     for needle in [
         "priority:            -2",
         "unique_key:          sync:42",
@@ -688,7 +690,8 @@ async fn push_unique_and_priority(db: TestDb) {
     ] {
         assert!(shown.contains(needle), "{needle:?} not in:\n{shown}");
     }
-    let listed = db.run(&["list"]).ok();
+    let run = db.run(&["list"]);
+    let listed = run.ok();
     assert!(
         listed.contains("PRIORITY") && listed.contains("UNIQUE_KEY") && listed.contains("sync:42"),
         "{listed}"
