@@ -51,11 +51,15 @@ pub(crate) fn unique_states_mask(states: &[State]) -> i16 {
 
 /// The finished states of a stored `unique_states` bitmask.
 pub(crate) fn unique_states_of(mask: i16) -> Vec<State> {
-    [(1, State::Completed), (2, State::Failed), (4, State::Canceled)]
-        .into_iter()
-        .filter(|(bit, _)| mask & bit != 0)
-        .map(|(_, state)| state)
-        .collect()
+    [
+        (1, State::Completed),
+        (2, State::Failed),
+        (4, State::Canceled),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| mask & bit != 0)
+    .map(|(_, state)| state)
+    .collect()
 }
 
 /// Options of one push; anything left unset falls back to the command type's defaults.

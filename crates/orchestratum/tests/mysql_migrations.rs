@@ -127,7 +127,10 @@ async fn failed_version_leaves_nothing_of_itself_and_can_be_retried() {
             db.table()
         ))
         .await;
-        assert_eq!(client.migrate().await.unwrap().applied, vec![2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            client.migrate().await.unwrap().applied,
+            vec![2, 3, 4, 5, 6, 7]
+        );
         assert_eq!(db.count(&columns).await, 28);
     })
     .await;
@@ -239,7 +242,10 @@ async fn failed_down_version_keeps_the_ones_undone_before_it() {
             vec![2]
         );
         assert_eq!(db.count(&columns).await, 17);
-        assert_eq!(client.migrate().await.unwrap().applied, vec![2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            client.migrate().await.unwrap().applied,
+            vec![2, 3, 4, 5, 6, 7]
+        );
         assert_eq!(db.count(&target_index).await, 0);
     })
     .await;

@@ -20,8 +20,8 @@
 //!   pool (see `MySqlStore::migrate`). The operators' operations are in `admin.rs`.
 
 mod admin;
-mod unique;
 mod batch;
+mod unique;
 pub use self::admin::DOWN_MIGRATIONS;
 
 use std::str::FromStr;

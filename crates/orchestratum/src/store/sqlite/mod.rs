@@ -5,9 +5,9 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
-mod unique;
 mod guid;
 mod timestamp;
+mod unique;
 
 pub use self::admin::DOWN_MIGRATIONS;
 

@@ -387,7 +387,10 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
     assert_eq!((report.from, report.current), (7, 1));
     assert_eq!(store.migration_status().await.unwrap().current(), 1);
     assert_eq!(db.count_named("simple").await, 1);
-    assert_eq!(client.migrate().await.unwrap().applied, vec![2, 3, 4, 5, 6, 7]);
+    assert_eq!(
+        client.migrate().await.unwrap().applied,
+        vec![2, 3, 4, 5, 6, 7]
+    );
     assert_eq!(client.get(id).await.unwrap().name, "simple");
 
     // Forced below 1: the table is gone; nothing to undo after that.

@@ -87,7 +87,11 @@ pub async fn same_key_from_twenty_tasks_inserts_one_row(db: TestDb) {
     let id = inserted[0].id();
     assert!(pushed.iter().all(|p| p.id() == id), "{pushed:?}");
     assert_eq!(rows_with_key(&db, "one").await, 1);
-    assert_eq!(db.count(&format!("SELECT count(*) FROM {}", db.table())).await, 1);
+    assert_eq!(
+        db.count(&format!("SELECT count(*) FROM {}", db.table()))
+            .await,
+        1
+    );
     // The plain push returns the holder's id too.
     let again = client
         .push_with(SimpleCommand { n: 99 }, Push::new().unique_key("one"))
@@ -100,11 +104,20 @@ pub async fn same_key_from_twenty_tasks_inserts_one_row(db: TestDb) {
     assert_eq!(record.priority, 0);
     // A key the backends cannot index is refused before anything is sent.
     let err = client
-        .push_with(SimpleCommand { n: 1 }, Push::new().unique_key("k".repeat(256)))
+        .push_with(
+            SimpleCommand { n: 1 },
+            Push::new().unique_key("k".repeat(256)),
+        )
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::InvalidText { what: "unique key", .. }),
+        matches!(
+            err,
+            Error::InvalidText {
+                what: "unique key",
+                ..
+            }
+        ),
         "{err}"
     );
     let at_limit = "é".repeat(255);
@@ -127,22 +140,37 @@ pub async fn finished_command_frees_its_key_unless_its_state_is_kept(db: TestDb)
         .await
         .unwrap();
     assert!(first.is_inserted());
-    assert_eq!(wait_terminal(&orch, first.id()).await.state(), State::Completed);
+    assert_eq!(
+        wait_terminal(&orch, first.id()).await.state(),
+        State::Completed
+    );
     let second = orch
         .push_unique(SimpleCommand { n: 2 }, Push::new().unique_key("free"))
         .await
         .unwrap();
     assert!(second.is_inserted(), "{second:?}");
     assert_ne!(second.id(), first.id());
-    assert_eq!(wait_terminal(&orch, second.id()).await.state(), State::Completed);
+    assert_eq!(
+        wait_terminal(&orch, second.id()).await.state(),
+        State::Completed
+    );
     // Failed for good frees it as well.
     let failed = orch
-        .push_unique(AlwaysFailsCommand, Push::new().retries(0).unique_key("fails"))
+        .push_unique(
+            AlwaysFailsCommand,
+            Push::new().retries(0).unique_key("fails"),
+        )
         .await
         .unwrap();
-    assert_eq!(wait_terminal(&orch, failed.id()).await.state(), State::Failed);
+    assert_eq!(
+        wait_terminal(&orch, failed.id()).await.state(),
+        State::Failed
+    );
     let after_failure = orch
-        .push_unique(AlwaysFailsCommand, Push::new().retries(0).unique_key("fails"))
+        .push_unique(
+            AlwaysFailsCommand,
+            Push::new().retries(0).unique_key("fails"),
+        )
         .await
         .unwrap();
     assert!(after_failure.is_inserted(), "{after_failure:?}");
@@ -195,10 +223,16 @@ pub async fn push_many_collapses_duplicates_in_the_batch_and_the_table(db: TestD
         .unwrap();
     assert_eq!(first.len(), 7);
     let (a, b, c) = (first[0], first[1], first[4]);
-    assert!(a.is_inserted() && b.is_inserted() && c.is_inserted(), "{first:?}");
+    assert!(
+        a.is_inserted() && b.is_inserted() && c.is_inserted(),
+        "{first:?}"
+    );
     assert_eq!(first[2], Pushed::Duplicate(a.id()));
     assert_eq!(first[5], Pushed::Duplicate(b.id()));
-    assert!(first[3].is_inserted() && first[6].is_inserted(), "{first:?}");
+    assert!(
+        first[3].is_inserted() && first[6].is_inserted(),
+        "{first:?}"
+    );
     assert_ne!(first[3].id(), first[6].id());
     // Against the table: c is live, d is new.
     let second = client
@@ -213,7 +247,11 @@ pub async fn push_many_collapses_duplicates_in_the_batch_and_the_table(db: TestD
         .await
         .unwrap();
     assert_eq!(ids, vec![a.id(), second[1].id()]);
-    assert_eq!(db.count(&format!("SELECT count(*) FROM {}", db.table())).await, 6);
+    assert_eq!(
+        db.count(&format!("SELECT count(*) FROM {}", db.table()))
+            .await,
+        6
+    );
     // The key and priority derived per type are stored.
     let record = client.get(a.id()).await.unwrap();
     assert_eq!(record.unique_key.as_deref(), Some("keyed:a"));
@@ -302,9 +340,7 @@ pub async fn unique_follow_ups_collapse(db: TestDb) {
         .await
         .unwrap();
     let parent = orch
-        .push(FanOutCommand {
-            key: "held".into(),
-        })
+        .push(FanOutCommand { key: "held".into() })
         .await
         .unwrap();
     let record = wait_terminal(&orch, parent).await;
@@ -320,10 +356,18 @@ pub async fn row_without_the_new_columns_is_claimed_and_runs(db: TestDb) {
     let client = db.client().await;
     let id = Uuid::now_v7();
     let (past, timeout, no) = match db.backend {
-        Backend::Postgres => ("now() - interval '1 minute'", "interval '30 seconds'", "false"),
+        Backend::Postgres => (
+            "now() - interval '1 minute'",
+            "interval '30 seconds'",
+            "false",
+        ),
         Backend::Sqlite => ("'2020-01-01 00:00:00.000000+00:00'", "'00:00:30'", "0"),
         #[cfg(feature = "mysql")]
-        Backend::Mysql => ("UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE", "'00:00:30'", "FALSE"),
+        Backend::Mysql => (
+            "UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE",
+            "'00:00:30'",
+            "FALSE",
+        ),
     };
     // The reference's 17 columns only, as the .NET library inserts a row.
     db.exec(&format!(
@@ -383,7 +427,10 @@ pub async fn retry_is_refused_while_the_key_has_a_live_holder(db: TestDb) {
     assert_eq!(after.retries_left, before.retries_left);
     // Once the holder is canceled, the key is free and the retry goes through.
     orch.cancel(holder.id()).await.unwrap();
-    assert_eq!(wait_terminal(&orch, holder.id()).await.state(), State::Canceled);
+    assert_eq!(
+        wait_terminal(&orch, holder.id()).await.state(),
+        State::Canceled
+    );
     let retried = orch.admin().retry(failed, Some(0)).await.unwrap();
     assert!(retried.is_some(), "retried once the key is free");
     assert_eq!(wait_terminal(&orch, failed).await.state(), State::Failed);
@@ -423,18 +470,33 @@ pub async fn higher_priority_due_commands_are_claimed_first(db: TestDb) {
         .push_with(SimpleCommand { n: 100 }, at(10).delay(HOUR))
         .await
         .unwrap();
-    client.push_with(SimpleCommand { n: 1 }, at(0)).await.unwrap();
+    client
+        .push_with(SimpleCommand { n: 1 }, at(0))
+        .await
+        .unwrap();
     // One statement: one scheduled_at, so id (push order) breaks the tie.
     client
         .push_many_with((2..5).map(|n| SimpleCommand { n }), at(0))
         .await
         .unwrap();
-    client.push_with(SimpleCommand { n: 5 }, at(5)).await.unwrap();
-    client.push_with(SimpleCommand { n: 6 }, at(-3)).await.unwrap();
-    client.push_with(SimpleCommand { n: 7 }, at(2)).await.unwrap();
+    client
+        .push_with(SimpleCommand { n: 5 }, at(5))
+        .await
+        .unwrap();
+    client
+        .push_with(SimpleCommand { n: 6 }, at(-3))
+        .await
+        .unwrap();
+    client
+        .push_with(SimpleCommand { n: 7 }, at(2))
+        .await
+        .unwrap();
     // Pushed last (the highest id) but due earliest among priority 0: scheduled_at comes
     // before id.
-    let early = client.push_with(SimpleCommand { n: 8 }, at(0)).await.unwrap();
+    let early = client
+        .push_with(SimpleCommand { n: 8 }, at(0))
+        .await
+        .unwrap();
     let earlier = match db.backend {
         Backend::Postgres => "now() - interval '1 hour'".to_owned(),
         Backend::Sqlite => "'2020-01-01 00:00:00.000000+00:00'".to_owned(),
@@ -471,9 +533,11 @@ pub async fn higher_priority_due_commands_are_claimed_first(db: TestDb) {
         .unwrap();
     let mut ns: Vec<u64> = claimed
         .iter()
-        .map(|c| serde_json::from_str::<serde_json::Value>(&c.input).unwrap()["n"]
-            .as_u64()
-            .unwrap())
+        .map(|c| {
+            serde_json::from_str::<serde_json::Value>(&c.input).unwrap()["n"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     ns.sort_unstable();
     assert_eq!(ns, vec![20, 21, 22]);
@@ -496,7 +560,10 @@ pub async fn worker_runs_due_commands_by_priority(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(wait_terminal(&orch, low).await.state(), State::Completed);
-    let (low_at, high_at) = (probe.times_of("simple", low), probe.times_of("simple", high));
+    let (low_at, high_at) = (
+        probe.times_of("simple", low),
+        probe.times_of("simple", high),
+    );
     assert!(
         high_at[0] < low_at[0],
         "the higher priority ran first: {high_at:?} vs {low_at:?}"
