@@ -190,7 +190,9 @@ impl Target {
     /// Drops the benchmark's tables.
     pub async fn cleanup(&self) {
         let sql = format!(
-            "DROP TABLE IF EXISTS \"{p}commands\"; DROP TABLE IF EXISTS \"{p}schema_migrations\";",
+            "DROP TABLE IF EXISTS \"{p}attempts\"; DROP TABLE IF EXISTS \"{p}workers\"; \
+             DROP TABLE IF EXISTS \"{p}controls\"; DROP TABLE IF EXISTS \"{p}commands\"; \
+             DROP TABLE IF EXISTS \"{p}schema_migrations\";",
             p = self.prefix
         );
         let result = match self.client.store() {
@@ -217,7 +219,9 @@ impl Target {
             {
                 Ok(mut c) => {
                     let sql = format!(
-                        "DROP TABLE IF EXISTS `{p}commands`; DROP TABLE IF EXISTS `{p}schema_migrations`;",
+                        "DROP TABLE IF EXISTS `{p}attempts`; DROP TABLE IF EXISTS `{p}workers`; \
+                         DROP TABLE IF EXISTS `{p}controls`; DROP TABLE IF EXISTS `{p}commands`; \
+                         DROP TABLE IF EXISTS `{p}schema_migrations`;",
                         p = self.prefix
                     );
                     sqlx::raw_sql(AssertSqlSafe(sql))

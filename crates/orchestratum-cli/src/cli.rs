@@ -78,6 +78,17 @@ pub enum Command {
     /// The worker registry: every running instance, its host, names, in-flight runs and last
     /// heartbeat; workers whose heartbeat stopped show as gone.
     Workers,
+    /// Pause a command name on every instance: no worker claims it until `resume`; runs in
+    /// flight finish. A name no command has yet can be paused too.
+    Pause {
+        /// The stored command name, exactly.
+        name: String,
+    },
+    /// Resume a paused command name (on PostgreSQL the workers are woken at once).
+    Resume {
+        /// The stored command name, exactly.
+        name: String,
+    },
 }
 
 /// `migrate` and its subcommands.

@@ -53,6 +53,7 @@ on_every_backend!(
     unmigrated_schema_is_refused,
     workers_and_unhandled_commands,
     push_unique_and_priority,
+    pause_resume_and_status,
 );
 
 /// A pushed command's id.
@@ -67,7 +68,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 7"), "{text}");
+    assert!(text.contains("schema version 0 of 8"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -87,16 +88,17 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
 
     let out = db.run(&["migrate"]);
     assert!(
-        out.ok().contains("applied version(s) 1, 2, 3, 4, 5, 6, 7"),
+        out.ok()
+            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 7);
+    assert_eq!(again["current"], 8);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 7);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(status["current"], 8);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 8);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -128,11 +130,11 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 7, 6, 5, 4, 3, 2; schema is at version 1"),
+            .contains("undid version(s) 8, 7, 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
-    // The reference columns and the row are still there; the data commands want version 6.
+    // The reference columns and the row are still there; the data commands want version 7.
     assert_eq!(db.text("SELECT name FROM {t}").await, "simple");
     db.run(&["show", &id]).fails(5, "orchestratum migrate");
     db.run(&["migrate"]).ok();
@@ -703,4 +705,44 @@ async fn push_unique_and_priority(db: TestDb) {
     assert!(out.stderr.contains("unique key"), "{}", out.stderr);
     let listed = db.json(&["list"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+}
+
+async fn pause_resume_and_status(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let status = db.json(&["status"]);
+    assert_eq!(status["paused"], serde_json::json!([]));
+    assert!(db.run(&["status"]).ok().contains("paused: none"));
+
+    let out = db.run(&["pause", "generate_report"]);
+    assert!(
+        out.ok().contains("paused `generate_report`"),
+        "{}",
+        out.stdout
+    );
+    let again = db.json(&["pause", "generate_report"]);
+    assert_eq!(again["paused"], true);
+    assert!(again["paused_at"].is_string(), "{again}");
+    let status = db.json(&["status"]);
+    assert_eq!(status["paused"], serde_json::json!(["generate_report"]));
+    assert_eq!(status["controls"][0]["name"], "generate_report");
+    let text = db.run(&["status"]);
+    let text = text.ok();
+    assert!(
+        text.contains("generate_report") && text.contains("yes"),
+        "{text}"
+    );
+
+    let resumed = db.json(&["resume", "generate_report"]);
+    assert_eq!(resumed["paused"], false);
+    assert!(resumed["paused_at"].is_null(), "{resumed}");
+    assert_eq!(db.json(&["status"])["paused"], serde_json::json!([]));
+    assert!(
+        db.run(&["resume", "generate_report"])
+            .ok()
+            .contains("resumed `generate_report`")
+    );
+
+    let long = "x".repeat(256);
+    db.run(&["pause", &long]).fails(2, "1 to 255 characters");
+    db.run(&["pause"]).fails(2, "NAME");
 }

@@ -9,6 +9,7 @@ use crate::client::Shared;
 use crate::error::Result;
 use crate::push::{Planned, Push, Pushed};
 use crate::record::CommandRecord;
+pub use crate::store::Control;
 pub use crate::store::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
@@ -31,8 +32,8 @@ impl Admin {
         self.shared.store.migrate_down(params).await
     }
 
-    /// Counts by state, name and target, the oldest pending command, and up to
-    /// `expired_limit` lapsed leases.
+    /// Counts by state, name and target, the oldest pending command, up to `expired_limit`
+    /// lapsed leases, and the flow controls (paused names, fleet limits).
     pub async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
         self.shared.store.summary(expired_limit).await
     }
@@ -46,6 +47,21 @@ impl Admin {
     /// it had left, at least 0, when `None`). `None` when it is in another state or unknown.
     pub async fn retry(&self, id: Uuid, retries: Option<u16>) -> Result<Option<CommandRecord>> {
         self.shared.store.retry(id, retries.map(i32::from)).await
+    }
+
+    /// Pauses a command name on every instance (see [`crate::Client::pause`]).
+    pub async fn pause(&self, name: &str) -> Result<Control> {
+        self.shared.store.pause(name).await
+    }
+
+    /// Resumes a paused command name (see [`crate::Client::resume`]).
+    pub async fn resume(&self, name: &str) -> Result<Control> {
+        self.shared.store.resume(name).await
+    }
+
+    /// Every flow-control row: paused names and recorded fleet limits.
+    pub async fn controls(&self) -> Result<Vec<Control>> {
+        self.shared.store.controls().await
     }
 
     /// Deletes finished commands (and their attempts) per `params`; how many.

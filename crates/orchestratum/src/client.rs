@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub worker_id: Uuid,
     /// Its metric handles.
     pub metrics: telemetry::Metrics,
+    /// How the claimer splits the handled names by their concurrency limits.
+    pub flow: crate::flow::Flow,
 }
 
 impl Shared {
@@ -497,6 +499,22 @@ impl Client {
     /// the commands it claims and their attempts, and its row in the worker registry.
     pub fn worker_id(&self) -> Uuid {
         self.shared.worker_id
+    }
+
+    /// Pauses commands named `name` on every instance: no worker claims them until
+    /// [`Client::resume`] (the claim statement itself skips paused names); runs in flight
+    /// finish. A name no command has yet can be paused too.
+    pub async fn pause(&self, name: &str) -> Result<crate::Control> {
+        self.shared.store.pause(name).await
+    }
+
+    /// Lets workers claim commands named `name` again (on PostgreSQL they are woken at once).
+    pub async fn resume(&self, name: &str) -> Result<crate::Control> {
+        let control = self.shared.store.resume(name).await?;
+        if self.shared.names.iter().any(|n| n == name) {
+            self.shared.wake.notify_one();
+        }
+        Ok(control)
     }
 
     /// The operators' operations (migration status and downgrade, summary, list, retry,

@@ -1,8 +1,11 @@
 //! Worker and client settings, with the reference library's names and defaults.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::flow::ConcurrencyLimit;
+use crate::retention::Retention;
 use crate::retry::Backoff;
 pub use crate::store::TablePrefix;
 pub use crate::store::database_url::redact;
@@ -49,6 +52,11 @@ pub struct Config {
     pub retry_backoff: Backoff,
     /// See [`UNHANDLED_AFTER_DEFAULT`].
     pub unhandled_after: Duration,
+    /// How long finished commands are kept before started instances delete them (default:
+    /// forever).
+    pub retention: Retention,
+    /// Concurrency limits by stored command name (none by default).
+    pub concurrency: BTreeMap<String, ConcurrencyLimit>,
 }
 
 impl Config {
@@ -104,6 +112,8 @@ impl Config {
             cancel_grace,
             retry_backoff: Backoff::NONE,
             unhandled_after: UNHANDLED_AFTER_DEFAULT,
+            retention: Retention::default(),
+            concurrency: BTreeMap::new(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Cross-process wake-ups on PostgreSQL: every push sends `NOTIFY` on the table's channel with
-//! the target as payload (a cancel request sends `cancel:<target>`); this listener wakes the
-//! local claimer, or the lease keeper for a cancel, when the target is ours.
+//! the target as payload (a cancel request sends `cancel:<target>`, a resume `resume:<name>`);
+//! this listener wakes the local claimer, or the lease keeper for a cancel, when the target is
+//! ours (for a resume, when we handle the name).
 //! In-process pushes wake the claimer directly (`Shared::wake`); polling is the fallback.
 
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use crate::store::postgres::PostgresStore;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Payload prefix of the notification a cancel request sends (see `request_cancel.sql`).
 const CANCEL_PREFIX: &str = "cancel:";
+/// Payload prefix of the notification a resume sends, with the name (see `control_resume.sql`).
+const RESUME_PREFIX: &str = "resume:";
 
 pub(crate) fn listen(
     store: PostgresStore,
@@ -54,6 +57,14 @@ pub(crate) fn listen(
                         Some(target) if target == shared.config.instance_key => {
                             shared.renew_now.notify_one();
                             shared.wake.notify_one();
+                        }
+                        // A resume concerns every target: wake if we handle the name.
+                        None if n
+                            .payload()
+                            .strip_prefix(RESUME_PREFIX)
+                            .is_some_and(|name| shared.names.iter().any(|h| h == name)) =>
+                        {
+                            shared.wake.notify_one()
                         }
                         _ => {}
                     },

@@ -1,6 +1,7 @@
 //! `Builder` and `Orchestratum`: wire the configuration, store, registry and runtime; start and
 //! shut down.
 
+use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +15,10 @@ use crate::config::{
     POLLING_INTERVAL_DEFAULT, TABLE_PREFIX_DEFAULT,
 };
 use crate::error::{Error, Result};
+use crate::flow::{ConcurrencyLimit, Flow};
 use crate::handler::Handler;
 use crate::handler::registry::{Handlers, Registry};
+use crate::retention::Retention;
 use crate::retry::Backoff;
 use crate::runtime::{Running, Runtime};
 use crate::store::Store;
@@ -43,6 +46,8 @@ pub struct Builder {
     cancel_grace: Option<Duration>,
     retry_backoff: Backoff,
     unhandled_after: Option<Duration>,
+    retention: Retention,
+    concurrency: BTreeMap<String, ConcurrencyLimit>,
     migrate: bool,
     registry: Registry,
     registration_error: Option<Error>,
@@ -60,6 +65,8 @@ impl Default for Builder {
             cancel_grace: None,
             retry_backoff: Backoff::NONE,
             unhandled_after: None,
+            retention: Retention::default(),
+            concurrency: BTreeMap::new(),
             migrate: true,
             registry: Registry::default(),
             registration_error: None,
@@ -131,6 +138,14 @@ impl Builder {
         self
     }
 
+    /// How long finished commands are kept before this instance (and every other started one
+    /// with a retention) deletes them, per final state (default: kept forever, as in the
+    /// reference).
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
     /// Commands claimed per cycle and most in flight at once (default 100).
     pub fn max_command_pull(mut self, n: usize) -> Self {
         self.max_command_pull = n;
@@ -147,6 +162,34 @@ impl Builder {
     pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.table_prefix = prefix.into();
         self
+    }
+
+    /// At most `n` commands named `name` in flight in this instance at once, beside
+    /// `max_command_pull`. A capped name never holds back the others: the claim takes the rest
+    /// of the free slots from them.
+    pub fn local_limit(mut self, name: impl Into<String>, n: usize) -> Self {
+        self.concurrency.entry(name.into()).or_default().local = Some(n);
+        self
+    }
+
+    /// [`Builder::local_limit`] for command type `C`.
+    pub fn local_limit_of<C: Command>(self, n: usize) -> Self {
+        self.local_limit(C::name(), n)
+    }
+
+    /// At most `n` commands named `name` running at once across every instance that sets this
+    /// limit (live leases), held by the claim: it locks the name's row in `{prefix}controls`,
+    /// counts the live runs and claims only the room left. Every instance handling the name
+    /// should set the same limit; one without it claims the name freely. The limit is recorded
+    /// in the controls row at start, for `orchestratum status`.
+    pub fn fleet_limit(mut self, name: impl Into<String>, n: u32) -> Self {
+        self.concurrency.entry(name.into()).or_default().fleet = Some(n);
+        self
+    }
+
+    /// [`Builder::fleet_limit`] for command type `C`.
+    pub fn fleet_limit_of<C: Command>(self, n: u32) -> Self {
+        self.fleet_limit(C::name(), n)
     }
 
     /// Whether `start()` and `connect()` apply migrations (default true).
@@ -199,8 +242,12 @@ impl Builder {
                 reason: format!("must be at most 100 years, got {age:?}"),
             });
         }
+        self.retention.check()?;
+        crate::flow::validate(&self.concurrency)?;
         let config = Config {
+            concurrency: self.concurrency,
             retry_backoff: self.retry_backoff,
+            retention: self.retention,
             unhandled_after: self.unhandled_after.unwrap_or(config.unhandled_after),
             ..config
         };
@@ -233,6 +280,7 @@ impl Builder {
         }
         let names = self.registry.handled_names();
         let metrics = crate::telemetry::Metrics::new(&names);
+        let flow = Flow::new(&names, &config.concurrency);
         Ok(Client {
             shared: Arc::new(Shared {
                 store,
@@ -245,6 +293,7 @@ impl Builder {
                 running: Running::default(),
                 worker_id: uuid::Uuid::now_v7(),
                 metrics,
+                flow,
             }),
         })
     }
@@ -256,6 +305,11 @@ impl Builder {
             tracing::warn!("no handlers registered: this worker will claim nothing");
         }
         crate::runtime::registry::register(&client.shared).await?;
+        for capped in &client.shared.flow.capped {
+            if let (Some(limit), Some(name)) = (capped.fleet, capped.names.first()) {
+                client.shared.store.record_fleet_limit(name, limit).await?;
+            }
+        }
         let runtime = Runtime::start(client.shared.clone());
         Ok(Orchestratum {
             client,

@@ -33,6 +33,8 @@ pub(crate) const WRITE_SECONDS: &str = "orchestratum_outcome_write_duration_seco
 pub(crate) const WRITE_BATCH: &str = "orchestratum_outcome_write_batch_size";
 /// Runs in flight in this process.
 pub(crate) const IN_FLIGHT: &str = "orchestratum_runs_in_flight";
+/// Finished commands deleted by retention, by final state.
+pub(crate) const PRUNED: &str = "orchestratum_commands_pruned_total";
 
 /// What a written outcome was, as the `outcome` label says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +169,11 @@ impl Metrics {
     /// A run started (`+1`) or ended (`-1`) in this process.
     pub fn in_flight(&self, delta: f64) {
         self.in_flight.increment(delta);
+    }
+
+    /// Retention deleted `n` finished commands in `state`.
+    pub fn pruned(&self, state: crate::record::State, n: u64) {
+        counter!(PRUNED, "state" => state.as_str()).increment(n);
     }
 
     /// A handler ran for `elapsed`.

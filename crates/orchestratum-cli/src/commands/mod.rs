@@ -4,6 +4,7 @@
 mod cancel;
 mod list;
 mod migrate;
+mod pause;
 mod prune;
 mod push;
 mod retry;
@@ -27,5 +28,7 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Push(args) => push::run(ctx, args).await,
         Command::Prune(args) => prune::run(ctx, args).await,
         Command::Workers => workers::run(ctx).await,
+        Command::Pause { name } => pause::run(ctx, &name, true).await,
+        Command::Resume { name } => pause::run(ctx, &name, false).await,
     }
 }

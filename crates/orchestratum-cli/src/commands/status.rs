@@ -1,5 +1,5 @@
-//! `status`: counts by state, name and target; the oldest pending command; lapsed leases; the
-//! commands no live worker handles.
+//! `status`: counts by state, name and target; the oldest pending command; paused names and
+//! fleet limits; lapsed leases; the commands no live worker handles.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +38,8 @@ pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<(), CliError> {
                 "run_expires_at": r.run_expires_at.map(output::json_time),
             })).collect::<Vec<_>>(),
             "unhandled": serde_json::to_value(&unhandled).unwrap_or_default(),
+            "paused": s.controls.iter().filter(|c| c.paused).map(|c| c.name.clone()).collect::<Vec<_>>(),
+            "controls": s.controls.iter().map(super::pause::control_json).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
@@ -76,6 +78,29 @@ pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<(), CliError> {
             table.row(row);
         }
         println!("\n{}", table.render());
+    }
+    let paused: Vec<_> = s.controls.iter().filter(|c| c.paused).collect();
+    if paused.is_empty() {
+        println!("\npaused: none");
+    } else {
+        println!("\npaused: no worker claims these names until `orchestratum resume NAME`");
+    }
+    let shown: Vec<_> = s
+        .controls
+        .iter()
+        .filter(|c| c.paused || c.fleet_limit.is_some())
+        .collect();
+    if !shown.is_empty() {
+        let mut table = Table::new(["NAME", "PAUSED", "PAUSED_AT", "FLEET_LIMIT"]);
+        for c in shown {
+            table.row(vec![
+                c.name.clone(),
+                if c.paused { "yes" } else { "no" }.into(),
+                output::opt_time(c.paused_at),
+                c.fleet_limit.map_or_else(|| "-".into(), |l| l.to_string()),
+            ]);
+        }
+        println!("{}", table.render());
     }
     println!(
         "\nexpired leases: {} (marked running, but their worker stopped renewing; the next claim takes them back)",

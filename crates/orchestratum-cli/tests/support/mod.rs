@@ -320,7 +320,13 @@ impl TestDb {
     pub async fn cleanup(&self) {
         if self.backend != Backend::Sqlite {
             // Attempts first: they reference the commands.
-            let tables = ["attempts", "workers", "commands", "schema_migrations"];
+            let tables = [
+                "attempts",
+                "workers",
+                "controls",
+                "commands",
+                "schema_migrations",
+            ];
             let drops: Vec<String> = tables
                 .iter()
                 .map(|t| format!("DROP TABLE IF EXISTS {};", self.quoted(t)))

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -14,7 +14,7 @@ use super::completer::Completer;
 use super::executor;
 use crate::client::Shared;
 use crate::error::Error;
-use crate::store::ClaimParams;
+use crate::store::{ClaimParams, ClaimedCommand};
 
 /// Shortest idle wait: a due row locked by someone else's transaction is skipped by the claim
 /// but still reported due, and must not make the claimer spin.
@@ -23,6 +23,16 @@ const MIN_IDLE_WAIT: Duration = Duration::from_millis(10);
 const REFILL_WAIT: Duration = Duration::from_millis(5);
 /// Longest wait after a failed claim before trying again.
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What one claim took.
+#[derive(Default)]
+struct Round {
+    commands: Vec<ClaimedCommand>,
+    /// The local slot of each of the first commands, by position (capped names come first).
+    name_permits: Vec<Option<OwnedSemaphorePermit>>,
+    /// Capped names at their limit after this claim.
+    saturated: Vec<String>,
+}
 
 pub(crate) struct Claimer {
     pub shared: Arc<Shared>,
@@ -55,24 +65,19 @@ impl Claimer {
             let asked_at = Instant::now();
             // A claim that hangs is given up: rows it may have claimed lapse and are taken
             // again later (charged a retry), which beats a worker stuck on a silent connection.
-            let claimed = tokio::time::timeout(
-                config.claim_timeout(),
-                self.shared.store.claim(ClaimParams {
-                    target: &config.instance_key,
-                    names: &self.shared.names,
-                    limit: free,
-                    lease: config.lock_timeout_buffer,
-                    worker: self.shared.worker_id,
-                }),
-            )
-            .await
-            .unwrap_or_else(|_| Err(Error::TimedOut("claiming commands")));
-            let claimed = match claimed {
-                Ok(claimed) => {
+            let round = tokio::time::timeout(config.claim_timeout(), self.claim(free))
+                .await
+                .unwrap_or_else(|_| Err(Error::TimedOut("claiming commands")));
+            let (claimed, mut name_permits, saturated) = match round {
+                Ok(Round {
+                    commands: claimed,
+                    name_permits,
+                    saturated,
+                }) => {
                     error_backoff = Duration::from_millis(50);
                     self.shared.metrics.claimed(asked_at.elapsed(), &claimed);
                     tracing::trace!(count = claimed.len(), asked = free, elapsed = ?asked_at.elapsed(), "claimed");
-                    claimed
+                    (claimed, name_permits.into_iter(), saturated)
                 }
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?error_backoff, "claiming commands failed");
@@ -86,6 +91,7 @@ impl Claimer {
             };
             let full = claimed.len() >= free;
             for command in claimed {
+                let name_permit = name_permits.next().flatten();
                 let Ok(permit) = self.slots.clone().try_acquire_owned() else {
                     // Only this task takes slots, and it counted them: unreachable in practice.
                     tracing::error!(command.id = %command.id, "no free slot for a claimed command; its lease will lapse");
@@ -100,6 +106,7 @@ impl Claimer {
                         command,
                         valid_until,
                         permit,
+                        name_permit,
                         self.slot_freed.clone(),
                     )
                     .instrument(span),
@@ -109,11 +116,21 @@ impl Claimer {
             if full {
                 continue;
             }
+            // A name at its limit is not due for us: waiting on it would spin. A freed slot
+            // (one of its runs here ending) wakes the claimer instead, or the polling interval.
+            let due_names: std::borrow::Cow<'_, [String]> = if saturated.is_empty() {
+                std::borrow::Cow::Borrowed(&self.shared.names)
+            } else {
+                self.shared
+                    .names
+                    .iter()
+                    .filter(|n| !saturated.contains(n))
+                    .cloned()
+                    .collect()
+            };
             let next_due = tokio::time::timeout(
                 config.claim_timeout(),
-                self.shared
-                    .store
-                    .next_due(&config.instance_key, &self.shared.names),
+                self.shared.store.next_due(&config.instance_key, &due_names),
             );
             let wait = match next_due.await {
                 Ok(Ok(Some(due))) => due.min(config.polling_interval),
@@ -121,10 +138,100 @@ impl Claimer {
             };
             tokio::select! {
                 () = self.shared.wake.notified() => {}
+                () = self.slot_freed.notified(), if !saturated.is_empty() => {}
                 () = tokio::time::sleep(wait.max(MIN_IDLE_WAIT)) => {}
                 () = self.stop.cancelled() => {}
             }
         }
+    }
+
+    fn params<'a>(&'a self, names: &'a [String], limit: usize) -> ClaimParams<'a> {
+        ClaimParams {
+            target: &self.shared.config.instance_key,
+            names,
+            limit,
+            lease: self.shared.config.lock_timeout_buffer,
+            worker: self.shared.worker_id,
+        }
+    }
+
+    /// Claims up to `free` commands. Without limits this is the one claim statement. With
+    /// them, each capped name is claimed on its own first, up to its room here and (for a
+    /// fleet limit) in the fleet; the other names then get the slots left in one statement, so
+    /// a capped name never holds them back.
+    async fn claim(&self, free: usize) -> crate::error::Result<Round> {
+        let flow = &self.shared.flow;
+        if flow.capped.is_empty() {
+            let commands = self
+                .shared
+                .store
+                .claim(self.params(&self.shared.names, free))
+                .await?;
+            return Ok(Round {
+                name_permits: Vec::new(),
+                saturated: Vec::new(),
+                commands,
+            });
+        }
+        let mut round = Round::default();
+        let mut left = free;
+        for capped in &flow.capped {
+            if left == 0 {
+                break;
+            }
+            let local_room = capped
+                .local
+                .as_ref()
+                .map_or(usize::MAX, |s| s.available_permits());
+            let ask = left.min(local_room);
+            if ask == 0 {
+                round.saturated.extend(capped.names.iter().cloned());
+                continue;
+            }
+            let got = match self
+                .shared
+                .store
+                .claim_capped(self.params(&capped.names, ask), capped.fleet)
+                .await
+            {
+                Ok(got) => got,
+                // What was claimed so far is held: run it rather than let its leases lapse.
+                Err(error) if !round.commands.is_empty() => {
+                    tracing::warn!(%error, "claiming a capped command name failed");
+                    return Ok(round);
+                }
+                Err(error) => return Err(error),
+            };
+            let taken = got.commands.len();
+            let fleet_full = got.fleet_room.is_some_and(|room| taken >= room);
+            if fleet_full || taken >= local_room {
+                round.saturated.extend(capped.names.iter().cloned());
+            }
+            left -= taken.min(left);
+            for command in got.commands {
+                let permit = capped
+                    .local
+                    .as_ref()
+                    .and_then(|s| s.clone().try_acquire_owned().ok());
+                round.commands.push(command);
+                round.name_permits.push(permit);
+            }
+        }
+        if left > 0 && !flow.uncapped.is_empty() {
+            let claimed = self
+                .shared
+                .store
+                .claim(self.params(&flow.uncapped, left))
+                .await;
+            match claimed {
+                Ok(commands) => round.commands.extend(commands),
+                Err(error) if !round.commands.is_empty() => {
+                    tracing::warn!(%error, "claiming commands failed");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(round)
     }
 
     /// Waits for at least one free slot; returns how many are free.

@@ -37,6 +37,7 @@ pub(crate) async fn execute(
     command: ClaimedCommand,
     valid_until: Instant,
     permit: OwnedSemaphorePermit,
+    name_permit: Option<OwnedSemaphorePermit>,
     slot_freed: Arc<Notify>,
 ) {
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
@@ -48,6 +49,7 @@ pub(crate) async fn execute(
         id: command.id,
         control: control.clone(),
         permit: Some(permit),
+        name_permit,
         freed: slot_freed,
     };
     if let Some(stale) = stale {
@@ -101,6 +103,8 @@ struct Slot {
     id: uuid::Uuid,
     control: Arc<RunControl>,
     permit: Option<OwnedSemaphorePermit>,
+    /// The slot of a locally limited name (`Builder::local_limit`).
+    name_permit: Option<OwnedSemaphorePermit>,
     freed: Arc<Notify>,
 }
 
@@ -110,6 +114,7 @@ impl Drop for Slot {
         self.control.finish();
         self.shared.running.remove(self.id, &self.control);
         // Give the permit back before waking the claimer, or it would find no free slot.
+        drop(self.name_permit.take());
         drop(self.permit.take());
         self.freed.notify_one();
     }

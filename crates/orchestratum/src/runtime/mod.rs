@@ -8,6 +8,7 @@ mod executor;
 mod lease;
 pub(crate) mod outcome;
 pub(crate) mod registry;
+mod retention;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -170,6 +171,7 @@ pub(crate) struct Runtime {
     completer: JoinHandle<()>,
     lease_keeper: JoinHandle<()>,
     heartbeat: JoinHandle<()>,
+    retention: Option<JoinHandle<()>>,
     listener: Option<JoinHandle<()>>,
 }
 
@@ -186,6 +188,13 @@ impl Runtime {
             completer::Completer::start(shared.clone(), stop_background.clone(), flush_by.clone());
         let lease_keeper = lease::start(shared.clone(), stop_background.clone());
         let heartbeat = registry::start(shared.clone(), stop_background.clone());
+        let retention = (!shared.config.retention.is_off()).then(|| {
+            retention::start(
+                shared.clone(),
+                shared.config.retention.clone(),
+                stop_background.clone(),
+            )
+        });
         let listener = match &shared.store {
             #[cfg(feature = "postgres")]
             crate::store::Store::Postgres(pg) => Some(crate::notify::listen(
@@ -221,6 +230,7 @@ impl Runtime {
             completer: completer_task,
             lease_keeper,
             heartbeat,
+            retention,
             listener,
         }
     }
@@ -260,6 +270,11 @@ impl Runtime {
         self.heartbeat.abort();
         let _ = self.lease_keeper.await;
         let _ = self.heartbeat.await;
+        if let Some(retention) = self.retention {
+            // A delete in flight is safe to drop: the statement commits whole or not at all.
+            retention.abort();
+            let _ = retention.await;
+        }
         let _ = self.completer.await;
         if let Some(listener) = self.listener {
             let _ = listener.await;

@@ -163,6 +163,8 @@ pub struct QueueSummary {
     pub expired_leases: i64,
     /// The first of them, longest lapsed first.
     pub expired: Vec<CommandRecord>,
+    /// The flow-control rows (paused names, recorded fleet limits), by name.
+    pub controls: Vec<super::Control>,
 }
 
 /// One row of a backend's summary statement: a (name, target, state) group.
@@ -344,7 +346,9 @@ impl Store {
     /// Counts by state, name and target, the oldest pending age, and lapsed leases (at most
     /// `expired_limit` of them listed).
     pub async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
-        dispatch!(self, s => s.summary(expired_limit).await)
+        let mut summary = dispatch!(self, s => s.summary(expired_limit).await)?;
+        summary.controls = self.controls().await?;
+        Ok(summary)
     }
 
     /// Commands matching `params`, newest `scheduled_at` first.

@@ -22,7 +22,7 @@ use uuid::Uuid;
 pub use self::database_url::DatabaseUrl;
 pub use self::limits::{Limits, MAX_DURATION};
 pub use self::table_prefix::TablePrefix;
-use crate::attempt::{Attempt, AttemptOutcome};
+use crate::attempt::Attempt;
 use crate::error::Result;
 use crate::migrate::MigrationReport;
 use crate::push::NewCommand;
@@ -50,6 +50,31 @@ macro_rules! statements {
     };
 }
 pub(crate) use statements;
+
+/// Declares a backend's `MIGRATIONS` and `DOWN_MIGRATIONS` from one line per version: its
+/// number, the file stem of `migrations/<stem>.sql` and `<stem>.down.sql` beside the invoking
+/// module, what it does, and whether undoing it drops reference data.
+macro_rules! migrations {
+    ($(($version:literal, $stem:literal, $description:literal, $drops:literal)),* $(,)?) => {
+        /// This backend's migrations, in order.
+        pub const MIGRATIONS: &[crate::migrate::Migration] = &[$(
+            crate::migrate::Migration {
+                version: $version,
+                description: $description,
+                sql: include_str!(concat!("migrations/", $stem, ".sql")),
+            },
+        )*];
+        /// How to undo this backend's migrations, one per version.
+        pub const DOWN_MIGRATIONS: &[crate::migrate::DownMigration] = &[$(
+            crate::migrate::DownMigration {
+                version: $version,
+                sql: include_str!(concat!("migrations/", $stem, ".down.sql")),
+                drops_reference_data: $drops,
+            },
+        )*];
+    };
+}
+pub(crate) use migrations;
 
 /// A pool for a server backend. The pool retries refused connections until its acquire
 /// timeout; one direct attempt first makes a wrong URL or a stopped server fail at once, with
@@ -283,34 +308,6 @@ pub(crate) fn follow_ups_of_applied(
         .collect()
 }
 
-/// An attempt row as every backend reads it, its stored outcome checked.
-pub(crate) fn attempt_row(
-    attempt: i32,
-    worker_id: Option<Uuid>,
-    started_at: Option<chrono::DateTime<chrono::Utc>>,
-    ended_at: chrono::DateTime<chrono::Utc>,
-    outcome: &str,
-    error: Option<String>,
-) -> Result<Attempt> {
-    let outcome = AttemptOutcome::parse(outcome).ok_or_else(|| crate::error::Error::Corrupt {
-        column: "outcome",
-        reason: format!("unknown attempt outcome `{outcome}`"),
-    })?;
-    Ok(Attempt {
-        attempt,
-        worker_id,
-        started_at,
-        ended_at: Some(ended_at),
-        outcome,
-        error,
-    })
-}
-
-/// A claim's `queue_wait_us`: zero for a command claimed before its due time (a cancel).
-pub(crate) fn since_due(micros: i64) -> Duration {
-    Duration::from_micros(u64::try_from(micros).unwrap_or(0))
-}
-
 /// A duration in whole microseconds, saturating.
 pub(crate) fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
@@ -347,10 +344,15 @@ macro_rules! dispatch {
 // The operators' operations (status, list, retry, prune, migration status and downgrade)
 // live in their own file, after `dispatch!` so they can use it.
 mod admin;
+mod flow;
+mod migrator;
+mod rows;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
 };
+pub(crate) use self::flow::check_name;
+pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

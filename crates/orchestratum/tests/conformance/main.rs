@@ -53,6 +53,10 @@ conformance!(
     success_keeps_retries_left,
     custom_timeout_and_retries_are_stored,
     // Beyond them.
+    fleet_limit_holds_across_three_instances,
+    local_limit_caps_a_name_without_blocking_others,
+    paused_name_is_not_claimed_until_resumed,
+    flow_controls_accept_new_names_and_refuse_bad_values,
     naming_convention_and_override,
     wait_returns_typed_output_and_failures,
     bulk_push_in_one_call,
@@ -133,4 +137,7 @@ conformance!(
     retry_is_refused_while_the_key_has_a_live_holder,
     higher_priority_due_commands_are_claimed_first,
     worker_runs_due_commands_by_priority,
+    // Retention (issue 11).
+    retention_deletes_expired_commands_with_their_attempts,
+    retention_values_no_worker_could_use_are_refused,
 );

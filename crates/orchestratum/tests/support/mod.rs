@@ -278,6 +278,7 @@ impl TestDb {
             let tables = [
                 "attempts",
                 "workers",
+                "controls",
                 "commands",
                 "schema_migrations",
                 "effects",

@@ -21,10 +21,9 @@
 
 mod admin;
 mod batch;
+mod flow;
 mod unique;
-pub use self::admin::DOWN_MIGRATIONS;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,56 +32,30 @@ use serde::Serialize;
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow};
 use sqlx::pool::PoolOptions;
-use sqlx::{AssertSqlSafe, Connection, MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, Row};
 use uuid::Uuid;
 
+use super::migrator::{self, migration_sql};
+use super::rows::{self, Columns, native_columns};
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
-use crate::migrate::{self, Migration, MigrationReport};
+use crate::migrate::MigrationReport;
 use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
-use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
+use crate::worker::{Unhandled, WorkerBeat, WorkerInfo};
 
-/// This backend's migrations, in order.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        description: "reference schema",
-        sql: include_str!("migrations/0001_reference_schema.sql"),
-    },
-    Migration {
-        version: 2,
-        description: "leases, attempts, errors, parents; pending index",
-        sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
-    },
-    Migration {
-        version: 3,
-        description: "no target index (the unfinished index already serves the claim's order)",
-        sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
-    },
-    Migration {
-        version: 4,
-        description: "the worker holding each command",
-        sql: include_str!("migrations/0004_worker_column.sql"),
-    },
-    Migration {
-        version: 5,
-        description: "attempt history",
-        sql: include_str!("migrations/0005_attempts.sql"),
-    },
-    Migration {
-        version: 6,
-        description: "worker registry",
-        sql: include_str!("migrations/0006_workers.sql"),
-    },
-    Migration {
-        version: 7,
-        description: "priorities and unique keys",
-        sql: include_str!("migrations/0007_priorities_and_unique_keys.sql"),
-    },
-];
+super::migrations! {
+    (1, "0001_reference_schema", "reference schema", true),
+    (2, "0002_leases_and_pending_index", "leases, attempts, errors, parents; pending index", false),
+    (3, "0003_claim_index_and_autovacuum", "no target index (the unfinished index already serves the claim's order)", false),
+    (4, "0004_worker_column", "the worker holding each command", false),
+    (5, "0005_attempts", "attempt history", false),
+    (6, "0006_workers", "worker registry", false),
+    (7, "0007_controls", "flow controls: paused names, fleet limits", false),
+    (8, "0008_priorities_and_unique_keys", "priorities and unique keys", false),
+}
 
 super::statements!(
     applied_migrations,
@@ -113,6 +86,14 @@ super::statements!(
     renew_leases_read,
     request_cancel,
     request_cancel_lock,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_lock,
+    control_pause,
+    control_read,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -218,7 +199,9 @@ impl MySqlStore {
     /// column): the schema is then complete, and recording the version by hand resolves it.
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
         let mut conn = self.lock_migrations().await?;
-        let result = self.migrate_locked(&mut conn).await;
+        let result =
+            migrator::apply_pending::<MySql>(&mut conn, migration_sql!(self.sql), self.schema())
+                .await;
         self.unlock_migrations(conn).await;
         result
     }
@@ -257,55 +240,12 @@ impl MySqlStore {
         let _ = conn.close().await;
     }
 
-    async fn migrate_locked(&self, conn: &mut MySqlConnection) -> Result<MigrationReport> {
-        sqlx::query(self.sql.migrations_table.clone())
-            .execute(&mut *conn)
-            .await?;
-        let mut applied: Vec<i64> = sqlx::query_scalar(self.sql.applied_migrations.clone())
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut report = MigrationReport {
-            applied: Vec::new(),
-            adopted_existing_table: false,
-            current: 0,
-        };
-        if applied.is_empty() {
-            let tables: i64 = sqlx::query_scalar(self.sql.commands_table_exists.clone())
-                .fetch_one(&mut *conn)
-                .await?;
-            if tables > 0 {
-                self.record_migration(conn, &MIGRATIONS[0]).await?;
-                applied.push(1);
-                report.adopted_existing_table = true;
-            }
+    fn schema(&self) -> migrator::Schema<'_> {
+        migrator::Schema {
+            prefix: &self.prefix,
+            up: MIGRATIONS,
+            down: DOWN_MIGRATIONS,
         }
-        let known = migrate::latest(MIGRATIONS);
-        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
-            return Err(Error::SchemaTooNew { found, known });
-        }
-        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-            sqlx::raw_sql(AssertSqlSafe(self.prefix.render(m.sql)))
-                .execute(&mut *conn)
-                .await
-                .map_err(|source| Error::Migration {
-                    version: m.version,
-                    description: m.description,
-                    source,
-                })?;
-            self.record_migration(conn, m).await?;
-            report.applied.push(m.version);
-        }
-        report.current = known;
-        Ok(report)
-    }
-
-    async fn record_migration(&self, conn: &mut MySqlConnection, m: &Migration) -> Result<()> {
-        sqlx::query(self.sql.record_migration.clone())
-            .bind(m.version)
-            .bind(m.description)
-            .execute(conn)
-            .await?;
-        Ok(())
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
@@ -348,8 +288,19 @@ impl MySqlStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
-        let names = batch::to_json(p.names)?;
         let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let claimed = self.claim_in(&mut tx, p).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The claim's statements inside its `READ COMMITTED` transaction.
+    async fn claim_in(
+        &self,
+        tx: &mut sqlx::MySqlConnection,
+        p: ClaimParams<'_>,
+    ) -> Result<Vec<ClaimedCommand>> {
+        let names = batch::to_json(p.names)?;
         let picked = sqlx::query(self.sql.claim_lock.clone())
             .bind(p.target)
             .bind(p.target)
@@ -358,7 +309,6 @@ impl MySqlStore {
             .fetch_all(&mut *tx)
             .await?;
         if picked.is_empty() {
-            tx.commit().await?;
             return Ok(Vec::new());
         }
         // One fresh token per claimed row: a later claim of the same row gets another, so a
@@ -367,7 +317,7 @@ impl MySqlStore {
             .iter()
             .map(|row| {
                 Ok(ClaimItem {
-                    id: uuid(row, "id")?.hyphenated().to_string(),
+                    id: row.uuid("id")?.hyphenated().to_string(),
                     token: Uuid::new_v4().hyphenated().to_string(),
                     lapsed: i32::from(row.try_get::<bool, _>("lapsed")?),
                 })
@@ -391,24 +341,7 @@ impl MySqlStore {
             .bind(&json)
             .fetch_all(&mut *tx)
             .await?;
-        tx.commit().await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ClaimedCommand {
-                    id: uuid(row, "id")?,
-                    name: row.try_get("name")?,
-                    input: row
-                        .try_get::<Option<String>, _>("input")?
-                        .unwrap_or_else(|| "null".into()),
-                    timeout: timeout(row)?,
-                    retries_left: row.try_get("retries_left")?,
-                    attempt: row.try_get("attempt")?,
-                    lease_token: uuid(row, "lease_token")?,
-                    cancel_requested: row.try_get("cancel_requested")?,
-                    queue_wait: super::since_due(row.try_get("queue_wait_us")?),
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::claimed)
     }
 
     pub(crate) async fn next_due(
@@ -453,10 +386,7 @@ impl MySqlStore {
                 .fetch_all(&self.pool)
                 .await?
             {
-                renewed.push(RenewedLease {
-                    id: uuid(&row, "id")?,
-                    cancel_requested: row.try_get("cancel_requested")?,
-                });
+                renewed.push(rows::renewed(&row)?);
             }
         }
         Ok(renewed)
@@ -509,10 +439,7 @@ impl MySqlStore {
                 .execute(&mut *tx)
                 .await?;
             for item in passing {
-                applied.push(Uuid::from_str(&item.id).map_err(|e| Error::Corrupt {
-                    column: "id",
-                    reason: e.to_string(),
-                })?);
+                applied.push(rows::parse_uuid("id", &item.id)?);
             }
         }
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
@@ -532,11 +459,7 @@ impl MySqlStore {
             tx.commit().await?;
             return Ok(None);
         };
-        let request = CancelRequest {
-            name: row.try_get("name")?,
-            attempt: row.try_get("attempt")?,
-            running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
-        };
+        let request = rows::cancel_request(&row)?;
         sqlx::query(self.sql.request_cancel.clone())
             .bind(&id)
             .execute(&mut *tx)
@@ -550,7 +473,7 @@ impl MySqlStore {
             .bind(id.hyphenated().to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(record).transpose()
+        row.as_ref().map(rows::record).transpose()
     }
 
     pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
@@ -588,25 +511,7 @@ impl MySqlStore {
         let rows = sqlx::query(self.sql.workers.clone())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let names: String = r.try_get("names")?;
-                worker::info(
-                    uuid(r, "worker_id")?,
-                    r.try_get("instance_key")?,
-                    r.try_get("host")?,
-                    r.try_get("pid")?,
-                    r.try_get("version")?,
-                    &names,
-                    i64::from(r.try_get::<i32, _>("max_command_pull")?),
-                    r.try_get("lease_ms")?,
-                    r.try_get("started_at")?,
-                    r.try_get("heartbeat_at")?,
-                    i64::from(r.try_get::<i32, _>("in_flight")?),
-                    r.try_get("alive")?,
-                )
-            })
-            .collect()
+        rows::all(&rows, rows::worker)
     }
 
     pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
@@ -614,16 +519,7 @@ impl MySqlStore {
             .bind(micros(older_than))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unhandled {
-                    target: r.try_get("target")?,
-                    name: r.try_get("name")?,
-                    waiting: r.try_get("waiting")?,
-                    oldest_due: r.try_get("oldest_due")?,
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::unhandled)
     }
 
     pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
@@ -631,19 +527,7 @@ impl MySqlStore {
             .bind(id.hyphenated().to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let outcome: String = r.try_get("outcome")?;
-                super::attempt_row(
-                    r.try_get("attempt")?,
-                    opt_uuid(r, "worker_id")?,
-                    r.try_get("started_at")?,
-                    r.try_get("ended_at")?,
-                    &outcome,
-                    r.try_get("error")?,
-                )
-            })
-            .collect()
+        rows::all(&rows, rows::attempt)
     }
 }
 
@@ -722,61 +606,34 @@ fn time_text(name: &str, d: Duration) -> Result<String> {
     ))
 }
 
-/// Reads the `timeout` column (`TIME(6)`).
-fn timeout(row: &MySqlRow) -> Result<Duration> {
-    let time: MySqlTime = row.try_get("timeout")?;
-    time.to_duration().ok_or_else(|| Error::Corrupt {
-        column: "timeout",
-        reason: format!("negative time {time}"),
-    })
-}
+impl Columns for MySqlRow {
+    native_columns!();
 
-fn uuid(row: &MySqlRow, column: &'static str) -> Result<Uuid> {
-    let text: String = row.try_get(column)?;
-    Uuid::from_str(&text).map_err(|e| Error::Corrupt {
-        column,
-        reason: format!("{text:?} is not a UUID: {e}"),
-    })
-}
-
-fn opt_uuid(row: &MySqlRow, column: &'static str) -> Result<Option<Uuid>> {
-    match row.try_get::<Option<String>, _>(column)? {
-        None => Ok(None),
-        Some(_) => uuid(row, column).map(Some),
+    fn uuid(&self, column: &'static str) -> Result<Uuid> {
+        rows::parse_uuid(column, &self.try_get::<String, _>(column)?)
     }
-}
 
-fn record(row: &MySqlRow) -> Result<CommandRecord> {
-    let last_outcome: Option<String> = row.try_get("last_outcome")?;
-    Ok(CommandRecord {
-        id: uuid(row, "id")?,
-        target: row.try_get("target")?,
-        name: row.try_get("name")?,
-        input: row.try_get("input")?,
-        output: row.try_get("output")?,
-        scheduled_at: row.try_get("scheduled_at")?,
-        timeout: timeout(row)?,
-        is_running: row.try_get("is_running")?,
-        running_at: row.try_get("running_at")?,
-        run_expires_at: row.try_get("run_expires_at")?,
-        is_completed: row.try_get("is_completed")?,
-        completed_at: row.try_get("completed_at")?,
-        is_canceled: row.try_get("is_canceled")?,
-        canceled_at: row.try_get("canceled_at")?,
-        retries_left: row.try_get("retries_left")?,
-        is_failed: row.try_get("is_failed")?,
-        failed_at: row.try_get("failed_at")?,
-        attempt: row.try_get("attempt")?,
-        last_error: row.try_get("last_error")?,
-        last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
-        parent_id: opt_uuid(row, "parent_id")?,
-        worker_id: opt_uuid(row, "worker_id")?,
-        cancel_requested_at: row.try_get("cancel_requested_at")?,
-        priority: row.try_get("priority")?,
-        unique_key: row.try_get("unique_key")?,
-        unique_over: crate::push::unique_states_of(row.try_get("unique_states")?),
-        read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
-    })
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
+        let text: Option<String> = self.try_get(column)?;
+        text.map(|t| rows::parse_uuid(column, &t)).transpose()
+    }
+
+    fn time(&self, column: &'static str) -> Result<DateTime<Utc>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_time(&self, column: &'static str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.try_get(column)?)
+    }
+
+    /// A `TIME(6)` column.
+    fn span(&self, column: &'static str) -> Result<Duration> {
+        let time: MySqlTime = self.try_get(column)?;
+        time.to_duration().ok_or_else(|| Error::Corrupt {
+            column,
+            reason: format!("negative time {time}"),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use sqlx::{MySqlConnection, Row as _};
 use uuid::Uuid;
 
-use super::{MySqlStore, batch, uuid};
+use super::{MySqlStore, batch};
 use crate::error::{Error, Result};
 use crate::push::{NewCommand, Pushed};
+use crate::store::rows::Columns as _;
 use crate::store::unique::{self, Settle};
 
 /// How many times a push in a transaction of its own is tried when InnoDB picks it as a
@@ -75,7 +76,7 @@ impl MySqlStore {
                 .fetch_all(&mut *conn)
                 .await?;
             for row in &rows {
-                holders.insert(row.try_get("unique_key")?, uuid(row, "id")?);
+                holders.insert(row.try_get("unique_key")?, row.uuid("id")?);
             }
         }
         Ok(holders)

@@ -1,8 +1,8 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
 mod admin;
+mod flow;
 mod unique;
-pub use self::admin::DOWN_MIGRATIONS;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,55 +11,29 @@ use chrono::{DateTime, Utc};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgRow};
 use sqlx::types::Uuid;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{PgConnection, Postgres, Row};
 
+use super::migrator::{self, migration_sql};
+use super::rows::{self, Columns, native_columns};
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
-use crate::migrate::{self, Migration, MigrationReport};
+use crate::migrate::MigrationReport;
 use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
-use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
+use crate::worker::{Unhandled, WorkerBeat, WorkerInfo};
 
-/// This backend's migrations, in order.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        description: "reference schema",
-        sql: include_str!("migrations/0001_reference_schema.sql"),
-    },
-    Migration {
-        version: 2,
-        description: "leases, attempts, errors, parents; pending index",
-        sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
-    },
-    Migration {
-        version: 3,
-        description: "claim index in claim order; no target index; autovacuum for a queue",
-        sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
-    },
-    Migration {
-        version: 4,
-        description: "the worker holding each command",
-        sql: include_str!("migrations/0004_worker_column.sql"),
-    },
-    Migration {
-        version: 5,
-        description: "attempt history",
-        sql: include_str!("migrations/0005_attempts.sql"),
-    },
-    Migration {
-        version: 6,
-        description: "worker registry",
-        sql: include_str!("migrations/0006_workers.sql"),
-    },
-    Migration {
-        version: 7,
-        description: "priorities and unique keys",
-        sql: include_str!("migrations/0007_priorities_and_unique_keys.sql"),
-    },
-];
+super::migrations! {
+    (1, "0001_reference_schema", "reference schema", true),
+    (2, "0002_leases_and_pending_index", "leases, attempts, errors, parents; pending index", false),
+    (3, "0003_claim_index_and_autovacuum", "claim index in claim order; no target index; autovacuum for a queue", false),
+    (4, "0004_worker_column", "the worker holding each command", false),
+    (5, "0005_attempts", "attempt history", false),
+    (6, "0006_workers", "worker registry", false),
+    (7, "0007_controls", "flow controls: paused names, fleet limits", false),
+    (8, "0008_priorities_and_unique_keys", "priorities and unique keys", false),
+}
 
 super::statements!(
     applied_migrations,
@@ -81,6 +55,13 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_lock,
+    control_pause,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -133,59 +114,29 @@ impl PostgresStore {
 
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(self.sql.migration_lock.clone())
-            .bind(self.prefix.as_str())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(self.sql.migrations_table.clone())
-            .execute(&mut *tx)
-            .await?;
-        let mut applied: Vec<i64> = sqlx::query_scalar(self.sql.applied_migrations.clone())
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut report = MigrationReport {
-            applied: Vec::new(),
-            adopted_existing_table: false,
-            current: 0,
-        };
-        if applied.is_empty() {
-            let exists: bool = sqlx::query_scalar(self.sql.commands_table_exists.clone())
-                .fetch_one(&mut *tx)
+        self.lock_migrations(&mut tx).await?;
+        let report =
+            migrator::apply_pending::<Postgres>(&mut tx, migration_sql!(self.sql), self.schema())
                 .await?;
-            if exists {
-                self.record_migration(&mut tx, &MIGRATIONS[0]).await?;
-                applied.push(1);
-                report.adopted_existing_table = true;
-            }
-        }
-        let known = migrate::latest(MIGRATIONS);
-        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
-            return Err(Error::SchemaTooNew { found, known });
-        }
-        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-            sqlx::raw_sql(AssertSqlSafe(self.prefix.render(m.sql)))
-                .execute(&mut *tx)
-                .await
-                .map_err(|source| Error::Migration {
-                    version: m.version,
-                    description: m.description,
-                    source,
-                })?;
-            self.record_migration(&mut tx, m).await?;
-            report.applied.push(m.version);
-        }
         tx.commit().await?;
-        report.current = known;
         Ok(report)
     }
 
-    async fn record_migration(&self, conn: &mut PgConnection, m: &Migration) -> Result<()> {
-        sqlx::query(self.sql.record_migration.clone())
-            .bind(m.version)
-            .bind(m.description)
+    /// Takes the transaction-scoped advisory lock `migrate` and `migrate_down` share.
+    async fn lock_migrations(&self, conn: &mut PgConnection) -> Result<()> {
+        sqlx::query(self.sql.migration_lock.clone())
+            .bind(self.prefix.as_str())
             .execute(conn)
             .await?;
         Ok(())
+    }
+
+    fn schema(&self) -> migrator::Schema<'_> {
+        migrator::Schema {
+            prefix: &self.prefix,
+            up: MIGRATIONS,
+            down: DOWN_MIGRATIONS,
+        }
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
@@ -241,31 +192,24 @@ impl PostgresStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        self.claim_on(&self.pool, p).await
+    }
+
+    /// The claim statement on a pool or inside a transaction (a fleet-limited claim's).
+    async fn claim_on<'e, E: sqlx::PgExecutor<'e>>(
+        &self,
+        executor: E,
+        p: ClaimParams<'_>,
+    ) -> Result<Vec<ClaimedCommand>> {
         let rows = sqlx::query(self.sql.claim.clone())
             .bind(p.target)
             .bind(p.names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
             .bind(p.worker)
-            .fetch_all(&self.pool)
+            .fetch_all(executor)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ClaimedCommand {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    input: row
-                        .try_get::<Option<String>, _>("input")?
-                        .unwrap_or_else(|| "null".into()),
-                    timeout: interval(row.try_get("timeout")?)?,
-                    retries_left: row.try_get("retries_left")?,
-                    attempt: row.try_get("attempt")?,
-                    lease_token: row.try_get("lease_token")?,
-                    cancel_requested: row.try_get("cancel_requested")?,
-                    queue_wait: super::since_due(row.try_get("queue_wait_us")?),
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::claimed)
     }
 
     pub(crate) async fn next_due(
@@ -294,14 +238,7 @@ impl PostgresStore {
             .bind(micros(lease))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(RenewedLease {
-                    id: row.try_get("id")?,
-                    cancel_requested: row.try_get("cancel_requested")?,
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::renewed)
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
@@ -360,14 +297,7 @@ impl PostgresStore {
             .bind(&*self.channel)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(CancelRequest {
-                name: row.try_get("name")?,
-                attempt: row.try_get("attempt")?,
-                running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::cancel_request).transpose()
     }
 
     pub(crate) async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
@@ -375,7 +305,7 @@ impl PostgresStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(record).transpose()
+        row.as_ref().map(rows::record).transpose()
     }
 
     pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
@@ -383,19 +313,7 @@ impl PostgresStore {
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let outcome: String = r.try_get("outcome")?;
-                super::attempt_row(
-                    r.try_get("attempt")?,
-                    r.try_get("worker_id")?,
-                    r.try_get("started_at")?,
-                    r.try_get("ended_at")?,
-                    &outcome,
-                    r.try_get("error")?,
-                )
-            })
-            .collect()
+        rows::all(&rows, rows::attempt)
     }
 
     pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
@@ -433,25 +351,7 @@ impl PostgresStore {
         let rows = sqlx::query(self.sql.workers.clone())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let names: String = r.try_get("names")?;
-                worker::info(
-                    r.try_get("worker_id")?,
-                    r.try_get("instance_key")?,
-                    r.try_get("host")?,
-                    r.try_get("pid")?,
-                    r.try_get("version")?,
-                    &names,
-                    i64::from(r.try_get::<i32, _>("max_command_pull")?),
-                    r.try_get("lease_ms")?,
-                    r.try_get("started_at")?,
-                    r.try_get("heartbeat_at")?,
-                    i64::from(r.try_get::<i32, _>("in_flight")?),
-                    r.try_get("alive")?,
-                )
-            })
-            .collect()
+        rows::all(&rows, rows::worker)
     }
 
     pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
@@ -459,16 +359,7 @@ impl PostgresStore {
             .bind(micros(older_than))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unhandled {
-                    target: r.try_get("target")?,
-                    name: r.try_get("name")?,
-                    waiting: r.try_get("waiting")?,
-                    oldest_due: r.try_get("oldest_due")?,
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::unhandled)
     }
 
     /// A listener on this table's wake-up channel.
@@ -479,37 +370,28 @@ impl PostgresStore {
     }
 }
 
-fn record(row: &PgRow) -> Result<CommandRecord> {
-    let last_outcome: Option<String> = row.try_get("last_outcome")?;
-    Ok(CommandRecord {
-        id: row.try_get("id")?,
-        target: row.try_get("target")?,
-        name: row.try_get("name")?,
-        input: row.try_get("input")?,
-        output: row.try_get("output")?,
-        scheduled_at: row.try_get("scheduled_at")?,
-        timeout: interval(row.try_get("timeout")?)?,
-        is_running: row.try_get("is_running")?,
-        running_at: row.try_get("running_at")?,
-        run_expires_at: row.try_get("run_expires_at")?,
-        is_completed: row.try_get("is_completed")?,
-        completed_at: row.try_get("completed_at")?,
-        is_canceled: row.try_get("is_canceled")?,
-        canceled_at: row.try_get("canceled_at")?,
-        retries_left: row.try_get("retries_left")?,
-        is_failed: row.try_get("is_failed")?,
-        failed_at: row.try_get("failed_at")?,
-        attempt: row.try_get("attempt")?,
-        last_error: row.try_get("last_error")?,
-        last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
-        parent_id: row.try_get("parent_id")?,
-        worker_id: row.try_get("worker_id")?,
-        cancel_requested_at: row.try_get("cancel_requested_at")?,
-        priority: row.try_get("priority")?,
-        unique_key: row.try_get("unique_key")?,
-        unique_over: crate::push::unique_states_of(row.try_get("unique_states")?),
-        read_at: row.try_get::<DateTime<Utc>, _>("read_at")?,
-    })
+impl Columns for PgRow {
+    native_columns!();
+
+    fn uuid(&self, column: &'static str) -> Result<Uuid> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn time(&self, column: &'static str) -> Result<DateTime<Utc>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_time(&self, column: &'static str) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn span(&self, column: &'static str) -> Result<Duration> {
+        interval(self.try_get(column)?)
+    }
 }
 
 fn interval(value: sqlx::postgres::types::PgInterval) -> Result<Duration> {

@@ -5,72 +5,45 @@
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
+mod flow;
 mod guid;
 mod timestamp;
 mod unique;
 
-pub use self::admin::DOWN_MIGRATIONS;
-
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use sqlx::{Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
+use super::migrator::{self, migration_sql};
+use super::rows::{self, Columns, native_columns};
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
-use crate::migrate::{self, Migration, MigrationReport};
+use crate::migrate::MigrationReport;
 use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::store::database_url::redact;
-use crate::worker::{self, Unhandled, WorkerBeat, WorkerInfo};
+use crate::worker::{Unhandled, WorkerBeat, WorkerInfo};
 
-/// This backend's migrations, in order.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        description: "reference schema",
-        sql: include_str!("migrations/0001_reference_schema.sql"),
-    },
-    Migration {
-        version: 2,
-        description: "leases, attempts, errors, parents; pending index",
-        sql: include_str!("migrations/0002_leases_and_pending_index.sql"),
-    },
-    Migration {
-        version: 3,
-        description: "claim index in claim order; no target index; autovacuum for a queue",
-        sql: include_str!("migrations/0003_claim_index_and_autovacuum.sql"),
-    },
-    Migration {
-        version: 4,
-        description: "the worker holding each command",
-        sql: include_str!("migrations/0004_worker_column.sql"),
-    },
-    Migration {
-        version: 5,
-        description: "attempt history",
-        sql: include_str!("migrations/0005_attempts.sql"),
-    },
-    Migration {
-        version: 6,
-        description: "worker registry",
-        sql: include_str!("migrations/0006_workers.sql"),
-    },
-    Migration {
-        version: 7,
-        description: "priorities and unique keys",
-        sql: include_str!("migrations/0007_priorities_and_unique_keys.sql"),
-    },
-];
+super::migrations! {
+    (1, "0001_reference_schema", "reference schema", true),
+    (2, "0002_leases_and_pending_index", "leases, attempts, errors, parents; pending index", false),
+    (3, "0003_claim_index_and_autovacuum", "claim index in claim order; no target index; autovacuum for a queue", false),
+    (4, "0004_worker_column", "the worker holding each command", false),
+    (5, "0005_attempts", "attempt history", false),
+    (6, "0006_workers", "worker registry", false),
+    (7, "0007_controls", "flow controls: paused names, fleet limits", false),
+    (8, "0008_priorities_and_unique_keys", "priorities and unique keys", false),
+}
 
 super::statements!(
     applied_migrations,
@@ -92,6 +65,12 @@ super::statements!(
     record_outcomes,
     renew_leases,
     request_cancel,
+    // Flow control (`flow.rs`).
+    control_fleet_limit,
+    control_pause,
+    control_resume,
+    controls,
+    live_running,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -186,55 +165,19 @@ impl SqliteStore {
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
         // IMMEDIATE takes the write lock first: instances starting at once migrate in turn.
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        sqlx::query(self.sql.migrations_table.clone())
-            .execute(&mut *tx)
-            .await?;
-        let mut applied: Vec<i64> = sqlx::query_scalar(self.sql.applied_migrations.clone())
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut report = MigrationReport {
-            applied: Vec::new(),
-            adopted_existing_table: false,
-            current: 0,
-        };
-        if applied.is_empty() {
-            let exists: bool = sqlx::query_scalar(self.sql.commands_table_exists.clone())
-                .fetch_one(&mut *tx)
+        let report =
+            migrator::apply_pending::<Sqlite>(&mut tx, migration_sql!(self.sql), self.schema())
                 .await?;
-            if exists {
-                self.record_migration(&mut tx, &MIGRATIONS[0]).await?;
-                applied.push(1);
-                report.adopted_existing_table = true;
-            }
-        }
-        let known = migrate::latest(MIGRATIONS);
-        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
-            return Err(Error::SchemaTooNew { found, known });
-        }
-        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-            sqlx::raw_sql(AssertSqlSafe(self.prefix.render(m.sql)))
-                .execute(&mut *tx)
-                .await
-                .map_err(|source| Error::Migration {
-                    version: m.version,
-                    description: m.description,
-                    source,
-                })?;
-            self.record_migration(&mut tx, m).await?;
-            report.applied.push(m.version);
-        }
         tx.commit().await?;
-        report.current = known;
         Ok(report)
     }
 
-    async fn record_migration(&self, conn: &mut SqliteConnection, m: &Migration) -> Result<()> {
-        sqlx::query(self.sql.record_migration.clone())
-            .bind(m.version)
-            .bind(m.description)
-            .execute(conn)
-            .await?;
-        Ok(())
+    fn schema(&self) -> migrator::Schema<'_> {
+        migrator::Schema {
+            prefix: &self.prefix,
+            up: MIGRATIONS,
+            down: DOWN_MIGRATIONS,
+        }
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
@@ -276,7 +219,7 @@ impl SqliteStore {
             .bind(serde_json::Value::Array(batch).to_string())
             .fetch_all(conn)
             .await?;
-        inserted.iter().map(|row| uuid(row, "id")).collect()
+        inserted.iter().map(|row| row.uuid("id")).collect()
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
@@ -285,32 +228,27 @@ impl SqliteStore {
             reason: e.to_string(),
         })?;
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let claimed = self.claim_on(&mut tx, p, names).await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The claim statement inside a write transaction (`names` as a JSON array).
+    async fn claim_on(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        p: ClaimParams<'_>,
+        names: String,
+    ) -> Result<Vec<ClaimedCommand>> {
         let rows = sqlx::query(self.sql.claim.clone())
             .bind(p.target)
             .bind(names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
             .bind(guid::text(p.worker))
-            .fetch_all(&mut *tx)
+            .fetch_all(conn)
             .await?;
-        tx.commit().await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ClaimedCommand {
-                    id: uuid(row, "id")?,
-                    name: row.try_get("name")?,
-                    input: row
-                        .try_get::<Option<String>, _>("input")?
-                        .unwrap_or_else(|| "null".into()),
-                    timeout: timestamp::parse_timespan(&row.try_get::<String, _>("timeout")?)?,
-                    retries_left: row.try_get("retries_left")?,
-                    attempt: row.try_get("attempt")?,
-                    lease_token: uuid(row, "lease_token")?,
-                    cancel_requested: row.try_get("cancel_requested")?,
-                    queue_wait: super::since_due(row.try_get("queue_wait_us")?),
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::claimed)
     }
 
     pub(crate) async fn next_due(
@@ -346,14 +284,7 @@ impl SqliteStore {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|row| {
-                Ok(RenewedLease {
-                    id: uuid(row, "id")?,
-                    cancel_requested: row.try_get("cancel_requested")?,
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::renewed)
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
@@ -398,7 +329,7 @@ impl SqliteStore {
             .await?;
         let applied = rows
             .iter()
-            .map(|r| uuid(r, "id"))
+            .map(|r| r.uuid("id"))
             .collect::<Result<Vec<_>>>()?;
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
         self.push_on(&mut tx, &follow_ups).await?;
@@ -413,14 +344,7 @@ impl SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;
-        row.map(|row| {
-            Ok(CancelRequest {
-                name: row.try_get("name")?,
-                attempt: row.try_get("attempt")?,
-                running: row.try_get::<Option<bool>, _>("running")?.unwrap_or(false),
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::cancel_request).transpose()
     }
 
     pub(crate) async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
@@ -428,7 +352,7 @@ impl SqliteStore {
             .bind(guid::text(id))
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(record).transpose()
+        row.as_ref().map(rows::record).transpose()
     }
 
     pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
@@ -472,25 +396,7 @@ impl SqliteStore {
         let rows = sqlx::query(self.sql.workers.clone())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let names: String = r.try_get("names")?;
-                worker::info(
-                    uuid(r, "worker_id")?,
-                    r.try_get("instance_key")?,
-                    r.try_get("host")?,
-                    r.try_get("pid")?,
-                    r.try_get("version")?,
-                    &names,
-                    r.try_get("max_command_pull")?,
-                    r.try_get("lease_ms")?,
-                    timestamp::time(r, "started_at")?,
-                    timestamp::time(r, "heartbeat_at")?,
-                    r.try_get("in_flight")?,
-                    r.try_get("alive")?,
-                )
-            })
-            .collect()
+        rows::all(&rows, rows::worker)
     }
 
     pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
@@ -498,16 +404,7 @@ impl SqliteStore {
             .bind(micros(older_than))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unhandled {
-                    target: r.try_get("target")?,
-                    name: r.try_get("name")?,
-                    waiting: r.try_get("waiting")?,
-                    oldest_due: timestamp::time(r, "oldest_due")?,
-                })
-            })
-            .collect()
+        rows::all(&rows, rows::unhandled)
     }
 
     pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
@@ -515,19 +412,7 @@ impl SqliteStore {
             .bind(guid::text(id))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                let outcome: String = r.try_get("outcome")?;
-                super::attempt_row(
-                    r.try_get("attempt")?,
-                    opt_uuid(r, "worker_id")?,
-                    timestamp::opt_time(r, "started_at")?,
-                    timestamp::time(r, "ended_at")?,
-                    &outcome,
-                    r.try_get("error")?,
-                )
-            })
-            .collect()
+        rows::all(&rows, rows::attempt)
     }
 }
 
@@ -536,53 +421,29 @@ fn is_busy(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("5" | "6")))
 }
 
-fn uuid(row: &SqliteRow, column: &'static str) -> Result<Uuid> {
-    let text: String = row.try_get(column)?;
-    Uuid::from_str(&text).map_err(|e| Error::Corrupt {
-        column,
-        reason: format!("{text:?} is not a UUID: {e}"),
-    })
-}
+impl Columns for SqliteRow {
+    native_columns!();
 
-fn opt_uuid(row: &SqliteRow, column: &'static str) -> Result<Option<Uuid>> {
-    match row.try_get::<Option<String>, _>(column)? {
-        None => Ok(None),
-        Some(_) => uuid(row, column).map(Some),
+    fn uuid(&self, column: &'static str) -> Result<Uuid> {
+        rows::parse_uuid(column, &self.try_get::<String, _>(column)?)
     }
-}
 
-fn record(row: &SqliteRow) -> Result<CommandRecord> {
-    use timestamp::{opt_time, time};
-    let last_outcome: Option<String> = row.try_get("last_outcome")?;
-    Ok(CommandRecord {
-        id: uuid(row, "id")?,
-        target: row.try_get("target")?,
-        name: row.try_get("name")?,
-        input: row.try_get("input")?,
-        output: row.try_get("output")?,
-        scheduled_at: time(row, "scheduled_at")?,
-        timeout: timestamp::parse_timespan(&row.try_get::<String, _>("timeout")?)?,
-        is_running: row.try_get("is_running")?,
-        running_at: opt_time(row, "running_at")?,
-        run_expires_at: opt_time(row, "run_expires_at")?,
-        is_completed: row.try_get("is_completed")?,
-        completed_at: opt_time(row, "completed_at")?,
-        is_canceled: row.try_get("is_canceled")?,
-        canceled_at: opt_time(row, "canceled_at")?,
-        retries_left: row.try_get("retries_left")?,
-        is_failed: row.try_get("is_failed")?,
-        failed_at: opt_time(row, "failed_at")?,
-        attempt: row.try_get("attempt")?,
-        last_error: row.try_get("last_error")?,
-        last_outcome: last_outcome.as_deref().and_then(FailureKind::parse),
-        parent_id: opt_uuid(row, "parent_id")?,
-        worker_id: opt_uuid(row, "worker_id")?,
-        cancel_requested_at: opt_time(row, "cancel_requested_at")?,
-        priority: row.try_get("priority")?,
-        unique_key: row.try_get("unique_key")?,
-        unique_over: crate::push::unique_states_of(row.try_get("unique_states")?),
-        read_at: time(row, "read_at")?,
-    })
+    fn opt_uuid(&self, column: &'static str) -> Result<Option<Uuid>> {
+        let text: Option<String> = self.try_get(column)?;
+        text.map(|t| rows::parse_uuid(column, &t)).transpose()
+    }
+
+    fn time(&self, column: &'static str) -> Result<DateTime<Utc>> {
+        timestamp::time(self, column)
+    }
+
+    fn opt_time(&self, column: &'static str) -> Result<Option<DateTime<Utc>>> {
+        timestamp::opt_time(self, column)
+    }
+
+    fn span(&self, column: &'static str) -> Result<Duration> {
+        timestamp::parse_timespan(&self.try_get::<String, _>(column)?)
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::{SqliteStore, uuid};
+use super::SqliteStore;
 use crate::error::Result;
 use crate::push::{NewCommand, Pushed};
+use crate::store::rows::Columns as _;
 use crate::store::unique::{self, Settle};
 
 impl SqliteStore {
@@ -47,7 +48,7 @@ impl SqliteStore {
             .fetch_all(conn)
             .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get("unique_key")?, uuid(row, "id")?)))
+            .map(|row| Ok((row.try_get("unique_key")?, row.uuid("id")?)))
             .collect()
     }
 }

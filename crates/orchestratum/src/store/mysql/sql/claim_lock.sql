@@ -1,7 +1,8 @@
 -- Locks up to ?4 due commands of target ?1 (?2 again: the column's collation may ignore case and
 -- trailing spaces, the key must match exactly) whose name is in the JSON array ?3. Rows another
 -- claim holds are skipped. A row still marked running has a lapsed lease (`lapsed`); one without
--- an expiry (another program's write) has no lease at all, so it counts as lapsed.
+-- an expiry (another program's write) has no lease at all, so it counts as lapsed. Paused names
+-- (`{prefix}controls`) are skipped.
 SELECT id, is_running AS lapsed
 FROM `{prefix}commands`
 WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
@@ -9,6 +10,8 @@ WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
   AND (is_running = FALSE OR run_expires_at IS NULL OR run_expires_at < UTC_TIMESTAMP(6))
   AND (scheduled_at <= UTC_TIMESTAMP(6) OR cancel_requested_at IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM `{prefix}controls` AS k
+                  WHERE k.name = `{prefix}commands`.name COLLATE utf8mb4_bin AND k.paused)
 ORDER BY priority DESC, scheduled_at, id
 LIMIT ?
 FOR UPDATE SKIP LOCKED

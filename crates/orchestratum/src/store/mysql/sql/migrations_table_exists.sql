@@ -1,2 +1,2 @@
-SELECT COUNT(*) FROM information_schema.tables
+SELECT COUNT(*) AS n FROM information_schema.tables
 WHERE table_schema = DATABASE() AND table_name = '{prefix}schema_migrations'

@@ -1,6 +1,7 @@
 -- Claims up to $3 due commands of target $1 whose name is in $2, for worker $5. A row still
 -- marked running has a lapsed lease (a missing expiry counts as lapsed): reclaiming it costs
 -- the lapsed run one retry, and records that run as an attempt that ended `lease_expired`.
+-- Paused names (`{prefix}controls`) are skipped.
 WITH picked AS (
     SELECT id, is_running AS lapsed, attempt, worker_id, running_at, run_expires_at
     FROM "{prefix}commands"
@@ -8,6 +9,8 @@ WITH picked AS (
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
       AND (NOT is_running OR run_expires_at IS NULL OR run_expires_at < now())
       AND (scheduled_at <= now() OR cancel_requested_at IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k
+                      WHERE k.name = "{prefix}commands".name AND k.paused)
     ORDER BY priority DESC, scheduled_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED

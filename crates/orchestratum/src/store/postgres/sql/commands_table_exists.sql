@@ -1,1 +1,1 @@
-SELECT to_regclass('"{prefix}commands"') IS NOT NULL
+SELECT count(to_regclass('"{prefix}commands"')) AS n

@@ -1,4 +1,4 @@
 -- Unfinished commands held under a live lease: a worker is running them now.
-SELECT count(*) FROM "{prefix}commands"
+SELECT count(*) AS n FROM "{prefix}commands"
 WHERE is_running AND run_expires_at > now()
   AND NOT is_completed AND NOT is_failed AND NOT is_canceled

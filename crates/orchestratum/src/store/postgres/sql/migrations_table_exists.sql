@@ -1,1 +1,1 @@
-SELECT to_regclass('"{prefix}schema_migrations"') IS NOT NULL
+SELECT count(to_regclass('"{prefix}schema_migrations"')) AS n

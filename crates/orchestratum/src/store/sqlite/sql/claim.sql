@@ -2,6 +2,7 @@
 -- A row still marked running has a lapsed lease: reclaiming it costs the lapsed run one retry
 -- (and a trigger records that run as an attempt, see migration 5). A running
 -- row without an expiry (another program's write) has no lease at all, so it counts as lapsed.
+-- Paused names (`{prefix}controls`) are skipped.
 UPDATE "{prefix}commands" SET
     is_running = 1,
     running_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'),
@@ -21,6 +22,8 @@ WHERE id IN (
            OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
       AND (scheduled_at <= strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
            OR cancel_requested_at IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k
+                      WHERE k.name = "{prefix}commands".name AND k.paused)
     ORDER BY priority DESC, scheduled_at, id
     LIMIT ?3)
 RETURNING id, name, input, timeout, retries_left, attempt, lease_token,

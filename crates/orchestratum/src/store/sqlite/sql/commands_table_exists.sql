@@ -1,1 +1,1 @@
-SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{prefix}commands')
+SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '{prefix}commands'

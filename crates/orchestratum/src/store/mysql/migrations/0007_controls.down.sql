@@ -1,0 +1,2 @@
+-- Undoes version 7.
+DROP TABLE `{prefix}controls`
