@@ -59,6 +59,7 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
                 n: 2_000,
                 c: 100,
                 p: 1,
+                priorities: 1,
             };
             vec![
                 Workload::Drain(drain.clone()),

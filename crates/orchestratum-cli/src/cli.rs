@@ -261,6 +261,16 @@ pub struct PushArgs {
     /// Retries after a failed run (default 3).
     #[arg(long, value_parser = clap::value_parser!(u16))]
     pub retries: Option<u16>,
+    /// Claim order among due commands, higher first (default 0).
+    #[arg(long, allow_hyphen_values = true, value_parser = clap::value_parser!(i16))]
+    pub priority: Option<i16>,
+    /// Push only if no live command holds this key (at most 255 characters); otherwise print
+    /// the holder's id.
+    #[arg(long)]
+    pub unique_key: Option<String>,
+    /// A finished state in which the key stays taken too (repeatable; with --unique-key).
+    #[arg(long, value_enum, requires = "unique_key")]
+    pub unique_over: Vec<FinalStateArg>,
 }
 
 /// `status` arguments.

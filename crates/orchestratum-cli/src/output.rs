@@ -149,6 +149,9 @@ pub fn record_json(r: &CommandRecord) -> Value {
         "last_outcome": r.last_outcome.map(|k| k.as_str()),
         "parent_id": r.parent_id,
         "cancel_requested_at": json_opt_time(r.cancel_requested_at),
+        "priority": r.priority,
+        "unique_key": r.unique_key,
+        "unique_over": r.unique_over.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "read_at": json_time(r.read_at),
     })
 }
@@ -162,7 +165,9 @@ pub fn records_table(records: &[CommandRecord]) -> Table {
         "STATE",
         "ATTEMPT",
         "RETRIES_LEFT",
+        "PRIORITY",
         "SCHEDULED_AT",
+        "UNIQUE_KEY",
     ]);
     for r in records {
         table.row(vec![
@@ -172,7 +177,9 @@ pub fn records_table(records: &[CommandRecord]) -> Table {
             r.state().as_str().to_owned(),
             r.attempt.to_string(),
             r.retries_left.to_string(),
+            r.priority.to_string(),
             time(r.scheduled_at),
+            r.unique_key.clone().unwrap_or_else(|| "-".into()),
         ]);
     }
     table

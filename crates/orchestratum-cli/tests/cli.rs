@@ -52,6 +52,7 @@ on_every_backend!(
     bad_input_changes_nothing,
     unmigrated_schema_is_refused,
     workers_and_unhandled_commands,
+    push_unique_and_priority,
     pause_resume_and_status,
     schedules_list_pause_resume_trigger,
 );
@@ -68,7 +69,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 8"), "{text}");
+    assert!(text.contains("schema version 0 of 9"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -89,16 +90,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate"]);
     assert!(
         out.ok()
-            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8"),
+            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8, 9"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 8);
+    assert_eq!(again["current"], 9);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 8);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 8);
+    assert_eq!(status["current"], 9);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 9);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -130,7 +131,7 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok()
-            .contains("undid version(s) 8, 7, 6, 5, 4, 3, 2; schema is at version 1"),
+            .contains("undid version(s) 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"),
         "{}",
         out.stdout
     );
@@ -653,6 +654,69 @@ async fn workers_and_unhandled_commands(db: TestDb) {
     let out = db.run(&["status"]);
     let text = out.ok();
     assert!(text.contains("unhandled: none"), "{text}");
+}
+
+async fn push_unique_and_priority(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let args = [
+        "sync_user",
+        "--input",
+        "{\"user\": 42}",
+        "--priority",
+        "-2",
+        "--unique-key",
+        "sync:42",
+        "--unique-over",
+        "completed",
+        "--unique-over",
+        "canceled",
+    ];
+    let mut all = vec!["push"];
+    all.extend_from_slice(&args);
+    let first = db.json(&all);
+    assert_eq!(first["inserted"], true, "{first}");
+    assert_eq!(first["duplicate"], false, "{first}");
+    let id = first["id"].as_str().expect("id").to_owned();
+    assert_eq!(first["command"]["priority"], -2);
+    assert_eq!(first["command"]["unique_key"], "sync:42");
+    assert_eq!(
+        first["command"]["unique_over"],
+        serde_json::json!(["completed", "canceled"])
+    );
+    // The same key again: nothing inserted, the holder's id, said in words too.
+    let again = db.json(&all);
+    assert_eq!(again["inserted"], false, "{again}");
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(again["id"], id.as_str());
+    let run = db.run(&all);
+    let text = run.ok();
+    assert!(
+        text.contains(&format!("duplicate: {id}")) && text.contains("`sync:42`"),
+        "{text}"
+    );
+    // show and list carry priority and key.
+    let run = db.run(&["show", &id]);
+    let shown = run.ok();
+    for needle in [
+        "priority:            -2",
+        "unique_key:          sync:42",
+        "unique_over:         unfinished, completed, canceled",
+    ] {
+        assert!(shown.contains(needle), "{needle:?} not in:\n{shown}");
+    }
+    let run = db.run(&["list"]);
+    let listed = run.ok();
+    assert!(
+        listed.contains("PRIORITY") && listed.contains("UNIQUE_KEY") && listed.contains("sync:42"),
+        "{listed}"
+    );
+    // A key too long is refused with one clear line, and nothing is pushed.
+    let long = "k".repeat(256);
+    let out = db.run(&["push", "sync_user", "--input", "{}", "--unique-key", &long]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("unique key"), "{}", out.stderr);
+    let listed = db.json(&["list"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
 }
 
 async fn pause_resume_and_status(db: TestDb) {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::client::Shared;
 use crate::error::Result;
-use crate::push::{Planned, Push};
+use crate::push::{Planned, Push, Pushed};
 use crate::record::CommandRecord;
 pub use crate::store::Control;
 pub use crate::store::{
@@ -73,12 +73,19 @@ impl Admin {
     /// command types. Unset options take the library's defaults (the pushing instance's key,
     /// no delay, a 5 s timeout, 3 retries).
     pub async fn push(&self, name: &str, input: &str, push: Push) -> Result<Uuid> {
+        Ok(self.push_checked(name, input, push).await?.id())
+    }
+
+    /// [`Admin::push`], saying whether the command was inserted or a live command already
+    /// holds its unique key.
+    pub async fn push_checked(&self, name: &str, input: &str, push: Push) -> Result<Pushed> {
         let row = Planned::raw(name, input, push)?.into_row(&self.shared.config.instance_key)?;
         self.shared.store.limits().check(&row)?;
-        self.shared
+        let pushed = self
+            .shared
             .store
             .push_many(std::slice::from_ref(&row))
             .await?;
-        Ok(row.id)
+        Ok(pushed[0])
     }
 }

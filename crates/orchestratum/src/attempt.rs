@@ -146,6 +146,9 @@ mod tests {
             parent_id: None,
             worker_id: Some(Uuid::now_v7()),
             cancel_requested_at: None,
+            priority: 0,
+            unique_key: None,
+            unique_over: Vec::new(),
             read_at: now,
         }
     }

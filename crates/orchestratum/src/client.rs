@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::handler::registry::Registry;
 use crate::migrate::MigrationReport;
-use crate::push::{NewCommand, Push};
+use crate::push::{NewCommand, Push, Pushed};
 use crate::record::{CommandRecord, State, Status};
 use crate::runtime::outcome;
 use crate::runtime::{Running, StopReason};
@@ -121,12 +121,16 @@ pub trait PushConnection: Send {
         &'a mut self,
         store: &'a Store,
         rows: &'a [NewCommand],
-    ) -> impl Future<Output = Result<()>> + Send + 'a;
+    ) -> impl Future<Output = Result<Vec<Pushed>>> + Send + 'a;
 }
 
 #[cfg(feature = "postgres")]
 impl PushConnection for sqlx::PgConnection {
-    async fn push_rows<'a>(&'a mut self, store: &'a Store, rows: &'a [NewCommand]) -> Result<()> {
+    async fn push_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        rows: &'a [NewCommand],
+    ) -> Result<Vec<Pushed>> {
         match store {
             Store::Postgres(s) => s.push_on(self, rows).await,
             #[allow(unreachable_patterns)]
@@ -140,7 +144,11 @@ impl PushConnection for sqlx::PgConnection {
 
 #[cfg(feature = "sqlite")]
 impl PushConnection for sqlx::SqliteConnection {
-    async fn push_rows<'a>(&'a mut self, store: &'a Store, rows: &'a [NewCommand]) -> Result<()> {
+    async fn push_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        rows: &'a [NewCommand],
+    ) -> Result<Vec<Pushed>> {
         match store {
             Store::Sqlite(s) => s.push_on(self, rows).await,
             #[allow(unreachable_patterns)]
@@ -154,7 +162,11 @@ impl PushConnection for sqlx::SqliteConnection {
 
 #[cfg(feature = "mysql")]
 impl PushConnection for sqlx::MySqlConnection {
-    async fn push_rows<'a>(&'a mut self, store: &'a Store, rows: &'a [NewCommand]) -> Result<()> {
+    async fn push_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        rows: &'a [NewCommand],
+    ) -> Result<Vec<Pushed>> {
         match store {
             Store::MySql(s) => s.push_on(self, rows).await,
             #[allow(unreachable_patterns)]
@@ -172,28 +184,47 @@ fn push_span<C: Command>() -> tracing::Span {
 }
 
 impl Client {
-    /// Pushes a command with its type's defaults; it is stored when this returns.
+    /// Pushes a command with its type's defaults; it is stored when this returns. With a
+    /// unique key whose holder is live, nothing is inserted and the holder's id is returned
+    /// ([`Client::push_unique`] tells the two apart).
     pub async fn push<C: Command>(&self, command: C) -> Result<Uuid> {
         self.push_with(command, Push::new()).await
     }
 
-    /// Pushes a command with per-push overrides.
+    /// Pushes a command with per-push overrides; the holder's id on a unique duplicate.
     pub async fn push_with<C: Command>(&self, command: C, push: Push) -> Result<Uuid> {
+        Ok(self.push_unique(command, push).await?.id())
+    }
+
+    /// Pushes a command with per-push overrides and says whether it was inserted or a live
+    /// command already holds its unique key.
+    ///
+    /// ```no_run
+    /// # async fn f(orch: orchestratum::Client) -> orchestratum::Result<()> {
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct SyncCommand { user: u64 }
+    /// # impl orchestratum::Command for SyncCommand { type Output = (); }
+    /// use orchestratum::{Push, Pushed};
+    /// let push = Push::new().unique_key("sync:42").priority(10);
+    /// match orch.push_unique(SyncCommand { user: 42 }, push).await? {
+    ///     Pushed::Inserted(id) => println!("queued {id}"),
+    ///     Pushed::Duplicate(id) => println!("already queued as {id}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn push_unique<C: Command>(&self, command: C, push: Push) -> Result<Pushed> {
         async {
             let row = self.shared.new_row(&command, push)?;
-            let id = row.id;
-            self.shared
-                .store
-                .push_many(std::slice::from_ref(&row))
-                .await?;
-            self.pushed(&[row]);
-            Ok(id)
+            let rows = std::slice::from_ref(&row);
+            let pushed = self.shared.store.push_many(rows).await?;
+            self.pushed(rows, &pushed);
+            Ok(pushed[0])
         }
         .instrument(push_span::<C>())
         .await
     }
 
-    /// Pushes many commands of one type in one statement; returns their ids in order.
+    /// Pushes many commands of one type in one statement; returns their ids in order (a unique
+    /// duplicate's holder's id).
     pub async fn push_many<C: Command>(
         &self,
         commands: impl IntoIterator<Item = C>,
@@ -207,20 +238,33 @@ impl Client {
         commands: impl IntoIterator<Item = C>,
         push: Push,
     ) -> Result<Vec<Uuid>> {
+        let pushed = self.push_many_unique(commands, push).await?;
+        Ok(pushed.into_iter().map(Pushed::id).collect())
+    }
+
+    /// Pushes many commands of one type in one statement, each with the same overrides, and
+    /// says for each whether it was inserted or a duplicate (of a live command, or of an
+    /// earlier command of the same batch with the same key).
+    pub async fn push_many_unique<C: Command>(
+        &self,
+        commands: impl IntoIterator<Item = C>,
+        push: Push,
+    ) -> Result<Vec<Pushed>> {
         let rows = commands
             .into_iter()
             .map(|c| self.shared.new_row(&c, push.clone()))
             .collect::<Result<Vec<_>>>()?;
         async {
-            self.shared.store.push_many(&rows).await?;
-            self.pushed(&rows);
-            Ok(rows.iter().map(|r| r.id).collect())
+            let pushed = self.shared.store.push_many(&rows).await?;
+            self.pushed(&rows, &pushed);
+            Ok(pushed)
         }
         .instrument(push_span::<C>())
         .await
     }
 
     /// Pushes inside the caller's transaction: the command exists if and only if it commits.
+    /// On a unique duplicate, the holder's id.
     ///
     /// ```no_run
     /// # async fn f(orch: orchestratum::Client, pool: sqlx::PgPool) -> Result<(), Box<dyn std::error::Error>> {
@@ -238,22 +282,44 @@ impl Client {
         command: C,
         push: Push,
     ) -> Result<Uuid> {
+        Ok(self.push_in_unique(conn, command, push).await?.id())
+    }
+
+    /// [`Client::push_in`], saying whether the command was inserted or a duplicate. Inside the
+    /// caller's transaction, a key becomes taken for others when it commits (they wait for it).
+    pub async fn push_in_unique<C: Command, Conn: PushConnection + ?Sized>(
+        &self,
+        conn: &mut Conn,
+        command: C,
+        push: Push,
+    ) -> Result<Pushed> {
         async {
             let row = self.shared.new_row(&command, push)?;
-            let id = row.id;
-            conn.push_rows(&self.shared.store, std::slice::from_ref(&row))
-                .await?;
+            let rows = std::slice::from_ref(&row);
+            let pushed = conn.push_rows(&self.shared.store, rows).await?;
             // On PostgreSQL the NOTIFY arrives at commit; elsewhere look now (a claim waits for
             // the caller's write lock on SQLite, then sees the row if it committed; on MySQL it
             // skips the uncommitted row, which the next poll finds).
-            self.pushed(&[row]);
-            Ok(id)
+            self.pushed(rows, &pushed);
+            Ok(pushed[0])
         }
         .instrument(push_span::<C>())
         .await
     }
 
-    fn pushed(&self, rows: &[NewCommand]) {
+    fn pushed(&self, rows: &[NewCommand], pushed: &[Pushed]) {
+        let inserted: Vec<NewCommand>;
+        let rows = if pushed.iter().all(|p| p.is_inserted()) {
+            rows
+        } else {
+            inserted = rows
+                .iter()
+                .zip(pushed)
+                .filter(|(_, p)| p.is_inserted())
+                .map(|(r, _)| r.clone())
+                .collect();
+            &inserted
+        };
         self.shared.metrics.pushed(rows);
         for r in rows {
             tracing::debug!(command.id = %r.id, command.name = %r.name, command.attempt = 0, command.target = %r.target, "command pushed");

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::next::Next;
+use crate::record::State;
 
 /// Default run timeout of a command type (reference default).
 pub const TIMEOUT_DEFAULT: Duration = Duration::from_secs(5);
@@ -69,6 +70,25 @@ pub trait Command: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Instance key to route to; `None` means the pushing instance's key.
     fn target(&self) -> Option<String> {
         None
+    }
+
+    /// Claim order among due commands, higher first (default 0).
+    fn priority(&self) -> i16 {
+        0
+    }
+
+    /// Uniqueness key derived from the input: while a command with this key is unfinished
+    /// (or in a state of [`Command::unique_over`]), pushing another returns its id instead of
+    /// inserting. Keys are shared by every command name: include the name to keep types apart.
+    /// `None` (the default): not unique.
+    fn unique_key(&self) -> Option<String> {
+        None
+    }
+
+    /// Finished states (`Completed`, `Failed`, `Canceled`) in which the key stays taken too;
+    /// unfinished states always hold it. Default: none.
+    fn unique_over(&self) -> Vec<State> {
+        Vec::new()
     }
 
     /// Wait before retry number `attempt` (1 for the first retry). `None` (the default) uses

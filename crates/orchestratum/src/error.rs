@@ -208,6 +208,26 @@ pub enum Error {
         reason: String,
     },
 
+    /// A command cannot become unfinished again (an operator's retry): another command now
+    /// holds its unique key. Nothing was changed.
+    #[error(
+        "command {id} cannot be made pending again: another command holds its unique key `{key}`"
+    )]
+    UniqueKeyTaken {
+        /// The command that was to be retried.
+        id: Uuid,
+        /// Its unique key.
+        key: String,
+    },
+
+    /// A unique push kept finding its key's holder gone (finished between the insert and the
+    /// read-back) and gave up; nothing was pushed. Trying again normally succeeds.
+    #[error("unique key `{key}` changed hands too often during the push; try again")]
+    UniqueKeyContended {
+        /// The key.
+        key: String,
+    },
+
     /// A database call failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -107,7 +107,7 @@ pub use crate::handler::{Context, Handler, HandlerError, HandlerResult};
 pub use crate::migrate::MigrationReport;
 pub use crate::next::Next;
 pub use crate::orchestratum::{Builder, Orchestratum};
-pub use crate::push::Push;
+pub use crate::push::{Push, Pushed};
 pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retention::Retention;
 pub use crate::retry::Backoff;

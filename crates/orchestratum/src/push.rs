@@ -1,4 +1,5 @@
-//! `Push`: per-push overrides of target, delay, timeout and retries, and the row a push writes.
+//! `Push`: per-push overrides of target, delay, timeout, retries, priority and uniqueness, and
+//! the row a push writes.
 
 use std::time::Duration;
 
@@ -6,6 +7,60 @@ use uuid::Uuid;
 
 use crate::command::Command;
 use crate::error::{Error, Result};
+use crate::record::State;
+
+/// Longest unique key, in characters (MySQL indexes it as a `varchar(255)`).
+pub const UNIQUE_KEY_MAX_CHARS: usize = 255;
+
+/// What a push did: inserted a row, or found a live command with the same unique key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pushed {
+    /// A new command was stored with this id.
+    Inserted(Uuid),
+    /// Nothing was inserted: the command with this id holds the unique key.
+    Duplicate(Uuid),
+}
+
+impl Pushed {
+    /// The id of the command inserted, or of the one that holds the key.
+    pub fn id(self) -> Uuid {
+        match self {
+            Pushed::Inserted(id) | Pushed::Duplicate(id) => id,
+        }
+    }
+
+    /// True when a new row was inserted.
+    pub fn is_inserted(self) -> bool {
+        matches!(self, Pushed::Inserted(_))
+    }
+}
+
+/// The finished states a unique key stays taken in, as the bitmask stored in `unique_states`
+/// (1 completed, 2 failed, 4 canceled). Unfinished states are always in the set, so they need
+/// no bit; passing them changes nothing.
+pub(crate) fn unique_states_mask(states: &[State]) -> i16 {
+    states.iter().fold(0, |mask, state| {
+        mask | match state {
+            State::Completed => 1,
+            State::Failed => 2,
+            State::Canceled => 4,
+            State::Pending | State::Scheduled | State::Running => 0,
+        }
+    })
+}
+
+/// The finished states of a stored `unique_states` bitmask.
+pub(crate) fn unique_states_of(mask: i16) -> Vec<State> {
+    [
+        (1, State::Completed),
+        (2, State::Failed),
+        (4, State::Canceled),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| mask & bit != 0)
+    .map(|(_, state)| state)
+    .collect()
+}
 
 /// Options of one push; anything left unset falls back to the command type's defaults.
 #[derive(Debug, Clone, Default)]
@@ -14,6 +69,9 @@ pub struct Push {
     pub(crate) delay: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retries: Option<i32>,
+    pub(crate) priority: Option<i16>,
+    pub(crate) unique_key: Option<String>,
+    pub(crate) unique_over: Option<Vec<State>>,
 }
 
 impl Push {
@@ -45,6 +103,27 @@ impl Push {
         self.retries = Some(i32::from(retries));
         self
     }
+
+    /// Claimed before due commands of lower priority (higher first; default 0).
+    pub fn priority(mut self, priority: i16) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Makes the push unique: while a command with this key is unfinished (or in a state
+    /// given to [`Push::unique_over`]), pushing another inserts nothing and returns its id.
+    /// At most [`UNIQUE_KEY_MAX_CHARS`] characters; the key is shared by every command name.
+    pub fn unique_key(mut self, key: impl Into<String>) -> Self {
+        self.unique_key = Some(key.into());
+        self
+    }
+
+    /// Finished states (`Completed`, `Failed`, `Canceled`) in which the key stays taken too;
+    /// unfinished states always hold it. Default: none.
+    pub fn unique_over(mut self, states: impl IntoIterator<Item = State>) -> Self {
+        self.unique_over = Some(states.into_iter().collect());
+        self
+    }
 }
 
 /// A command ready to be inserted: what every backend's push statement writes (part of the
@@ -68,6 +147,12 @@ pub struct NewCommand {
     pub retries: i32,
     /// The command whose outcome enqueued this one, if any.
     pub parent_id: Option<Uuid>,
+    /// Claim order among due commands, higher first.
+    pub priority: i16,
+    /// Uniqueness key, if the push is unique.
+    pub unique_key: Option<String>,
+    /// Finished states the key stays taken in (bitmask, see `unique_states_mask`).
+    pub unique_states: i16,
 }
 
 impl NewCommand {
@@ -89,6 +174,9 @@ pub(crate) struct Planned {
     pub delay: Duration,
     pub timeout: Duration,
     pub retries: i32,
+    pub priority: i16,
+    pub unique_key: Option<String>,
+    pub unique_states: i16,
 }
 
 impl Planned {
@@ -107,6 +195,9 @@ impl Planned {
             delay: command.delay(),
             timeout: command.timeout(),
             retries: i32::from(command.retries()),
+            priority: command.priority(),
+            unique_key: command.unique_key(),
+            unique_states: unique_states_mask(&command.unique_over()),
         };
         defaults.overridden(push)
     }
@@ -128,6 +219,9 @@ impl Planned {
             delay: Duration::ZERO,
             timeout: crate::command::TIMEOUT_DEFAULT,
             retries: i32::from(crate::command::RETRIES_DEFAULT),
+            priority: 0,
+            unique_key: None,
+            unique_states: 0,
         };
         defaults.overridden(push)
     }
@@ -148,9 +242,27 @@ impl Planned {
         if let Some(target) = &target {
             check_text(&self.name, "target", target)?;
         }
+        let unique_key = push.unique_key.or(self.unique_key);
+        if let Some(key) = &unique_key {
+            check_text(&self.name, "unique key", key)?;
+            if key.chars().count() > UNIQUE_KEY_MAX_CHARS {
+                return Err(Error::InvalidText {
+                    what: "unique key",
+                    name: self.name.escape_default().to_string(),
+                    value: key.chars().take(40).collect::<String>() + "…",
+                    reason: "is longer than 255 characters",
+                });
+            }
+        }
         Ok(Self {
             delay: push.delay.unwrap_or(self.delay),
             retries: push.retries.unwrap_or(self.retries),
+            priority: push.priority.unwrap_or(self.priority),
+            unique_states: push
+                .unique_over
+                .as_deref()
+                .map_or(self.unique_states, unique_states_mask),
+            unique_key,
             target,
             timeout,
             ..self
@@ -175,6 +287,9 @@ impl Planned {
             timeout: self.timeout,
             retries: self.retries,
             parent_id: None,
+            priority: self.priority,
+            unique_key: self.unique_key,
+            unique_states: self.unique_states,
         })
     }
 }

@@ -231,6 +231,12 @@ pub struct CommandRecord {
     pub worker_id: Option<Uuid>,
     /// When a cancellation was requested, if one was.
     pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// Claim order among due commands, higher first.
+    pub priority: i16,
+    /// Uniqueness key, if it was pushed unique.
+    pub unique_key: Option<String>,
+    /// Finished states its key stays taken in (unfinished states always hold it).
+    pub unique_over: Vec<State>,
     /// The database's clock when the row was read, to tell running from lapsed.
     pub read_at: DateTime<Utc>,
 }
@@ -297,6 +303,9 @@ impl Serialize for CommandRecord {
             parent_id: Option<Uuid>,
             worker_id: Option<Uuid>,
             cancel_requested_at: Option<DateTime<Utc>>,
+            priority: i16,
+            unique_key: Option<&'a str>,
+            unique_over: &'a [State],
             read_at: DateTime<Utc>,
         }
         // Stored JSON as a value, so a reader sees objects, not escaped text; a row another
@@ -332,6 +341,9 @@ impl Serialize for CommandRecord {
             parent_id,
             worker_id,
             cancel_requested_at,
+            priority,
+            unique_key,
+            unique_over,
             read_at,
         } = self;
         Json {
@@ -360,6 +372,9 @@ impl Serialize for CommandRecord {
             parent_id: *parent_id,
             worker_id: *worker_id,
             cancel_requested_at: *cancel_requested_at,
+            priority: *priority,
+            unique_key: unique_key.as_deref(),
+            unique_over,
             read_at: *read_at,
         }
         .serialize(serializer)
@@ -427,6 +442,9 @@ mod tests {
             parent_id: None,
             worker_id: Some(Uuid::nil()),
             cancel_requested_at: None,
+            priority: 2,
+            unique_key: Some("k".into()),
+            unique_over: vec![State::Completed],
             read_at: at,
         };
         let json = serde_json::to_value(&record).unwrap();
@@ -439,9 +457,12 @@ mod tests {
         assert_eq!(json["scheduled_at"], "2026-01-02T03:04:05Z");
         assert_eq!(json["completed_at"], serde_json::Value::Null);
         assert_eq!(json["worker_id"], Uuid::nil().to_string());
+        assert_eq!(json["priority"], 2);
+        assert_eq!(json["unique_key"], "k");
+        assert_eq!(json["unique_over"], serde_json::json!(["completed"]));
         assert_eq!(
             json.as_object().unwrap().len(),
-            26,
+            29,
             "every column, state and status"
         );
     }

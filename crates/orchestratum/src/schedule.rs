@@ -345,6 +345,9 @@ impl Schedule {
             target: command.target,
             timeout: command.timeout,
             retries: command.retries,
+            priority: command.priority,
+            unique_key: command.unique_key,
+            unique_states: command.unique_states,
             next_run_at: self.timing.first_after(&self.name, self.zone, now)?,
             last_run_at: None,
             paused: false,
@@ -463,14 +466,15 @@ async fn trigger(shared: &crate::client::Shared, name: &str) -> Result<Uuid> {
         .ok_or_else(|| Error::ScheduleNotFound(name.to_owned()))?;
     let command = row.new_command();
     shared.store.limits().check(&command)?;
-    shared
+    let pushed = shared
         .store
         .push_many(std::slice::from_ref(&command))
         .await?;
     if command.target == shared.config.instance_key {
         shared.wake.notify_one();
     }
-    Ok(command.id)
+    // A schedule whose push has a unique key may find it held: the holder's id, then.
+    Ok(pushed.first().map_or(command.id, |p| p.id()))
 }
 
 impl Client {

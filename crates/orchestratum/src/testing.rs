@@ -239,6 +239,21 @@ impl<'a> FollowUp<'a> {
         // Made from a `u16` by `Push::retries` or `Command::retries`.
         u16::try_from(self.planned.retries).unwrap_or(u16::MAX)
     }
+
+    /// Its priority (higher is claimed first).
+    pub fn priority(&self) -> i16 {
+        self.planned.priority
+    }
+
+    /// Its unique key, if it is unique.
+    pub fn unique_key(&self) -> Option<&str> {
+        self.planned.unique_key.as_deref()
+    }
+
+    /// The finished states its key stays taken in.
+    pub fn unique_over(&self) -> Vec<crate::State> {
+        crate::push::unique_states_of(self.planned.unique_states)
+    }
 }
 
 #[cfg(test)]
@@ -261,5 +276,25 @@ mod tests {
         ));
         let next = Next::with(PingCommand, Push::new().target("a\0b"));
         assert!(matches!(try_inspect(&next), Err(Error::InvalidText { .. })));
+        let next = Next::with(PingCommand, Push::new().unique_key("k".repeat(256)));
+        assert!(matches!(try_inspect(&next), Err(Error::InvalidText { .. })));
+    }
+
+    #[test]
+    fn a_follow_up_shows_its_priority_and_key() {
+        let next = Next::with(
+            PingCommand,
+            Push::new()
+                .priority(-4)
+                .unique_key("ping:1")
+                .unique_over([crate::State::Failed, crate::State::Pending]),
+        );
+        let f = try_inspect(&next).unwrap();
+        assert_eq!(f.priority(), -4);
+        assert_eq!(f.unique_key(), Some("ping:1"));
+        assert_eq!(f.unique_over(), vec![crate::State::Failed]);
+        let plain = Next::new(PingCommand);
+        let f = try_inspect(&plain).unwrap();
+        assert_eq!((f.priority(), f.unique_key()), (0, None));
     }
 }

@@ -129,9 +129,9 @@ async fn failed_version_leaves_nothing_of_itself_and_can_be_retried() {
         .await;
         assert_eq!(
             client.migrate().await.unwrap().applied,
-            vec![2, 3, 4, 5, 6, 7, 8]
+            vec![2, 3, 4, 5, 6, 7, 8, 9]
         );
-        assert_eq!(db.count(&columns).await, 24);
+        assert_eq!(db.count(&columns).await, 28);
     })
     .await;
 }
@@ -166,7 +166,7 @@ async fn migrate_down_takes_the_same_lock() {
         );
         assert_eq!(
             client.store().migration_status().await.unwrap().current(),
-            8
+            9
         );
         assert_eq!(
             scalar(&mut other, format!("SELECT RELEASE_LOCK({name})")).await,
@@ -177,7 +177,7 @@ async fn migrate_down_takes_the_same_lock() {
             .expect("migrate_down resumes once the lock is free")
             .unwrap()
             .expect("migrate_down");
-        assert_eq!((report.from, report.current), (8, 2));
+        assert_eq!((report.from, report.current), (9, 2));
         assert_eq!(
             scalar(&mut other, format!("SELECT IS_FREE_LOCK({name})")).await,
             Some(1)
@@ -208,7 +208,7 @@ async fn failed_down_version_keeps_the_ones_undone_before_it() {
             matches!(err, Error::Migration { version: 2, .. }),
             "{err:?}"
         );
-        // DDL is not transactional: versions 7 to 3 stay undone and forgotten, and version 2,
+        // DDL is not transactional: versions 8 to 3 stay undone and forgotten, and version 2,
         // one statement, is untouched and still recorded.
         let status = store.migration_status().await.unwrap();
         assert_eq!(status.current(), 2);
@@ -244,7 +244,7 @@ async fn failed_down_version_keeps_the_ones_undone_before_it() {
         assert_eq!(db.count(&columns).await, 17);
         assert_eq!(
             client.migrate().await.unwrap().applied,
-            vec![2, 3, 4, 5, 6, 7, 8]
+            vec![2, 3, 4, 5, 6, 7, 8, 9]
         );
         assert_eq!(db.count(&target_index).await, 0);
     })

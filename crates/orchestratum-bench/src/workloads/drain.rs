@@ -28,6 +28,9 @@ pub struct DrainArgs {
     /// Worker processes (1 runs the worker inside the benchmark process).
     #[arg(short, long, default_value_t = 1)]
     pub p: usize,
+    /// Spread the commands over this many priority levels (0, 1, …), round robin.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i16).range(1..))]
+    pub priorities: i16,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -67,7 +70,11 @@ pub async fn worker_process(url: &str, args: &WorkerArgs) -> Result<(), BoxError
 }
 
 pub async fn run(target: &Target, url: &str, args: &DrainArgs) -> Result<Report, BoxError> {
-    push_in_bulk(target, args.n, PREPARE_BATCH, |_| NoopCommand).await?;
+    if args.priorities > 1 {
+        push_spread(target, args.n, args.priorities).await?;
+    } else {
+        push_in_bulk(target, args.n, PREPARE_BATCH, |_| NoopCommand).await?;
+    }
     target.analyze().await?;
     let rss = if args.p <= 1 {
         let base = HANDLED.load(Ordering::Relaxed);
@@ -84,9 +91,34 @@ pub async fn run(target: &Target, url: &str, args: &DrainArgs) -> Result<Report,
         .setting("n", args.n)
         .setting("c", args.c)
         .setting("p", args.p)
+        .setting("priorities", args.priorities)
         .figure("commands_per_sec", done as f64 / secs)
         .figure("seconds", secs)
         .figure("peak_rss_mib_per_worker", rss))
+}
+
+/// Pushes `n` commands, command `i` at priority `i % levels`, one statement per level and batch.
+async fn push_spread(target: &Target, n: u64, levels: i16) -> Result<(), BoxError> {
+    let levels_u64 = u64::try_from(levels).unwrap_or(1);
+    let mut pushed = 0;
+    while pushed < n {
+        let size = PREPARE_BATCH.min(n - pushed);
+        for level in 0..levels {
+            let level_u64 = u64::try_from(level).unwrap_or(0);
+            let count = (pushed..pushed + size)
+                .filter(|i| i % levels_u64 == level_u64)
+                .count();
+            target
+                .client
+                .push_many_with(
+                    std::iter::repeat_with(|| NoopCommand).take(count),
+                    orchestratum::Push::new().priority(level),
+                )
+                .await?;
+        }
+        pushed += size;
+    }
+    Ok(())
 }
 
 /// Runs P child worker processes until the queue is drained; returns their largest peak RSS.

@@ -49,6 +49,16 @@ pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The states a record's key is held in: always the unfinished ones, plus those it keeps.
+fn unique_over(r: &CommandRecord) -> String {
+    if r.unique_key.is_none() {
+        return "-".into();
+    }
+    let mut states = vec!["unfinished"];
+    states.extend(r.unique_over.iter().map(|s| s.as_str()));
+    states.join(", ")
+}
+
 fn print_record(r: &CommandRecord) {
     let status = r
         .status()
@@ -85,6 +95,12 @@ fn print_record(r: &CommandRecord) {
             "cancel_requested_at",
             output::opt_time(r.cancel_requested_at),
         ),
+        ("priority", r.priority.to_string()),
+        (
+            "unique_key",
+            r.unique_key.clone().unwrap_or_else(|| "-".into()),
+        ),
+        ("unique_over", unique_over(r)),
     ];
     for (key, value) in lines {
         println!("{:<20} {value}", format!("{key}:"));

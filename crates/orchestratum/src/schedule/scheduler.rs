@@ -145,7 +145,7 @@ async fn fire(shared: &Shared, row: &ScheduleRow) -> Result<()> {
     })?;
     let due = row.next_run_at;
     let firing = decide(&row.name, &timing, zone, misfire, due, row.db_now)?;
-    let command = firing.push.then(|| row.new_command());
+    let command = firing.push.then(|| row.firing_command(due));
     let moved = bounded(
         shared,
         "firing a schedule",

@@ -365,7 +365,19 @@ impl Store {
     /// (`None`: the retries it had left, at least 0). One fenced statement: any other row is
     /// left alone and `None` is returned.
     pub async fn retry(&self, id: Uuid, retries: Option<i32>) -> Result<Option<CommandRecord>> {
-        dispatch!(self, s => s.retry(id, retries).await)
+        let retried = dispatch!(self, s => s.retry(id, retries).await);
+        match retried {
+            // Pending again would give the key a second live holder: the index refused the
+            // whole update, so nothing changed.
+            Err(e) if crate::store::unique::is_unique_violation(&e) => {
+                let key = self.get(id).await?.and_then(|r| r.unique_key);
+                Err(crate::error::Error::UniqueKeyTaken {
+                    id,
+                    key: key.unwrap_or_default(),
+                })
+            }
+            other => other,
+        }
     }
 
     /// Deletes one batch of finished commands; returns how many rows it deleted.

@@ -13,6 +13,7 @@ pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod table_prefix;
+pub(crate) mod unique;
 
 use std::time::Duration;
 
@@ -402,8 +403,9 @@ impl Store {
         dispatch!(self, s => s.migrate().await)
     }
 
-    /// Inserts commands in one statement.
-    pub async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+    /// Inserts commands in one statement (but for rows whose unique key is held); says what
+    /// each row became.
+    pub async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<crate::push::Pushed>> {
         dispatch!(self, s => s.push_many(rows).await)
     }
 

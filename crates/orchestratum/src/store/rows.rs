@@ -23,6 +23,8 @@ pub(crate) trait Columns {
     fn opt_text(&self, column: &'static str) -> Result<Option<String>>;
     /// A 32-bit integer column.
     fn int(&self, column: &'static str) -> Result<i32>;
+    /// A small integer column (`priority`, `unique_states`).
+    fn small(&self, column: &'static str) -> Result<i16>;
     /// A 64-bit integer column (or expression).
     fn big(&self, column: &'static str) -> Result<i64>;
     /// A nullable floating-point expression.
@@ -54,6 +56,9 @@ macro_rules! native_columns {
             Ok(sqlx::Row::try_get(self, column)?)
         }
         fn int(&self, column: &'static str) -> crate::error::Result<i32> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn small(&self, column: &'static str) -> crate::error::Result<i16> {
             Ok(sqlx::Row::try_get(self, column)?)
         }
         fn big(&self, column: &'static str) -> crate::error::Result<i64> {
@@ -111,6 +116,9 @@ pub(crate) fn record(r: &impl Columns) -> Result<CommandRecord> {
         parent_id: r.opt_uuid("parent_id")?,
         worker_id: r.opt_uuid("worker_id")?,
         cancel_requested_at: r.opt_time("cancel_requested_at")?,
+        priority: r.small("priority")?,
+        unique_key: r.opt_text("unique_key")?,
+        unique_over: crate::push::unique_states_of(r.small("unique_states")?),
         read_at: r.time("read_at")?,
     })
 }

@@ -35,6 +35,12 @@ pub struct ScheduleRow {
     pub timeout: Duration,
     /// Its retries.
     pub retries: i32,
+    /// Its claim priority.
+    pub priority: i16,
+    /// Its own uniqueness key, if the schedule's push set one.
+    pub unique_key: Option<String>,
+    /// The finished states that key stays taken in (bitmask).
+    pub unique_states: i16,
     /// The next due time.
     pub next_run_at: DateTime<Utc>,
     /// The last due time that pushed a command.
@@ -48,7 +54,7 @@ pub struct ScheduleRow {
 }
 
 impl ScheduleRow {
-    /// The command a firing or a trigger pushes, with a fresh id.
+    /// The command a trigger pushes, with a fresh id.
     pub(crate) fn new_command(&self) -> NewCommand {
         NewCommand {
             id: uuid::Uuid::now_v7(),
@@ -59,7 +65,34 @@ impl ScheduleRow {
             timeout: self.timeout,
             retries: self.retries,
             parent_id: None,
+            priority: self.priority,
+            unique_key: self.unique_key.clone(),
+            unique_states: self.unique_states,
         }
+    }
+
+    /// The command the firing for due time `due` pushes. Unless the schedule's push has a key of
+    /// its own, it is unique for (schedule, due time) in every state: a second line of defence
+    /// behind the compare-and-swap, so no due time can ever be pushed twice. A schedule name
+    /// too long for that key relies on the compare-and-swap alone.
+    pub(crate) fn firing_command(&self, due: DateTime<Utc>) -> NewCommand {
+        let mut command = self.new_command();
+        if command.unique_key.is_none() {
+            let key = format!(
+                "orchestratum.schedule:{}@{}",
+                self.name,
+                due.timestamp_micros()
+            );
+            if key.chars().count() <= crate::push::UNIQUE_KEY_MAX_CHARS {
+                command.unique_key = Some(key);
+                command.unique_states = crate::push::unique_states_mask(&[
+                    crate::State::Completed,
+                    crate::State::Failed,
+                    crate::State::Canceled,
+                ]);
+            }
+        }
+        command
     }
 }
 
@@ -132,6 +165,9 @@ pub(crate) fn schedule_row(r: &impl Columns) -> Result<ScheduleRow> {
         target: r.text("target")?,
         timeout: duration_us(r.big("timeout_us")?),
         retries: r.int("retries")?,
+        priority: r.small("priority")?,
+        unique_key: r.opt_text("unique_key")?,
+        unique_states: r.small("unique_states")?,
         next_run_at: r.time("next_run_at")?,
         last_run_at: r.opt_time("last_run_at")?,
         paused: r.flag("paused")?,

@@ -127,6 +127,16 @@ conformance!(
     // The failure hooks see why (issue 10).
     on_failure_sees_the_last_error_kind_and_attempts,
     on_cancellation_sees_its_reason_and_attempts,
+    // Unique commands and priorities.
+    same_key_from_twenty_tasks_inserts_one_row,
+    finished_command_frees_its_key_unless_its_state_is_kept,
+    push_many_collapses_duplicates_in_the_batch_and_the_table,
+    push_in_is_unique_and_a_rollback_frees_the_key,
+    unique_follow_ups_collapse,
+    row_without_the_new_columns_is_claimed_and_runs,
+    retry_is_refused_while_the_key_has_a_live_holder,
+    higher_priority_due_commands_are_claimed_first,
+    worker_runs_due_commands_by_priority,
     // Retention (issue 11).
     retention_deletes_expired_commands_with_their_attempts,
     retention_values_no_worker_could_use_are_refused,

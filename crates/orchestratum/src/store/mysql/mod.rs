@@ -23,6 +23,7 @@ mod admin;
 mod batch;
 mod flow;
 mod schedules;
+mod unique;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +42,7 @@ use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Tra
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::MigrationReport;
-use crate::push::NewCommand;
+use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::worker::{Unhandled, WorkerBeat, WorkerInfo};
@@ -55,6 +56,7 @@ super::migrations! {
     (6, "0006_workers", "worker registry", false),
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
     (8, "0008_schedules", "schedules", false),
+    (9, "0009_priorities_and_unique_keys", "priorities and unique keys", false),
 }
 
 super::statements!(
@@ -77,6 +79,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    unique_holders,
     record_migration,
     record_attempts,
     record_outcomes,
@@ -257,20 +260,17 @@ impl MySqlStore {
         }
     }
 
-    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
-        // A large batch may take several statements: one transaction keeps it all or nothing.
-        let mut tx = self.pool.begin().await?;
-        self.push_on(&mut tx, rows).await?;
-        tx.commit().await?;
-        Ok(())
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
+        // The server's packet limit is read (once) on a connection of its own: before taking the
+        // transaction's, or concurrent first pushes holding every pooled connection wait for
+        // one forever.
+        self.check_packet("push", "[]").await?;
+        self.push_in_own_transaction(rows).await
     }
 
-    /// Inserts on the caller's connection (inside their transaction, when they have one).
-    pub(crate) async fn push_on(
-        &self,
-        conn: &mut MySqlConnection,
-        rows: &[NewCommand],
-    ) -> Result<()> {
+    /// Inserts on the caller's connection, skipping rows whose unique key is held (MySQL
+    /// cannot say which; see `unique.rs` for the rest of a push).
+    async fn insert_rows(&self, conn: &mut MySqlConnection, rows: &[NewCommand]) -> Result<()> {
         let items = rows
             .iter()
             .map(|r| {
@@ -283,6 +283,9 @@ impl MySqlStore {
                     timeout: time_text(&r.name, r.timeout)?,
                     retries: r.retries,
                     parent_id: r.parent_id.map(|p| p.hyphenated().to_string()),
+                    priority: r.priority,
+                    unique_key: r.unique_key.as_deref(),
+                    unique_states: r.unique_states,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -552,6 +555,10 @@ struct PushItem<'a> {
     retries: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_id: Option<String>,
+    priority: i16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unique_key: Option<&'a str>,
+    unique_states: i16,
 }
 
 /// One element of the JSON array `claim.sql` and `claim_read.sql` read.

@@ -43,6 +43,9 @@ impl MySqlStore {
             .bind(micros(r.timeout))
             .bind(r.retries)
             .bind(r.next_run_at)
+            .bind(r.priority)
+            .bind(r.unique_key.as_deref())
+            .bind(r.unique_states)
             .execute(&self.pool)
             .await?;
         Ok(())

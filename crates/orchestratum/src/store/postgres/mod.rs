@@ -3,6 +3,7 @@
 mod admin;
 mod flow;
 mod schedules;
+mod unique;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Tra
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::MigrationReport;
-use crate::push::NewCommand;
+use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::worker::{Unhandled, WorkerBeat, WorkerInfo};
@@ -33,6 +34,7 @@ super::migrations! {
     (6, "0006_workers", "worker registry", false),
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
     (8, "0008_schedules", "schedules", false),
+    (9, "0009_priorities_and_unique_keys", "priorities and unique keys", false),
 }
 
 super::statements!(
@@ -50,6 +52,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    unique_holders,
     record_migration,
     record_outcomes,
     renew_leases,
@@ -148,15 +151,16 @@ impl PostgresStore {
         }
     }
 
-    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
         let mut conn = self.pool.acquire().await?;
         self.push_on(&mut conn, rows).await
     }
 
-    /// Inserts on the caller's connection (inside their transaction, when they have one).
-    pub(crate) async fn push_on(&self, conn: &mut PgConnection, rows: &[NewCommand]) -> Result<()> {
+    /// Inserts on the caller's connection, skipping rows whose unique key is held; returns the
+    /// ids inserted (see `unique.rs` for the rest of a push).
+    async fn insert_rows(&self, conn: &mut PgConnection, rows: &[NewCommand]) -> Result<Vec<Uuid>> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut ids = Vec::with_capacity(rows.len());
         let mut targets = Vec::with_capacity(rows.len());
@@ -166,6 +170,9 @@ impl PostgresStore {
         let mut timeouts = Vec::with_capacity(rows.len());
         let mut retries = Vec::with_capacity(rows.len());
         let mut parents = Vec::with_capacity(rows.len());
+        let mut priorities = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        let mut states = Vec::with_capacity(rows.len());
         for r in rows {
             ids.push(r.id);
             targets.push(r.target.as_str());
@@ -175,8 +182,11 @@ impl PostgresStore {
             timeouts.push(micros(r.timeout));
             retries.push(r.retries);
             parents.push(r.parent_id);
+            priorities.push(r.priority);
+            keys.push(r.unique_key.as_deref());
+            states.push(r.unique_states);
         }
-        sqlx::query(self.sql.push.clone())
+        Ok(sqlx::query_scalar(self.sql.push.clone())
             .bind(ids)
             .bind(targets)
             .bind(names)
@@ -186,9 +196,11 @@ impl PostgresStore {
             .bind(retries)
             .bind(parents)
             .bind(&*self.channel)
-            .execute(conn)
-            .await?;
-        Ok(())
+            .bind(priorities)
+            .bind(keys)
+            .bind(states)
+            .fetch_all(conn)
+            .await?)
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {

@@ -9,6 +9,7 @@ mod flow;
 mod guid;
 mod schedules;
 mod timestamp;
+mod unique;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +29,7 @@ use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Tra
 use crate::attempt::Attempt;
 use crate::error::{Error, Result};
 use crate::migrate::MigrationReport;
-use crate::push::NewCommand;
+use crate::push::{NewCommand, Pushed};
 use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::store::database_url::redact;
@@ -43,6 +44,7 @@ super::migrations! {
     (6, "0006_workers", "worker registry", false),
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
     (8, "0008_schedules", "schedules", false),
+    (9, "0009_priorities_and_unique_keys", "priorities and unique keys", false),
 }
 
 super::statements!(
@@ -59,6 +61,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    unique_holders,
     record_migration,
     record_attempts,
     record_outcomes,
@@ -189,21 +192,22 @@ impl SqliteStore {
         }
     }
 
-    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<()> {
+    pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-        self.push_on(&mut tx, rows).await?;
+        let pushed = self.push_on(&mut tx, rows).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(pushed)
     }
 
-    /// Inserts on the caller's connection (inside their transaction, when they have one).
-    pub(crate) async fn push_on(
+    /// Inserts on the caller's connection, skipping rows whose unique key is held; returns the
+    /// ids inserted (see `unique.rs` for the rest of a push).
+    async fn insert_rows(
         &self,
         conn: &mut SqliteConnection,
         rows: &[NewCommand],
-    ) -> Result<()> {
+    ) -> Result<Vec<Uuid>> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let batch: Vec<_> = rows
             .iter()
@@ -217,14 +221,17 @@ impl SqliteStore {
                     "timeout": timestamp::format_timespan(r.timeout),
                     "retries": r.retries,
                     "parent_id": r.parent_id.map(guid::text),
+                    "priority": r.priority,
+                    "unique_key": r.unique_key,
+                    "unique_states": r.unique_states,
                 })
             })
             .collect();
-        sqlx::query(self.sql.push.clone())
+        let inserted = sqlx::query(self.sql.push.clone())
             .bind(serde_json::Value::Array(batch).to_string())
-            .execute(conn)
+            .fetch_all(conn)
             .await?;
-        Ok(())
+        inserted.iter().map(|row| row.uuid("id")).collect()
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {

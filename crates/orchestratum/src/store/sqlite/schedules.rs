@@ -46,6 +46,9 @@ impl SqliteStore {
             .bind(micros(r.timeout))
             .bind(r.retries)
             .bind(timestamp::format_time(r.next_run_at))
+            .bind(r.priority)
+            .bind(r.unique_key.as_deref())
+            .bind(r.unique_states)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

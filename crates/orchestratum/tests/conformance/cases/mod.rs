@@ -16,6 +16,7 @@ mod reliability;
 mod retention;
 mod routing;
 mod schedules;
+mod unique_and_priority;
 mod workers;
 
 pub use admin::*;
@@ -34,6 +35,7 @@ pub use reliability::*;
 pub use retention::*;
 pub use routing::*;
 pub use schedules::*;
+pub use unique_and_priority::*;
 pub use workers::*;
 
 use std::sync::Arc;

@@ -12,6 +12,6 @@ WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND (scheduled_at <= UTC_TIMESTAMP(6) OR cancel_requested_at IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM `{prefix}controls` AS k
                   WHERE k.name = `{prefix}commands`.name COLLATE utf8mb4_bin AND k.paused)
-ORDER BY scheduled_at, id
+ORDER BY priority DESC, scheduled_at, id
 LIMIT ?
 FOR UPDATE SKIP LOCKED

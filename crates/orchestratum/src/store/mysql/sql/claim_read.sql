@@ -5,4 +5,4 @@ SELECT c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_toke
 FROM `{prefix}commands` AS c
 JOIN JSON_TABLE(?, '$[*]' COLUMNS (id varchar(36) PATH '$.id', token varchar(36) PATH '$.token')) AS j
   ON c.id = CONVERT(j.id USING ascii) AND c.lease_token = CONVERT(j.token USING ascii)
-ORDER BY c.scheduled_at, c.id
+ORDER BY c.priority DESC, c.scheduled_at, c.id

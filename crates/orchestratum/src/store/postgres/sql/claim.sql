@@ -11,7 +11,7 @@ WITH picked AS (
       AND (scheduled_at <= now() OR cancel_requested_at IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k
                       WHERE k.name = "{prefix}commands".name AND k.paused)
-    ORDER BY scheduled_at, id
+    ORDER BY priority DESC, scheduled_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ),

@@ -1,5 +1,5 @@
 -- One schedule, with the database's clock.
 SELECT name, kind, expression, time_zone, misfire, command_name, command_input, target,
-       timeout_us, retries, next_run_at, last_run_at, paused, registered_at, now() AS db_now
+       timeout_us, retries, priority, unique_key, unique_states, next_run_at, last_run_at, paused, registered_at, now() AS db_now
 FROM "{prefix}schedules"
 WHERE name = $1

@@ -24,7 +24,7 @@ WHERE id IN (
            OR cancel_requested_at IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k
                       WHERE k.name = "{prefix}commands".name AND k.paused)
-    ORDER BY scheduled_at, id
+    ORDER BY priority DESC, scheduled_at, id
     LIMIT ?3)
 RETURNING id, name, input, timeout, retries_left, attempt, lease_token,
           cancel_requested_at IS NOT NULL AS cancel_requested,

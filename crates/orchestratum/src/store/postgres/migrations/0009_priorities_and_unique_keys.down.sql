@@ -1,0 +1,9 @@
+-- Undoes version 7: restores version 3's claim index.
+DROP INDEX "UX_{prefix}commands_unique_key";
+DROP INDEX "IX_{prefix}commands_claim";
+CREATE INDEX "IX_{prefix}commands_claim" ON "{prefix}commands" (target, scheduled_at, id)
+    WHERE NOT is_completed AND NOT is_failed AND NOT is_canceled;
+ALTER TABLE "{prefix}commands"
+    DROP COLUMN unique_states,
+    DROP COLUMN unique_key,
+    DROP COLUMN priority;
