@@ -149,4 +149,5 @@ conformance!(
     bad_schedules_are_typed_errors,
     schedule_no_running_instance_registered_does_not_fire,
     interval_schedule_fires_at_its_interval,
+    firing_keeps_its_push_options_and_is_unique_per_due_time,
 );

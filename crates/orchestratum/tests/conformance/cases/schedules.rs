@@ -381,3 +381,66 @@ pub async fn interval_schedule_fires_at_its_interval(db: TestDb) {
     }
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+/// A firing keeps its push's options (here a priority) and is unique per (schedule, due time)
+/// in every state: even if the compare-and-swap were bypassed (the row set back to a due time
+/// that already fired), that due time pushes nothing more.
+pub async fn firing_keeps_its_push_options_and_is_unique_per_due_time(db: TestDb) {
+    let prioritized = || {
+        Schedule::cron("prioritized", YEARLY)
+            .unwrap()
+            .command_with(
+                TickCommand {
+                    from: "prioritized".into(),
+                },
+                orchestratum::Push::new().priority(7),
+            )
+            .unwrap()
+    };
+    start(&db, vec![prioritized()])
+        .await
+        .shutdown(Duration::from_secs(5))
+        .await
+        .unwrap();
+    set_next_run_in_2020(&db, "prioritized").await;
+    let orch = start(&db, vec![prioritized()]).await;
+    let now = Utc::now();
+    let fired = || async { (info(&orch, "prioritized").await.next_run_at > now).then_some(()) };
+    eventually("the 2020 due time fires", Duration::from_secs(5), fired).await;
+    assert_eq!(ticks(&orch, "prioritized").await, [year_2020()]);
+    let pushed = orch
+        .admin()
+        .list(ListParams {
+            state: None,
+            name: Some("tick"),
+            target: None,
+            since: None,
+            limit: 10,
+        })
+        .await
+        .unwrap()
+        .pop()
+        .expect("one tick");
+    assert_eq!(pushed.priority, 7);
+    assert_eq!(
+        pushed.unique_key.as_deref(),
+        Some("orchestratum.schedule:prioritized@1577836800000000")
+    );
+    assert_eq!(pushed.unique_over.len(), 3, "{:?}", pushed.unique_over);
+    // As if a second instance had fired the same due time again.
+    set_next_run_in_2020(&db, "prioritized").await;
+    let later = Utc::now();
+    let moved = || async { (info(&orch, "prioritized").await.next_run_at > later).then_some(()) };
+    eventually(
+        "the replayed due time is passed",
+        Duration::from_secs(5),
+        moved,
+    )
+    .await;
+    assert_eq!(
+        ticks(&orch, "prioritized").await,
+        [year_2020()],
+        "a due time that already fired pushes nothing more"
+    );
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+}
