@@ -79,6 +79,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    push_unique,
     unique_holders,
     record_migration,
     record_attempts,
@@ -289,9 +290,15 @@ impl MySqlStore {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // Without a key a row can only conflict on its fresh id, which is an error anyway.
+        let statement = if rows.iter().any(|r| r.unique_key.is_some()) {
+            &self.sql.push_unique
+        } else {
+            &self.sql.push
+        };
         for json in batch::json_arrays(&items)? {
             self.check_packet("push", &json).await?;
-            sqlx::query(self.sql.push.clone())
+            sqlx::query(statement.clone())
                 .bind(json)
                 .execute(&mut *conn)
                 .await?;

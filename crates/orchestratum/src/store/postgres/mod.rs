@@ -52,6 +52,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    push_unique,
     unique_holders,
     record_migration,
     record_outcomes,
@@ -186,7 +187,14 @@ impl PostgresStore {
             keys.push(r.unique_key.as_deref());
             states.push(r.unique_states);
         }
-        Ok(sqlx::query_scalar(self.sql.push.clone())
+        // Without a key a row can only conflict on its fresh id, which is an error anyway.
+        let unique = rows.iter().any(|r| r.unique_key.is_some());
+        let statement = if unique {
+            self.sql.push_unique.clone()
+        } else {
+            self.sql.push.clone()
+        };
+        let query = sqlx::query(statement)
             .bind(ids)
             .bind(targets)
             .bind(names)
@@ -198,9 +206,13 @@ impl PostgresStore {
             .bind(&*self.channel)
             .bind(priorities)
             .bind(keys)
-            .bind(states)
-            .fetch_all(conn)
-            .await?)
+            .bind(states);
+        if unique {
+            let inserted = query.fetch_all(conn).await?;
+            return inserted.iter().map(|r| r.uuid("id")).collect();
+        }
+        query.execute(conn).await?;
+        Ok(rows.iter().map(|r| r.id).collect())
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {

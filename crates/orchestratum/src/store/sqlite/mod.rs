@@ -61,6 +61,7 @@ super::statements!(
     migrations_table,
     next_due,
     push,
+    push_unique,
     unique_holders,
     record_migration,
     record_attempts,
@@ -227,8 +228,17 @@ impl SqliteStore {
                 })
             })
             .collect();
-        let inserted = sqlx::query(self.sql.push.clone())
-            .bind(serde_json::Value::Array(batch).to_string())
+        let batch = serde_json::Value::Array(batch).to_string();
+        // Without a key a row can only conflict on its fresh id, which is an error anyway.
+        if !rows.iter().any(|r| r.unique_key.is_some()) {
+            sqlx::query(self.sql.push.clone())
+                .bind(batch)
+                .execute(conn)
+                .await?;
+            return Ok(rows.iter().map(|r| r.id).collect());
+        }
+        let inserted = sqlx::query(self.sql.push_unique.clone())
+            .bind(batch)
             .fetch_all(conn)
             .await?;
         inserted.iter().map(|row| row.uuid("id")).collect()

@@ -1,9 +1,6 @@
--- Inserts a batch given as one JSON array (static text whatever the batch size). A key left out
--- of an element reads as NULL. A row whose unique key a live command holds (or an earlier row of
--- the batch) is not inserted: the no-op update only turns that one conflict into "nothing to
--- do" (MySQL has no ON CONFLICT DO NOTHING, and INSERT IGNORE would hide every other error);
--- the caller reads the holders back with `unique_holders`. Ids are fresh UUIDv7s, so no other
--- unique index can conflict.
+-- Inserts a batch of rows without unique keys given as one JSON array (static text whatever the
+-- batch size). A key left out of an element reads as NULL. A batch with a unique key takes
+-- `push_unique.sql`, whose no-op update a plain batch need not pay for.
 INSERT INTO `{prefix}commands` (
     id, target, name, input, output, scheduled_at, timeout, is_running, is_completed,
     is_canceled, retries_left, is_failed, attempt, parent_id, priority, unique_key, unique_states)
@@ -24,4 +21,3 @@ FROM JSON_TABLE(?, '$[*]' COLUMNS (
     priority smallint PATH '$.priority',
     unique_key varchar(255) PATH '$.unique_key',
     unique_states smallint PATH '$.unique_states')) AS j
-ON DUPLICATE KEY UPDATE `{prefix}commands`.id = `{prefix}commands`.id
