@@ -1,4 +1,4 @@
--- Undoes version 7: restores version 2's index on unfinished rows. One statement.
+-- Undoes version 9: restores version 2's index on unfinished rows. One statement.
 ALTER TABLE `{prefix}commands`
     DROP INDEX `UX_{prefix}commands_unique_live`,
     DROP INDEX `IX_{prefix}commands_unfinished`,

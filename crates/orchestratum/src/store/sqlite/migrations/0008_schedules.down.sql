@@ -1,2 +1,2 @@
--- Undoes version 7.
+-- Undoes version 8.
 DROP TABLE "{prefix}schedules";

@@ -1,4 +1,4 @@
--- Undoes version 7: restores version 3's claim index.
+-- Undoes version 9: restores version 3's claim index.
 DROP INDEX "UX_{prefix}commands_unique_key";
 DROP INDEX "IX_{prefix}commands_claim";
 CREATE INDEX "IX_{prefix}commands_claim" ON "{prefix}commands" ("target", "scheduled_at", "id")
