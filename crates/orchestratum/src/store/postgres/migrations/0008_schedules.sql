@@ -1,5 +1,6 @@
 -- Cron and interval schedules. Each row holds the whole command it pushes (name, input,
--- target, timeout, retries, priority, unique key), so any process can trigger it without the code; `next_run_at`
+-- target, timeout, retries, priority, unique key), so any process can trigger it without the
+-- code; `next_run_at`
 -- is advanced by a compare-and-swap in the transaction that pushes, so each due time pushes
 -- one command whatever the number of instances. `registered_at` is refreshed by the instances
 -- that have the schedule in their code: an old one shows a schedule removed from it.
