@@ -307,24 +307,20 @@ impl Client {
         .await
     }
 
+    /// Metrics, a debug event and a local wake-up for the rows a push inserted (not for the
+    /// duplicates of a held unique key).
     fn pushed(&self, rows: &[NewCommand], pushed: &[Pushed]) {
-        let inserted: Vec<NewCommand>;
-        let rows = if pushed.iter().all(|p| p.is_inserted()) {
-            rows
-        } else {
-            inserted = rows
-                .iter()
-                .zip(pushed)
-                .filter(|(_, p)| p.is_inserted())
-                .map(|(r, _)| r.clone())
-                .collect();
-            &inserted
-        };
-        self.shared.metrics.pushed(rows);
-        for r in rows {
+        let inserted: Vec<&NewCommand> = rows
+            .iter()
+            .zip(pushed)
+            .filter(|(_, p)| p.is_inserted())
+            .map(|(r, _)| r)
+            .collect();
+        self.shared.metrics.pushed(inserted.iter().copied());
+        for r in &inserted {
             tracing::debug!(command.id = %r.id, command.name = %r.name, command.attempt = 0, command.target = %r.target, "command pushed");
         }
-        if rows
+        if inserted
             .iter()
             .any(|r| r.target == self.shared.config.instance_key)
         {

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::rows::Columns;
 use super::{ClaimParams, ClaimedCommand, Store};
 use crate::error::{Error, Result};
 
@@ -48,9 +49,17 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A fleet limit as stored.
-pub(crate) fn stored_limit(limit: Option<i64>) -> Option<u32> {
-    limit.and_then(|l| u32::try_from(l).ok())
+/// A control row (`control_*.sql`, `controls.sql`), on every backend.
+pub(crate) fn control(r: &impl Columns) -> Result<Control> {
+    Ok(Control {
+        name: r.text("name")?,
+        paused: r.flag("paused")?,
+        paused_at: r.opt_time("paused_at")?,
+        fleet_limit: r
+            .opt_int("fleet_limit")?
+            .and_then(|l| u32::try_from(l).ok()),
+        updated_at: r.time("updated_at")?,
+    })
 }
 
 impl Store {

@@ -27,6 +27,8 @@ pub(crate) trait Columns {
     fn small(&self, column: &'static str) -> Result<i16>;
     /// A 64-bit integer column (or expression).
     fn big(&self, column: &'static str) -> Result<i64>;
+    /// A nullable 32-bit integer column.
+    fn opt_int(&self, column: &'static str) -> Result<Option<i32>>;
     /// A nullable floating-point expression.
     fn opt_float(&self, column: &'static str) -> Result<Option<f64>>;
     /// A boolean column (or expression).
@@ -62,6 +64,9 @@ macro_rules! native_columns {
             Ok(sqlx::Row::try_get(self, column)?)
         }
         fn big(&self, column: &'static str) -> crate::error::Result<i64> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        }
+        fn opt_int(&self, column: &'static str) -> crate::error::Result<Option<i32>> {
             Ok(sqlx::Row::try_get(self, column)?)
         }
         fn opt_float(&self, column: &'static str) -> crate::error::Result<Option<f64>> {

@@ -3,9 +3,6 @@
 //! claim's `READ COMMITTED` transaction that read sees every claim committed before the lock
 //! was granted, where `REPEATABLE READ` would reuse an older snapshot.
 
-use sqlx::Row;
-use sqlx::mysql::MySqlRow;
-
 use super::{BEGIN_READ_COMMITTED, MySqlStore};
 use crate::error::Result;
 use crate::store::ClaimParams;
@@ -32,14 +29,14 @@ impl MySqlStore {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        control(&row)
+        flow::control(&row)
     }
 
     pub(crate) async fn controls(&self) -> Result<Vec<Control>> {
         let rows = sqlx::query(self.sql.controls.clone())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(control).collect()
+        rows.iter().map(flow::control).collect()
     }
 
     pub(crate) async fn record_fleet_limit(&self, name: &str, limit: u32) -> Result<()> {
@@ -92,14 +89,4 @@ impl MySqlStore {
             fleet_room,
         })
     }
-}
-
-fn control(row: &MySqlRow) -> Result<Control> {
-    Ok(Control {
-        name: row.try_get("name")?,
-        paused: row.try_get("paused")?,
-        paused_at: row.try_get("paused_at")?,
-        fleet_limit: flow::stored_limit(row.try_get("fleet_limit")?),
-        updated_at: row.try_get("updated_at")?,
-    })
 }

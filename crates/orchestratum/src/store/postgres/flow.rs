@@ -1,8 +1,5 @@
 //! Flow control on PostgreSQL (see `store/flow.rs`).
 
-use sqlx::Row;
-use sqlx::postgres::PgRow;
-
 use super::PostgresStore;
 use crate::error::Result;
 use crate::store::ClaimParams;
@@ -14,7 +11,7 @@ impl PostgresStore {
             .bind(name)
             .fetch_one(&self.pool)
             .await?;
-        control(&row)
+        flow::control(&row)
     }
 
     pub(crate) async fn resume(&self, name: &str) -> Result<Control> {
@@ -23,14 +20,14 @@ impl PostgresStore {
             .bind(&*self.channel)
             .fetch_one(&self.pool)
             .await?;
-        control(&row)
+        flow::control(&row)
     }
 
     pub(crate) async fn controls(&self) -> Result<Vec<Control>> {
         let rows = sqlx::query(self.sql.controls.clone())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(control).collect()
+        rows.iter().map(flow::control).collect()
     }
 
     pub(crate) async fn record_fleet_limit(&self, name: &str, limit: u32) -> Result<()> {
@@ -93,16 +90,4 @@ impl PostgresStore {
             fleet_room: Some(room),
         })
     }
-}
-
-fn control(row: &PgRow) -> Result<Control> {
-    Ok(Control {
-        name: row.try_get("name")?,
-        paused: row.try_get("paused")?,
-        paused_at: row.try_get("paused_at")?,
-        fleet_limit: flow::stored_limit(
-            row.try_get::<Option<i32>, _>("fleet_limit")?.map(i64::from),
-        ),
-        updated_at: row.try_get("updated_at")?,
-    })
 }

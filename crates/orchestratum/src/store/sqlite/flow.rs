@@ -2,10 +2,7 @@
 //! and the claim of a fleet-limited name share one IMMEDIATE transaction, so no other claim
 //! commits between them.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
-use super::{BEGIN_WRITE, SqliteStore, timestamp};
+use super::{BEGIN_WRITE, SqliteStore};
 use crate::error::{Error, Result};
 use crate::store::ClaimParams;
 use crate::store::flow::{self, CappedClaim, Control};
@@ -26,14 +23,14 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        control(&row)
+        flow::control(&row)
     }
 
     pub(crate) async fn controls(&self) -> Result<Vec<Control>> {
         let rows = sqlx::query(self.sql.controls.clone())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(control).collect()
+        rows.iter().map(flow::control).collect()
     }
 
     pub(crate) async fn record_fleet_limit(&self, name: &str, limit: u32) -> Result<()> {
@@ -80,14 +77,4 @@ impl SqliteStore {
             fleet_room,
         })
     }
-}
-
-fn control(row: &SqliteRow) -> Result<Control> {
-    Ok(Control {
-        name: row.try_get("name")?,
-        paused: row.try_get("paused")?,
-        paused_at: timestamp::opt_time(row, "paused_at")?,
-        fleet_limit: flow::stored_limit(row.try_get("fleet_limit")?),
-        updated_at: timestamp::time(row, "updated_at")?,
-    })
 }
