@@ -149,6 +149,7 @@ mod tests {
             priority: 0,
             unique_key: None,
             unique_over: Vec::new(),
+            workflow_id: None,
             read_at: now,
         }
     }

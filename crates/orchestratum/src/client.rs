@@ -21,6 +21,7 @@ use crate::runtime::{Running, StopReason};
 use crate::store::{Store, Transition, TransitionKind};
 use crate::telemetry;
 use crate::worker::{Unhandled, WorkerInfo};
+use crate::workflow::{PlannedWorkflow, PushedWorkflow, Workflow, WorkflowInfo};
 
 /// State shared by a client and the worker of the same instance.
 pub(crate) struct Shared {
@@ -122,6 +123,14 @@ pub trait PushConnection: Send {
         store: &'a Store,
         rows: &'a [NewCommand],
     ) -> impl Future<Output = Result<Vec<Pushed>>> + Send + 'a;
+
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn push_workflow_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        workflow: &'a PlannedWorkflow,
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
 }
 
 #[cfg(feature = "postgres")]
@@ -133,6 +142,22 @@ impl PushConnection for sqlx::PgConnection {
     ) -> Result<Vec<Pushed>> {
         match store {
             Store::Postgres(s) => s.push_on(self, rows).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendMismatch {
+                client: other.backend(),
+                given: "postgres",
+            }),
+        }
+    }
+
+    #[allow(private_interfaces)]
+    async fn push_workflow_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        workflow: &'a PlannedWorkflow,
+    ) -> Result<()> {
+        match store {
+            Store::Postgres(s) => s.push_workflow_on(self, workflow).await,
             #[allow(unreachable_patterns)]
             other => Err(Error::BackendMismatch {
                 client: other.backend(),
@@ -158,6 +183,22 @@ impl PushConnection for sqlx::SqliteConnection {
             }),
         }
     }
+
+    #[allow(private_interfaces)]
+    async fn push_workflow_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        workflow: &'a PlannedWorkflow,
+    ) -> Result<()> {
+        match store {
+            Store::Sqlite(s) => s.push_workflow_on(self, workflow).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendMismatch {
+                client: other.backend(),
+                given: "sqlite",
+            }),
+        }
+    }
 }
 
 #[cfg(feature = "mysql")]
@@ -169,6 +210,22 @@ impl PushConnection for sqlx::MySqlConnection {
     ) -> Result<Vec<Pushed>> {
         match store {
             Store::MySql(s) => s.push_on(self, rows).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Error::BackendMismatch {
+                client: other.backend(),
+                given: "mysql",
+            }),
+        }
+    }
+
+    #[allow(private_interfaces)]
+    async fn push_workflow_rows<'a>(
+        &'a mut self,
+        store: &'a Store,
+        workflow: &'a PlannedWorkflow,
+    ) -> Result<()> {
+        match store {
+            Store::MySql(s) => s.push_workflow_on(self, workflow).await,
             #[allow(unreachable_patterns)]
             other => Err(Error::BackendMismatch {
                 client: other.backend(),
@@ -375,6 +432,7 @@ impl Client {
                 retries_left: None,
                 follow_ups,
                 ran: false,
+                step: record.workflow_id.is_some(),
             };
             let applied = self
                 .shared
@@ -417,6 +475,103 @@ impl Client {
             running = request.running, "cancel requested"
         );
         Ok(Cancellation::Requested)
+    }
+
+    /// Pushes a workflow (or a [`crate::Batch`]) in one transaction: every step, its edges,
+    /// and the steps with parents waiting for them. Checked first: a graph with a cycle, an
+    /// unknown or duplicate key, or a unique step is refused with `Error::InvalidWorkflow`
+    /// and nothing is written.
+    ///
+    /// ```no_run
+    /// # async fn f(orch: orchestratum::Client) -> orchestratum::Result<()> {
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct FetchCommand;
+    /// # impl orchestratum::Command for FetchCommand { type Output = String; }
+    /// use orchestratum::{Step, Workflow};
+    /// let pushed = orch
+    ///     .push_workflow(
+    ///         Workflow::new("fetch twice")
+    ///             .step(Step::new("first", FetchCommand))
+    ///             .step(Step::new("second", FetchCommand).after("first")),
+    ///     )
+    ///     .await?;
+    /// let info = orch.wait_workflow(pushed.id).await?;
+    /// println!("{} ended {}", info.name, info.state);
+    /// # Ok(()) }
+    /// ```
+    pub async fn push_workflow(&self, workflow: impl Into<Workflow>) -> Result<PushedWorkflow> {
+        let planned = self.plan_workflow(workflow.into())?;
+        self.shared.store.push_workflow(&planned).await?;
+        self.pushed(
+            &planned.rows,
+            &crate::store::unique::all_inserted(&planned.rows),
+        );
+        Ok(planned.pushed())
+    }
+
+    /// Pushes a workflow inside the caller's transaction: it exists if and only if that
+    /// commits.
+    pub async fn push_workflow_in<Conn: PushConnection + ?Sized>(
+        &self,
+        conn: &mut Conn,
+        workflow: impl Into<Workflow>,
+    ) -> Result<PushedWorkflow> {
+        let planned = self.plan_workflow(workflow.into())?;
+        conn.push_workflow_rows(&self.shared.store, &planned)
+            .await?;
+        self.pushed(
+            &planned.rows,
+            &crate::store::unique::all_inserted(&planned.rows),
+        );
+        Ok(planned.pushed())
+    }
+
+    fn plan_workflow(&self, workflow: Workflow) -> Result<PlannedWorkflow> {
+        workflow.plan(&self.shared.config.instance_key, self.shared.store.limits())
+    }
+
+    /// A workflow's steps (with their rows and edges) and its overall state;
+    /// `Error::WorkflowNotFound` for an unknown id.
+    pub async fn workflow(&self, id: Uuid) -> Result<crate::WorkflowInfo> {
+        self.shared.store.workflow(id).await
+    }
+
+    /// Cancels every step of a workflow that has not finished: running ones are stopped,
+    /// waiting and pending ones are canceled by the next worker that claims them (each with
+    /// its `on_cancellation` follow-ups). Returns how many steps were asked to cancel.
+    pub async fn cancel_workflow(&self, id: Uuid) -> Result<usize> {
+        let requested = self.shared.store.cancel_workflow(id).await?;
+        if requested.is_empty() {
+            // Tells "all finished" from "no such workflow".
+            self.workflow(id).await?;
+        }
+        for (step, running) in &requested {
+            if *running && let Some(control) = self.shared.running.get(*step) {
+                control.stop(StopReason::CancelRequested);
+            }
+        }
+        self.shared.wake.notify_one();
+        tracing::info!(workflow.id = %id, steps = requested.len(), "workflow cancel requested");
+        Ok(requested.len())
+    }
+
+    /// Resolves once every step of the workflow has ended, with its final view. Wrap it in
+    /// `tokio::time::timeout` to bound the wait.
+    pub async fn wait_workflow(&self, id: Uuid) -> Result<WorkflowInfo> {
+        let mut pause = Duration::from_millis(5);
+        loop {
+            let finished = self.shared.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            let info = self.workflow(id).await?;
+            if info.state.is_terminal() {
+                return Ok(info);
+            }
+            tokio::select! {
+                () = &mut finished => {}
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
     }
 
     /// Reads a command's row; `Error::NotFound` for an unknown id.

@@ -122,6 +122,29 @@ pub enum Error {
     #[error("schedule `{0}` not found")]
     ScheduleNotFound(String),
 
+    /// A workflow or batch definition is invalid: no step, a duplicate or unknown step key, a
+    /// cycle, a unique key on a step, or a name that cannot be stored.
+    #[error("invalid workflow `{name}`: {reason}")]
+    InvalidWorkflow {
+        /// The workflow's name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// No workflow has this id.
+    #[error("workflow {0} not found")]
+    WorkflowNotFound(Uuid),
+
+    /// A step's parents have no step with this key.
+    #[error("no parent step `{0}`")]
+    UnknownStep(String),
+
+    /// The run no longer holds its command's lease (another worker may own it now): what it
+    /// wanted to commit was rolled back.
+    #[error("the lease on command {0} was lost; nothing was committed")]
+    LeaseLost(Uuid),
+
     /// The command exists but has another name than the type it was read as.
     #[error("command {id} is a `{found}`, not a `{expected}`")]
     WrongCommandType {

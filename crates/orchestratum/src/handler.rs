@@ -4,11 +4,14 @@ pub mod registry;
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use uuid::Uuid;
 
+use crate::client::Shared;
 use crate::command::Command;
+use crate::workflow::Parents;
 
 /// How a handler ends: `Ok(output)` is success; any error is a failure (retried), unless it is
 /// [`HandlerError::cancel`], which cancels the command without retry.
@@ -149,6 +152,25 @@ pub struct Context {
     pub(crate) attempt: u32,
     pub(crate) retries_left: i32,
     pub(crate) token: CancellationToken,
+    pub(crate) workflow_id: Option<Uuid>,
+    /// The instance running it; `None` for a context made by the `testing` module.
+    pub(crate) link: Option<RunLink>,
+}
+
+/// What a run's context reaches of the instance that runs it.
+#[derive(Clone)]
+pub(crate) struct RunLink {
+    pub shared: Arc<Shared>,
+    /// The claim's fencing token.
+    pub lease_token: Uuid,
+}
+
+impl fmt::Debug for RunLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunLink")
+            .field("lease_token", &self.lease_token)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Context {
@@ -185,6 +207,40 @@ impl Context {
     /// The token itself, to hand to spawned work.
     pub fn token(&self) -> &CancellationToken {
         &self.token
+    }
+
+    /// The workflow this command is a step of, if it is one.
+    pub fn workflow_id(&self) -> Option<Uuid> {
+        self.workflow_id
+    }
+
+    /// The parent steps of this step, with their rows (typed outputs through
+    /// [`Parents::output`], a batch's tally through [`Parents::counts`]); read from the
+    /// database at each call, empty for a command that is not a step.
+    ///
+    /// ```
+    /// use orchestratum::{Command, Context, Handler, HandlerResult};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize)] struct ParseCommand;
+    /// # impl Command for ParseCommand { type Output = u32; }
+    /// # #[derive(Serialize, Deserialize)] struct MergeCommand;
+    /// # impl Command for MergeCommand { type Output = u32; }
+    /// struct MergeHandler;
+    /// impl Handler for MergeHandler {
+    ///     type Command = MergeCommand;
+    ///     async fn execute(&self, _: MergeCommand, ctx: Context) -> HandlerResult<u32> {
+    ///         let parents = ctx.parents().await?;
+    ///         let b = parents.output::<ParseCommand>("b")?.unwrap_or(0);
+    ///         let c = parents.output::<ParseCommand>("c")?.unwrap_or(0);
+    ///         Ok(b + c)
+    ///     }
+    /// }
+    /// ```
+    pub async fn parents(&self) -> crate::Result<Parents> {
+        match (&self.link, self.workflow_id) {
+            (Some(link), Some(_)) => link.shared.store.parents(self.id).await,
+            _ => Ok(Parents::default()),
+        }
     }
 }
 

@@ -95,6 +95,7 @@ mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod worker;
+pub mod workflow;
 
 pub use crate::attempt::{Attempt, AttemptOutcome};
 pub use crate::client::{Cancellation, Client, Finished, PushConnection};
@@ -113,6 +114,9 @@ pub use crate::retention::Retention;
 pub use crate::retry::Backoff;
 pub use crate::schedule::{Misfire, Schedule, ScheduleInfo};
 pub use crate::worker::{Unhandled, WorkerInfo};
+pub use crate::workflow::{
+    Batch, IfParentFails, Parents, PushedWorkflow, Step, Workflow, WorkflowInfo, WorkflowState,
+};
 /// The token a run's [`Context::token`] returns, re-exported so a handler can hand it to
 /// spawned work without depending on `tokio-util` itself.
 ///

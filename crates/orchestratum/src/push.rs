@@ -44,7 +44,7 @@ pub(crate) fn unique_states_mask(states: &[State]) -> i16 {
             State::Completed => 1,
             State::Failed => 2,
             State::Canceled => 4,
-            State::Pending | State::Scheduled | State::Running => 0,
+            State::Pending | State::Scheduled | State::Waiting | State::Running => 0,
         }
     })
 }

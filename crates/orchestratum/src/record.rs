@@ -16,6 +16,8 @@ pub enum State {
     Pending,
     /// Waiting for its `scheduled_at` (a delay or a retry backoff).
     Scheduled,
+    /// A workflow step waiting for its parents to end.
+    Waiting,
     /// Claimed by a worker whose lease has not lapsed.
     Running,
     /// Finished with success; `output` is set.
@@ -28,9 +30,10 @@ pub enum State {
 
 impl State {
     /// Every state, in lifecycle order.
-    pub const ALL: [State; 6] = [
+    pub const ALL: [State; 7] = [
         State::Pending,
         State::Scheduled,
+        State::Waiting,
         State::Running,
         State::Completed,
         State::Failed,
@@ -47,6 +50,7 @@ impl State {
         match self {
             State::Pending => "pending",
             State::Scheduled => "scheduled",
+            State::Waiting => "waiting",
             State::Running => "running",
             State::Completed => "completed",
             State::Failed => "failed",
@@ -237,6 +241,8 @@ pub struct CommandRecord {
     pub unique_key: Option<String>,
     /// Finished states its key stays taken in (unfinished states always hold it).
     pub unique_over: Vec<State>,
+    /// The workflow it is a step of, if it is one.
+    pub workflow_id: Option<Uuid>,
     /// The database's clock when the row was read, to tell running from lapsed.
     pub read_at: DateTime<Utc>,
 }
@@ -252,6 +258,8 @@ impl CommandRecord {
             State::Canceled
         } else if self.is_running && self.run_expires_at.is_some_and(|t| t > self.read_at) {
             State::Running
+        } else if crate::workflow::is_waiting(self.scheduled_at) {
+            State::Waiting
         } else if self.scheduled_at > self.read_at {
             State::Scheduled
         } else {
@@ -306,6 +314,7 @@ impl Serialize for CommandRecord {
             priority: i16,
             unique_key: Option<&'a str>,
             unique_over: &'a [State],
+            workflow_id: Option<Uuid>,
             read_at: DateTime<Utc>,
         }
         // Stored JSON as a value, so a reader sees objects, not escaped text; a row another
@@ -344,6 +353,7 @@ impl Serialize for CommandRecord {
             priority,
             unique_key,
             unique_over,
+            workflow_id,
             read_at,
         } = self;
         Json {
@@ -375,6 +385,7 @@ impl Serialize for CommandRecord {
             priority: *priority,
             unique_key: unique_key.as_deref(),
             unique_over,
+            workflow_id: *workflow_id,
             read_at: *read_at,
         }
         .serialize(serializer)
@@ -445,6 +456,7 @@ mod tests {
             priority: 2,
             unique_key: Some("k".into()),
             unique_over: vec![State::Completed],
+            workflow_id: None,
             read_at: at,
         };
         let json = serde_json::to_value(&record).unwrap();
@@ -462,7 +474,7 @@ mod tests {
         assert_eq!(json["unique_over"], serde_json::json!(["completed"]));
         assert_eq!(
             json.as_object().unwrap().len(),
-            29,
+            30,
             "every column, state and status"
         );
     }

@@ -129,6 +129,8 @@ impl ContextBuilder {
             attempt: self.attempt,
             retries_left: self.retries_left,
             token: self.token,
+            workflow_id: None,
+            link: None,
         }
     }
 }

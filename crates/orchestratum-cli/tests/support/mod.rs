@@ -321,6 +321,8 @@ impl TestDb {
         if self.backend != Backend::Sqlite {
             // Attempts first: they reference the commands.
             let tables = [
+                "workflow_edges",
+                "workflow_steps",
                 "attempts",
                 "workers",
                 "controls",

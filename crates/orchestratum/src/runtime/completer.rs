@@ -100,13 +100,15 @@ impl Writer {
             tracing::trace!(count = transitions.len(), elapsed = ?started.elapsed(), "outcomes written");
             let key = &self.shared.config.instance_key;
             // Follow-ups for this instance, retries and released commands are claimable here
-            // now (or at their due time): look without waiting for a poll.
+            // now (or at their due time), and so may be the steps a step's end released: look
+            // without waiting for a poll.
             let wake = transitions.iter().zip(&written).any(|(t, w)| {
                 *w == Written::Applied
                     && (matches!(
                         t.kind,
                         TransitionKind::Retry { .. } | TransitionKind::Release
-                    ) || t.follow_ups.iter().any(|f| &f.target == key))
+                    ) || t.step
+                        || t.follow_ups.iter().any(|f| &f.target == key))
             });
             let enqueued = transitions
                 .iter()
@@ -178,6 +180,7 @@ impl Writer {
                 retries_left: Some(-1),
                 follow_ups: Vec::new(),
                 ran: refused.ran,
+                step: refused.step,
             };
             match self.write(std::slice::from_ref(&failed)).await {
                 Ok(applied) if applied.contains(&refused.id) => return Written::Refused,

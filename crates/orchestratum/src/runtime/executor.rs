@@ -121,7 +121,7 @@ impl Drop for Slot {
 }
 
 async fn run(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     command: &ClaimedCommand,
     entry: Option<&Entry>,
     control: &RunControl,
@@ -155,6 +155,11 @@ async fn run(
         attempt: u32::try_from(command.attempt).unwrap_or(0),
         retries_left: command.retries_left,
         token: control.token.clone(),
+        workflow_id: command.workflow_id,
+        link: Some(crate::handler::RunLink {
+            shared: shared.clone(),
+            lease_token: command.lease_token,
+        }),
     };
     let config = &shared.config;
     let (grace, margin) = (config.cancel_grace, config.lease_margin());

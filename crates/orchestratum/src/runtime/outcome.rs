@@ -56,6 +56,7 @@ pub(crate) fn decide(
         follow_ups,
         // The executor says whether a handler ran.
         ran: false,
+        step: claimed.workflow_id.is_some(),
     };
     match ended {
         Ended::LeaseLost => None,
@@ -198,6 +199,7 @@ mod tests {
             attempt: 1,
             lease_token: Uuid::new_v4(),
             cancel_requested: false,
+            workflow_id: None,
             queue_wait: Duration::ZERO,
         }
     }

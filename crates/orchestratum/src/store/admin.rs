@@ -104,6 +104,8 @@ pub struct StateCounts {
     pub pending: i64,
     /// Waiting for their `scheduled_at`.
     pub scheduled: i64,
+    /// Workflow steps waiting for their parents.
+    pub waiting: i64,
     /// Held under a live lease.
     pub running: i64,
     /// Completed.
@@ -120,6 +122,7 @@ impl StateCounts {
         match state {
             State::Pending => self.pending,
             State::Scheduled => self.scheduled,
+            State::Waiting => self.waiting,
             State::Running => self.running,
             State::Completed => self.completed,
             State::Failed => self.failed,
@@ -132,6 +135,7 @@ impl StateCounts {
         let slot = match state {
             State::Pending => &mut self.pending,
             State::Scheduled => &mut self.scheduled,
+            State::Waiting => &mut self.waiting,
             State::Running => &mut self.running,
             State::Completed => &mut self.completed,
             State::Failed => &mut self.failed,

@@ -140,6 +140,8 @@ pub struct ClaimedCommand {
     pub lease_token: Uuid,
     /// A cancellation was requested before the claim.
     pub cancel_requested: bool,
+    /// The workflow it is a step of: its end may release other steps.
+    pub workflow_id: Option<Uuid>,
     /// How long it had been due when claimed, by the database's clock.
     pub queue_wait: Duration,
 }
@@ -278,6 +280,8 @@ pub struct Transition {
     pub follow_ups: Vec<NewCommand>,
     /// A handler ran under this lease: an end other than success is recorded as an attempt.
     pub ran: bool,
+    /// The command is a workflow step: a terminal end is counted in its dependants' rows.
+    pub step: bool,
 }
 
 /// What `request_cancel` found.
@@ -349,6 +353,7 @@ mod migrator;
 mod rows;
 // The schedules' operations, after `dispatch!` too.
 mod schedules;
+pub(crate) mod workflows;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,

@@ -124,6 +124,7 @@ pub(crate) fn record(r: &impl Columns) -> Result<CommandRecord> {
         priority: r.small("priority")?,
         unique_key: r.opt_text("unique_key")?,
         unique_over: crate::push::unique_states_of(r.small("unique_states")?),
+        workflow_id: r.opt_uuid("workflow_id")?,
         read_at: r.time("read_at")?,
     })
 }
@@ -139,6 +140,7 @@ pub(crate) fn claimed(r: &impl Columns) -> Result<ClaimedCommand> {
         attempt: r.int("attempt")?,
         lease_token: r.uuid("lease_token")?,
         cancel_requested: r.flag("cancel_requested")?,
+        workflow_id: r.opt_uuid("workflow_id")?,
         // Zero for a command claimed before its due time (to finish a cancel).
         queue_wait: Duration::from_micros(u64::try_from(r.big("queue_wait_us")?).unwrap_or(0)),
     })

@@ -39,6 +39,17 @@ macro_rules! conformance {
 }
 
 conformance!(
+    // Workflows and batches.
+    diamond_runs_in_order_and_reads_parent_outputs,
+    failing_parent_cancels_its_dependants_by_default,
+    run_anyway_edge_runs_the_child_after_a_failure,
+    failure_step_runs_only_when_a_step_did_not_succeed,
+    retried_parent_releases_its_child_only_once_it_succeeds,
+    batch_of_a_thousand_runs_its_callback_once_on_two_instances,
+    cancel_workflow_cancels_what_has_not_finished,
+    waiting_step_is_never_claimed,
+    invalid_workflow_is_refused_and_writes_nothing,
+    workflow_in_rolled_back_transaction_leaves_nothing,
     // The reference library's own cases.
     simple_command_executes_and_completes,
     push_sets_id_and_row_exists_at_once,

@@ -277,6 +277,8 @@ impl TestDb {
             // Attempts first: they reference the commands.
             let tables = [
                 "schedules",
+                "workflow_edges",
+                "workflow_steps",
                 "attempts",
                 "workers",
                 "controls",

@@ -24,6 +24,7 @@ mod batch;
 mod flow;
 mod schedules;
 mod unique;
+mod workflows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,9 +58,26 @@ super::migrations! {
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
     (8, "0008_schedules", "schedules", false),
     (9, "0009_priorities_and_unique_keys", "priorities and unique keys", false),
+    (10, "0010_workflow_steps", "workflow steps", false),
+    (11, "0011_workflow_edges", "workflow edges", false),
+    (12, "0012_workflow_column", "the workflow of each step", false),
 }
 
 super::statements!(
+    // Workflows (`workflows.rs`).
+    add_workflow_edges,
+    add_workflow_steps,
+    cancel_workflow,
+    cancel_workflow_lock,
+    count_parents,
+    counted_steps,
+    mark_workflow_steps,
+    parent_steps,
+    release_steps,
+    resolve_edges,
+    resolve_edges_lock,
+    workflow_edges,
+    workflow_steps,
     applied_migrations,
     attempts,
     deregister_worker,
@@ -463,6 +481,10 @@ impl MySqlStore {
         }
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
         self.push_on(&mut tx, &follow_ups).await?;
+        let ended = crate::workflow::release::ended(transitions, &applied);
+        if !ended.is_empty() {
+            self.release_on(&mut tx, &ended).await?;
+        }
         tx.commit().await?;
         Ok(applied)
     }

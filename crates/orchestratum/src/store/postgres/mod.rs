@@ -4,6 +4,7 @@ mod admin;
 mod flow;
 mod schedules;
 mod unique;
+mod workflows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,9 @@ super::migrations! {
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
     (8, "0008_schedules", "schedules", false),
     (9, "0009_priorities_and_unique_keys", "priorities and unique keys", false),
+    (10, "0010_workflow_steps", "workflow steps", false),
+    (11, "0011_workflow_edges", "workflow edges", false),
+    (12, "0012_workflow_column", "the workflow of each step", false),
 }
 
 super::statements!(
@@ -75,6 +79,15 @@ super::statements!(
     schedules,
     stamp_scheduled,
     touch_schedule,
+    // Workflows (`workflows.rs`).
+    add_workflow,
+    cancel_workflow,
+    count_parents,
+    parent_steps,
+    release_steps,
+    resolve_edges,
+    workflow_edges,
+    workflow_steps,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,
@@ -303,14 +316,22 @@ impl PostgresStore {
             .bind(error_kinds)
             .bind(&*self.channel)
             .bind(attempt_outcomes);
-        // Without follow-ups the one statement is its own transaction: one round trip, not three.
-        if transitions.iter().all(|t| t.follow_ups.is_empty()) {
+        // Without follow-ups or workflow steps the one statement is its own transaction: one
+        // round trip, not three.
+        if transitions
+            .iter()
+            .all(|t| t.follow_ups.is_empty() && !t.step)
+        {
             return Ok(update.fetch_all(&self.pool).await?);
         }
         let mut tx = self.pool.begin().await?;
         let applied: Vec<Uuid> = update.fetch_all(&mut *tx).await?;
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
         self.push_on(&mut tx, &follow_ups).await?;
+        let ended = crate::workflow::release::ended(transitions, &applied);
+        if !ended.is_empty() {
+            self.release_on(&mut tx, &ended).await?;
+        }
         tx.commit().await?;
         Ok(applied)
     }

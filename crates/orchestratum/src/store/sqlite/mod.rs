@@ -10,6 +10,7 @@ mod guid;
 mod schedules;
 mod timestamp;
 mod unique;
+mod workflows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,9 +46,23 @@ super::migrations! {
     (7, "0007_controls", "flow controls: paused names, fleet limits", false),
     (8, "0008_schedules", "schedules", false),
     (9, "0009_priorities_and_unique_keys", "priorities and unique keys", false),
+    (10, "0010_workflow_steps", "workflow steps", false),
+    (11, "0011_workflow_edges", "workflow edges", false),
+    (12, "0012_workflow_column", "the workflow of each step", false),
 }
 
 super::statements!(
+    // Workflows (`workflows.rs`).
+    add_workflow_edges,
+    add_workflow_steps,
+    cancel_workflow,
+    count_parents,
+    mark_workflow_steps,
+    parent_steps,
+    release_steps,
+    resolve_edges,
+    workflow_edges,
+    workflow_steps,
     applied_migrations,
     attempts,
     deregister_worker,
@@ -355,6 +370,10 @@ impl SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
         self.push_on(&mut tx, &follow_ups).await?;
+        let ended = crate::workflow::release::ended(transitions, &applied);
+        if !ended.is_empty() {
+            self.release_on(&mut tx, &ended).await?;
+        }
         tx.commit().await?;
         Ok(applied)
     }

@@ -72,6 +72,7 @@ pub async fn stale_lease_cannot_overwrite_newer_attempt(db: TestDb) {
         retries_left: None,
         follow_ups,
         ran: true,
+        step: false,
     };
     // The paused worker wakes up and tries to write its outcome and follow-ups: refused.
     let applied = client

@@ -18,6 +18,7 @@ mod routing;
 mod schedules;
 mod unique_and_priority;
 mod workers;
+mod workflows;
 
 pub use admin::*;
 pub use attempts::*;
@@ -37,6 +38,7 @@ pub use routing::*;
 pub use schedules::*;
 pub use unique_and_priority::*;
 pub use workers::*;
+pub use workflows::*;
 
 use std::sync::Arc;
 

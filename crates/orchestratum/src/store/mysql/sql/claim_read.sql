@@ -1,5 +1,5 @@
 -- Reads back the rows `claim` just leased (ids as a JSON array), in claim order.
-SELECT c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token,
+SELECT c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token, c.workflow_id,
        c.cancel_requested_at IS NOT NULL AS cancel_requested,
        TIMESTAMPDIFF(MICROSECOND, c.scheduled_at, UTC_TIMESTAMP(6)) AS queue_wait_us
 FROM `{prefix}commands` AS c

@@ -6,13 +6,14 @@
 SELECT id, target, name, input, output, scheduled_at, timeout, is_running, running_at,
        run_expires_at, is_completed, completed_at, is_canceled, canceled_at, retries_left,
        is_failed, failed_at, attempt, last_error, last_outcome, parent_id, cancel_requested_at,
-       worker_id, priority, unique_key, unique_states,
+       worker_id, priority, unique_key, unique_states, workflow_id,
        UTC_TIMESTAMP(6) AS read_at
 FROM `{prefix}commands`
 WHERE (? IS NULL OR ? = CASE WHEN is_completed THEN 'completed'
                              WHEN is_failed THEN 'failed'
                              WHEN is_canceled THEN 'canceled'
                              WHEN is_running AND run_expires_at > UTC_TIMESTAMP(6) THEN 'running'
+                             WHEN scheduled_at >= '9999-01-01 00:00:00' THEN 'waiting'
                              WHEN scheduled_at > UTC_TIMESTAMP(6) THEN 'scheduled'
                              ELSE 'pending' END)
   AND (? IS NULL OR CAST(name AS BINARY) = CAST(? AS BINARY))

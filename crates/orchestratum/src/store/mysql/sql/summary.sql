@@ -12,6 +12,7 @@ FROM (
                 WHEN is_failed THEN 'failed'
                 WHEN is_canceled THEN 'canceled'
                 WHEN is_running AND run_expires_at > UTC_TIMESTAMP(6) THEN 'running'
+                WHEN scheduled_at >= '9999-01-01 00:00:00' THEN 'waiting'
                 WHEN scheduled_at > UTC_TIMESTAMP(6) THEN 'scheduled'
                 ELSE 'pending' END AS state,
            CASE WHEN is_running AND is_completed = FALSE AND is_failed = FALSE

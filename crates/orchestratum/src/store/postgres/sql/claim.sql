@@ -36,6 +36,6 @@ UPDATE "{prefix}commands" AS c SET
     last_outcome = CASE WHEN c.is_running THEN 'lease_expired' ELSE c.last_outcome END
 FROM picked
 WHERE c.id = picked.id
-RETURNING c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token,
+RETURNING c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token, c.workflow_id,
           c.cancel_requested_at IS NOT NULL AS cancel_requested,
           (EXTRACT(EPOCH FROM (now() - c.scheduled_at)) * 1e6)::bigint AS queue_wait_us

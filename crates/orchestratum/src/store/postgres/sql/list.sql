@@ -4,13 +4,14 @@
 SELECT id, target, name, input, output, scheduled_at, timeout, is_running, running_at,
        run_expires_at, is_completed, completed_at, is_canceled, canceled_at, retries_left,
        is_failed, failed_at, attempt, last_error, last_outcome, parent_id, cancel_requested_at,
-       worker_id, priority, unique_key, unique_states,
+       worker_id, priority, unique_key, unique_states, workflow_id,
        now() AS read_at
 FROM "{prefix}commands"
 WHERE ($1::text IS NULL OR $1 = CASE WHEN is_completed THEN 'completed'
                                      WHEN is_failed THEN 'failed'
                                      WHEN is_canceled THEN 'canceled'
                                      WHEN is_running AND run_expires_at > now() THEN 'running'
+                                     WHEN scheduled_at >= '9999-01-01 00:00:00+00' THEN 'waiting'
                                      WHEN scheduled_at > now() THEN 'scheduled'
                                      ELSE 'pending' END)
   AND ($2::text IS NULL OR name = $2)

@@ -10,6 +10,7 @@ FROM (
                 WHEN is_failed THEN 'failed'
                 WHEN is_canceled THEN 'canceled'
                 WHEN is_running AND run_expires_at > now() THEN 'running'
+                WHEN scheduled_at >= '9999-01-01 00:00:00+00' THEN 'waiting'
                 WHEN scheduled_at > now() THEN 'scheduled'
                 ELSE 'pending' END AS state,
            (is_running AND NOT is_completed AND NOT is_failed AND NOT is_canceled

@@ -26,6 +26,6 @@ WHERE id IN (
                       WHERE k.name = "{prefix}commands".name AND k.paused)
     ORDER BY priority DESC, scheduled_at, id
     LIMIT ?3)
-RETURNING id, name, input, timeout, retries_left, attempt, lease_token,
+RETURNING id, name, input, timeout, retries_left, attempt, lease_token, workflow_id,
           cancel_requested_at IS NOT NULL AS cancel_requested,
           CAST((julianday('now') - julianday(scheduled_at)) * 86400e6 AS INTEGER) AS queue_wait_us

@@ -2,6 +2,6 @@
 SELECT id, target, name, input, output, scheduled_at, timeout, is_running, running_at,
        run_expires_at, is_completed, completed_at, is_canceled, canceled_at, retries_left,
        is_failed, failed_at, attempt, last_error, last_outcome, parent_id, cancel_requested_at,
-       worker_id, priority, unique_key, unique_states,
+       worker_id, priority, unique_key, unique_states, workflow_id,
        strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') AS read_at
 FROM "{prefix}commands" WHERE id IN (?1, lower(?1))

@@ -5,7 +5,7 @@
 SELECT id, target, name, input, output, scheduled_at, timeout, is_running, running_at,
        run_expires_at, is_completed, completed_at, is_canceled, canceled_at, retries_left,
        is_failed, failed_at, attempt, last_error, last_outcome, parent_id, cancel_requested_at,
-       worker_id, priority, unique_key, unique_states,
+       worker_id, priority, unique_key, unique_states, workflow_id,
        strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') AS read_at
 FROM "{prefix}commands"
 WHERE (?1 IS NULL OR ?1 = CASE WHEN is_completed THEN 'completed'
@@ -13,6 +13,7 @@ WHERE (?1 IS NULL OR ?1 = CASE WHEN is_completed THEN 'completed'
                                WHEN is_canceled THEN 'canceled'
                                WHEN is_running AND run_expires_at
                                     > strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') THEN 'running'
+                               WHEN scheduled_at >= '9999-01-01' THEN 'waiting'
                                WHEN scheduled_at
                                     > strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') THEN 'scheduled'
                                ELSE 'pending' END)

@@ -12,6 +12,7 @@ FROM (
                 WHEN is_canceled THEN 'canceled'
                 WHEN is_running AND run_expires_at > strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
                     THEN 'running'
+                WHEN scheduled_at >= '9999-01-01' THEN 'waiting'
                 WHEN scheduled_at > strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') THEN 'scheduled'
                 ELSE 'pending' END AS state,
            (is_running AND NOT is_completed AND NOT is_failed AND NOT is_canceled

@@ -1,0 +1,2 @@
+-- Undoes version 10.
+DROP TABLE "{prefix}workflow_steps";

@@ -1,0 +1,2 @@
+-- Undoes version 11.
+DROP TABLE "{prefix}workflow_edges";

@@ -1,0 +1,2 @@
+-- Undoes version 12.
+ALTER TABLE "{prefix}commands" DROP COLUMN workflow_id;
