@@ -164,6 +164,8 @@ pub enum StateArg {
     Pending,
     /// Waiting for its scheduled_at.
     Scheduled,
+    /// A workflow step waiting for its parents.
+    Waiting,
     /// Held under a live lease.
     Running,
     /// Completed.
@@ -179,6 +181,7 @@ impl From<StateArg> for State {
         match s {
             StateArg::Pending => State::Pending,
             StateArg::Scheduled => State::Scheduled,
+            StateArg::Waiting => State::Waiting,
             StateArg::Running => State::Running,
             StateArg::Completed => State::Completed,
             StateArg::Failed => State::Failed,
