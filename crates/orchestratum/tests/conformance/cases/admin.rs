@@ -356,7 +356,7 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
     assert_eq!(store.migration_status().await.unwrap().current(), 12);
     // A dry run plans without changing anything.
     let plan = store.migrate_down(down(1, false, true)).await.unwrap();
-    assert_eq!(plan.reverted.len(), 8);
+    assert_eq!(plan.reverted.len(), 11);
     assert!(plan.reverted.iter().any(|m| m.sql.contains("DROP COLUMN")));
     assert_eq!(store.migration_status().await.unwrap().current(), 12);
     // A live lease blocks dropping columns unless forced.
