@@ -50,6 +50,7 @@ conformance!(
     waiting_step_is_never_claimed,
     invalid_workflow_is_refused_and_writes_nothing,
     workflow_in_rolled_back_transaction_leaves_nothing,
+    simultaneous_last_parents_release_their_child_once,
     // The reference library's own cases.
     simple_command_executes_and_completes,
     push_sets_id_and_row_exists_at_once,

@@ -519,3 +519,76 @@ pub async fn workflow_in_rolled_back_transaction_leaves_nothing(db: TestDb) {
     }
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
+
+pub async fn simultaneous_last_parents_release_their_child_once(db: TestDb) {
+    use orchestratum::store::{Transition, TransitionKind};
+    let client = db.client().await;
+    let mut children = Vec::new();
+    for n in 0..20 {
+        let pushed = client
+            .push_workflow(
+                Workflow::new(format!("join {n}"))
+                    .step(Step::new("left", ok(1)))
+                    .step(Step::new("right", ok(2)))
+                    .step(Step::new("join", SumCommand).after("left").after("right")),
+            )
+            .await
+            .unwrap();
+        children.push(pushed.step("join").unwrap());
+    }
+    let names = vec![StepCommand::name().into_owned()];
+    let claimed = client
+        .store()
+        .claim(ClaimParams {
+            target: &client.config().instance_key,
+            names: &names,
+            limit: 100,
+            lease: Duration::from_secs(60),
+            worker: Uuid::now_v7(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 40, "every parent, and no waiting child");
+    let mut by_workflow: std::collections::HashMap<Uuid, Vec<Transition>> = Default::default();
+    for c in &claimed {
+        let workflow = client.get(c.id).await.unwrap().workflow_id.unwrap();
+        by_workflow.entry(workflow).or_default().push(Transition {
+            id: c.id,
+            lease_token: Some(c.lease_token),
+            kind: TransitionKind::Complete {
+                output: "1".into(),
+                note: None,
+            },
+            retries_left: None,
+            follow_ups: Vec::new(),
+            ran: true,
+            step: true,
+        });
+    }
+    // Both parents of each join end in two transactions started at the same moment.
+    for (_, pair) in by_workflow {
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = pair
+            .into_iter()
+            .map(|t| {
+                let (client, barrier) = (client.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    client.store().record_outcomes(&[t]).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().len(), 1);
+        }
+    }
+    for child in children {
+        let record = client.get(child).await.unwrap();
+        assert_eq!(
+            record.state(),
+            State::Pending,
+            "the last parent released it"
+        );
+        assert!(record.cancel_requested_at.is_none());
+    }
+}
