@@ -131,7 +131,7 @@ async fn failed_version_leaves_nothing_of_itself_and_can_be_retried() {
             client.migrate().await.unwrap().applied,
             vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
         );
-        assert_eq!(db.count(&columns).await, 28);
+        assert_eq!(db.count(&columns).await, 29);
     })
     .await;
 }

@@ -2,12 +2,14 @@
 -- trailing spaces, the key must match exactly) whose name is in the JSON array ?3. Rows another
 -- claim holds are skipped. A row still marked running has a lapsed lease (`lapsed`); one without
 -- an expiry (another program's write) has no lease at all, so it counts as lapsed. Paused names
--- (`{prefix}controls`) are skipped.
+-- (`{prefix}controls`) are skipped, and so are workflow steps waiting for their parents (due in
+-- the year 9999).
 SELECT id, is_running AS lapsed
 FROM `{prefix}commands`
 WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND JSON_CONTAINS(?, JSON_QUOTE(name))
   AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
+  AND scheduled_at < '9999-01-01 00:00:00'
   AND (is_running = FALSE OR run_expires_at IS NULL OR run_expires_at < UTC_TIMESTAMP(6))
   AND (scheduled_at <= UTC_TIMESTAMP(6) OR cancel_requested_at IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM `{prefix}controls` AS k

@@ -9,5 +9,6 @@ FROM `{prefix}commands`
 WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND JSON_CONTAINS(?, JSON_QUOTE(name))
   AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
+  AND scheduled_at < '9999-01-01 00:00:00'
   AND NOT EXISTS (SELECT 1 FROM `{prefix}controls` AS k
                   WHERE k.name = `{prefix}commands`.name COLLATE utf8mb4_bin AND k.paused)

@@ -1,12 +1,14 @@
 -- Claims up to $3 due commands of target $1 whose name is in $2, for worker $5. A row still
 -- marked running has a lapsed lease (a missing expiry counts as lapsed): reclaiming it costs
 -- the lapsed run one retry, and records that run as an attempt that ended `lease_expired`.
--- Paused names (`{prefix}controls`) are skipped.
+-- Paused names (`{prefix}controls`) are skipped, and so are workflow steps waiting for their
+-- parents (due in the year 9999), which the claim index leaves out.
 WITH picked AS (
     SELECT id, is_running AS lapsed, attempt, worker_id, running_at, run_expires_at
     FROM "{prefix}commands"
     WHERE target = $1 AND name = ANY($2)
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+      AND scheduled_at < timestamptz '9999-01-01 00:00:00+00'
       AND (NOT is_running OR run_expires_at IS NULL OR run_expires_at < now())
       AND (scheduled_at <= now() OR cancel_requested_at IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k

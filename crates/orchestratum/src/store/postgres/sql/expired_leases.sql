@@ -6,6 +6,7 @@ SELECT id, target, name, input, output, scheduled_at, timeout, is_running, runni
        now() AS read_at
 FROM "{prefix}commands"
 WHERE is_running AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+  AND scheduled_at < timestamptz '9999-01-01 00:00:00+00'
   AND (run_expires_at IS NULL OR run_expires_at <= now())
 ORDER BY run_expires_at NULLS FIRST, id
 LIMIT $1

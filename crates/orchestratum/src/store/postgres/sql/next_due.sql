@@ -6,5 +6,6 @@ SELECT EXTRACT(EPOCH FROM (min(CASE WHEN is_running THEN COALESCE(run_expires_at
 FROM "{prefix}commands"
 WHERE target = $1 AND name = ANY($2)
   AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+  AND scheduled_at < timestamptz '9999-01-01 00:00:00+00'
   AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k
                   WHERE k.name = "{prefix}commands".name AND k.paused)

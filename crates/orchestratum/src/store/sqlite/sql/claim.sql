@@ -2,7 +2,8 @@
 -- A row still marked running has a lapsed lease: reclaiming it costs the lapsed run one retry
 -- (and a trigger records that run as an attempt, see migration 5). A running
 -- row without an expiry (another program's write) has no lease at all, so it counts as lapsed.
--- Paused names (`{prefix}controls`) are skipped.
+-- Paused names (`{prefix}controls`) are skipped, and so are workflow steps waiting for their
+-- parents (due in the year 9999), which the claim index leaves out.
 UPDATE "{prefix}commands" SET
     is_running = 1,
     running_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'),
@@ -18,6 +19,7 @@ WHERE id IN (
     SELECT id FROM "{prefix}commands"
     WHERE target = ?1 AND name IN (SELECT value FROM json_each(?2))
       AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+      AND scheduled_at < '9999-01-01'
       AND (NOT is_running OR run_expires_at IS NULL
            OR run_expires_at < strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
       AND (scheduled_at <= strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')

@@ -6,6 +6,7 @@ SELECT id, target, name, input, output, scheduled_at, timeout, is_running, runni
        strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') AS read_at
 FROM "{prefix}commands"
 WHERE is_running AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+  AND scheduled_at < '9999-01-01'
   AND (run_expires_at IS NULL
        OR run_expires_at <= strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'))
 ORDER BY run_expires_at NULLS FIRST, id

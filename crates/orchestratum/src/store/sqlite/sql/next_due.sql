@@ -7,5 +7,6 @@ SELECT (julianday(min(CASE WHEN is_running THEN COALESCE(run_expires_at, schedul
 FROM "{prefix}commands"
 WHERE target = ?1 AND name IN (SELECT value FROM json_each(?2))
   AND NOT is_completed AND NOT is_failed AND NOT is_canceled
+  AND scheduled_at < '9999-01-01'
   AND NOT EXISTS (SELECT 1 FROM "{prefix}controls" AS k
                   WHERE k.name = "{prefix}commands".name AND k.paused)
