@@ -23,6 +23,14 @@ impl Table {
         }
     }
 
+    /// A table with headers computed at run time.
+    pub fn with_headers(headers: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            headers: headers.into_iter().collect(),
+            rows: Vec::new(),
+        }
+    }
+
     /// Adds a row (as many cells as headers).
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);

@@ -308,7 +308,12 @@ async fn push_show_list_status(db: TestDb) {
     let text = db.run(&["status"]);
     let text = text.ok();
     assert!(text.contains("pending        2"), "{text}");
-    assert!(text.contains("generate_report"), "{text}");
+    // One column per state, waiting included, under headers of as many columns.
+    let by_name = "\
+NAME             PENDING  SCHEDULED  WAITING  RUNNING  COMPLETED  FAILED  CANCELED
+generate_report        1          0        0        0          0       0         0
+send_email             1          1        0        0          0       0         0";
+    assert!(text.contains(by_name), "{by_name}\nnot in:\n{text}");
     assert!(text.contains("expired leases: 0"), "{text}");
 }
 
