@@ -160,6 +160,7 @@ pub fn record_json(r: &CommandRecord) -> Value {
         "priority": r.priority,
         "unique_key": r.unique_key,
         "unique_over": r.unique_over.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "workflow_id": r.workflow_id,
         "read_at": json_time(r.read_at),
     })
 }
