@@ -16,7 +16,7 @@ Exit codes:
   1  any other failure (a database error in the middle of an operation)
   2  bad input: usage, malformed URL, unknown scheme, invalid table prefix, id that is not a
      UUID, invalid JSON, negative or malformed duration
-  3  not found: no command has this id, or no schedule this name
+  3  not found: no command or workflow has this id, or no schedule this name
   4  database unreachable: the connection could not be made
   5  refused: the database's state does not allow it (the schema is not migrated or is newer
      than this build, the command is not in a state the operation accepts, an unsafe
@@ -69,6 +69,9 @@ pub enum Command {
         #[arg(value_parser = parse_id)]
         id: Uuid,
     },
+    /// A workflow's steps as a graph: each step's key, command, state and the steps it waits
+    /// for (or cancel every unfinished step with --cancel).
+    Workflow(WorkflowArgs),
     /// Make a failed or canceled command pending again.
     Retry(RetryArgs),
     /// Push a command by name, with its input as JSON.
@@ -230,6 +233,21 @@ pub struct ListArgs {
     /// At most this many rows.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub limit: u32,
+}
+
+/// `workflow` arguments.
+#[derive(Debug, Args)]
+pub struct WorkflowArgs {
+    /// The workflow's id (a UUID).
+    #[arg(value_parser = parse_id)]
+    pub id: Uuid,
+    /// Ask every unfinished step to cancel (the workers for their names end them canceled,
+    /// with their follow-ups) and print how many were asked.
+    #[arg(long)]
+    pub cancel: bool,
+    /// List every batch member too, not only their counts by state.
+    #[arg(long, conflicts_with = "cancel")]
+    pub all: bool,
 }
 
 /// `retry` arguments.

@@ -11,7 +11,7 @@ pub enum Class {
     Other = 1,
     /// 2: bad input.
     BadInput = 2,
-    /// 3: no command has this id, or no schedule this name.
+    /// 3: no command or workflow has this id, or no schedule this name.
     NotFound = 3,
     /// 4: the database could not be reached.
     Unreachable = 4,
@@ -71,7 +71,7 @@ impl CliError {
                 | E::InvalidConfig { .. }
                 | E::InvalidDuration { .. }
                 | E::Serialize { .. } => Class::BadInput,
-                E::NotFound(_) | E::ScheduleNotFound(_) => Class::NotFound,
+                E::NotFound(_) | E::WorkflowNotFound(_) | E::ScheduleNotFound(_) => Class::NotFound,
                 E::Connect { .. } => Class::Unreachable,
                 E::Database(db) if lost_connection(db) => Class::Unreachable,
                 E::DowngradeRefused { .. } | E::SchemaTooNew { .. } => Class::Refused,

@@ -23,6 +23,14 @@ impl Table {
         }
     }
 
+    /// A table with headers computed at run time.
+    pub fn with_headers(headers: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            headers: headers.into_iter().collect(),
+            rows: Vec::new(),
+        }
+    }
+
     /// Adds a row (as many cells as headers).
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
@@ -152,6 +160,7 @@ pub fn record_json(r: &CommandRecord) -> Value {
         "priority": r.priority,
         "unique_key": r.unique_key,
         "unique_over": r.unique_over.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "workflow_id": r.workflow_id,
         "read_at": json_time(r.read_at),
     })
 }

@@ -5,6 +5,9 @@
 
 mod support;
 
+use orchestratum::workflow::{Batch, IfParentFails, Step, Workflow};
+use orchestratum::{Client, Orchestratum};
+use serde::{Deserialize, Serialize};
 use support::{Backend, TestDb, orchestratum};
 
 /// Expands each test into one `#[tokio::test]` per backend.
@@ -55,6 +58,8 @@ on_every_backend!(
     push_unique_and_priority,
     pause_resume_and_status,
     schedules_list_pause_resume_trigger,
+    workflow_graph_show_and_cancel,
+    batch_members_are_summarized,
 );
 
 /// A pushed command's id.
@@ -309,7 +314,12 @@ async fn push_show_list_status(db: TestDb) {
     let text = db.run(&["status"]);
     let text = text.ok();
     assert!(text.contains("pending        2"), "{text}");
-    assert!(text.contains("generate_report"), "{text}");
+    // One column per state, waiting included, under headers of as many columns.
+    let by_name = "\
+NAME             PENDING  SCHEDULED  WAITING  RUNNING  COMPLETED  FAILED  CANCELED
+generate_report        1          0        0        0          0       0         0
+send_email             1          1        0        0          0       0         0";
+    assert!(text.contains(by_name), "{by_name}\nnot in:\n{text}");
     assert!(text.contains("expired leases: 0"), "{text}");
 }
 
@@ -431,6 +441,11 @@ async fn bad_input_changes_nothing(db: TestDb) {
         (vec!["show", &missing], 3, "not found"),
         (vec!["cancel", &missing], 3, "not found"),
         (vec!["retry", &missing], 3, "not found"),
+        (vec!["workflow", "nope"], 2, "not a UUID"),
+        (vec!["workflow", "nope", "--cancel"], 2, "not a UUID"),
+        (vec!["workflow", &missing], 3, "not found"),
+        (vec!["workflow", &missing, "--cancel"], 3, "not found"),
+        (vec!["workflow", &missing, "--cancel", "--all"], 2, "--all"),
         (
             vec!["push", "simple", "--input", "{not json"],
             2,
@@ -555,6 +570,12 @@ async fn unmigrated_schema_is_refused(db: TestDb) {
         &["push", "simple", "--input", "{}"],
         &["prune", "--older-than", "1d"],
         &["show", "0190c1f2-8b1e-7a3c-9d4e-5f6a7b8c9d0e"],
+        &["workflow", "0190c1f2-8b1e-7a3c-9d4e-5f6a7b8c9d0e"],
+        &[
+            "workflow",
+            "0190c1f2-8b1e-7a3c-9d4e-5f6a7b8c9d0e",
+            "--cancel",
+        ],
     ] {
         db.run(args).fails(5, "run `orchestratum migrate`");
     }
@@ -587,6 +608,7 @@ fn help_documents_the_exit_codes() {
         "pause",
         "resume",
         "schedules",
+        "workflow",
     ] {
         assert!(text.contains(sub), "{sub} not in:\n{text}");
         assert_eq!(orchestratum(&[sub, "--help"]).code, 0, "{sub} --help");
@@ -838,4 +860,336 @@ async fn schedules_list_pause_resume_trigger(db: TestDb) {
         db.run(&["schedules", action, "nope"])
             .fails(3, "schedule `nope` not found");
     }
+}
+
+/// A workflow's first step.
+#[derive(Serialize, Deserialize)]
+struct FetchCommand;
+impl orchestratum::Command for FetchCommand {
+    type Output = u32;
+}
+
+/// A middle step.
+#[derive(Serialize, Deserialize)]
+struct ParseCommand;
+impl orchestratum::Command for ParseCommand {
+    type Output = u32;
+}
+
+/// The step after both branches.
+#[derive(Serialize, Deserialize)]
+struct MergeCommand;
+impl orchestratum::Command for MergeCommand {
+    type Output = ();
+}
+
+/// The failure step, and a batch's callback.
+#[derive(Serialize, Deserialize)]
+struct AlertCommand;
+impl orchestratum::Command for AlertCommand {
+    type Output = ();
+}
+
+/// A client of the test's database, with no worker: nothing runs what it pushes.
+async fn client(db: &TestDb) -> Client {
+    Orchestratum::builder()
+        .database(&db.url)
+        .table_prefix(&db.prefix)
+        .migrate(false)
+        .connect()
+        .await
+        .expect("connect a client")
+}
+
+/// `workflow ID` prints the diamond a → b, c → d (d runs if c fails) with its failure step, in
+/// text and JSON; `show` of a step names its workflow, key, parents and children; `status` and
+/// `list --state waiting` count the steps that wait; `--cancel` leaves a request on each
+/// unfinished step; an unknown id exits 3.
+async fn workflow_graph_show_and_cancel(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let client = client(&db).await;
+    let pushed = client
+        .push_workflow(
+            Workflow::new("report")
+                .step(Step::new("a", FetchCommand))
+                .step(Step::new("b", ParseCommand).after("a"))
+                .step(Step::new("c", ParseCommand).after("a"))
+                .step(
+                    Step::new("d", MergeCommand)
+                        .after("b")
+                        .after_with("c", IfParentFails::Run),
+                )
+                .on_failure(Step::new("alert", AlertCommand)),
+        )
+        .await
+        .expect("push the workflow");
+    let wid = pushed.id.to_string();
+    let info = client.workflow(pushed.id).await.expect("read it back");
+    let id = |key: &str| info.step(key).expect(key).command.id.to_string();
+    let (a, b, c, d, alert) = (id("a"), id("b"), id("c"), id("d"), id("alert"));
+
+    // JSON: WorkflowInfo as it serializes, steps in push order.
+    let shown = db.json(&["workflow", &wid]);
+    assert_eq!(shown["id"], wid.as_str());
+    assert_eq!(shown["name"], "report");
+    assert_eq!(shown["state"], "running");
+    let steps = shown["steps"].as_array().expect("steps");
+    let keys: Vec<&str> = steps.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["a", "b", "c", "d", "alert"]);
+    let states: Vec<&str> = steps
+        .iter()
+        .map(|s| s["command"]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["pending", "waiting", "waiting", "waiting", "waiting"]
+    );
+    assert_eq!(steps[0]["parents"], serde_json::json!([]));
+    assert_eq!(steps[1]["parents"], serde_json::json!([[a, "cancel"]]));
+    assert_eq!(
+        steps[3]["parents"],
+        serde_json::json!([[b, "cancel"], [c, "run"]])
+    );
+    assert_eq!(steps[3]["command"]["id"], d.as_str());
+    assert_eq!(steps[3]["command"]["name"], "merge");
+    assert_eq!(steps[3]["command"]["workflow_id"], wid.as_str());
+    assert_eq!(steps[4]["failure_step"], true);
+    assert_eq!(steps[3]["failure_step"], false);
+
+    // Text: one line per step with the steps it waits for.
+    let expected = format!(
+        "\
+workflow: report  {wid}  running
+steps:    5 (1 pending, 4 waiting)
+
+STEP   ID                                    NAME   STATE    ATTEMPT  AFTER
+a      {a}  fetch  pending        0  -
+b      {b}  parse  waiting        0  after a
+c      {c}  parse  waiting        0  after a
+d      {d}  merge  waiting        0  after b, c (run if c fails)
+alert  {alert}  alert  waiting        0  failure step: after every other step, if one failed or was canceled
+"
+    );
+    assert_eq!(db.run(&["workflow", &wid]).ok(), expected);
+    assert_eq!(
+        db.run(&["workflow", &wid, "--all"]).ok(),
+        expected,
+        "no members, nothing more to list"
+    );
+
+    // show of a step: its workflow, key, parents and children, beside the unchanged record.
+    let out = db.run(&["show", &d]);
+    let text = out.ok();
+    for needle in [
+        format!("id:                  {d}"),
+        format!("workflow:   {wid} report (running)"),
+        "step:       d".to_owned(),
+        format!(
+            "parents:\n  STEP  ID                                    NAME   STATE    IF_IT_FAILS\n  \
+             b     {b}  parse  waiting  cancel\n  \
+             c     {c}  parse  waiting  run\n"
+        ),
+        format!(
+            "children:\n  STEP   ID                                    NAME   STATE    IF_THIS_FAILS\n  \
+             alert  {alert}  alert  waiting  run\n"
+        ),
+    ] {
+        assert!(text.contains(&needle), "{needle:?} not in:\n{text}");
+    }
+    let out = db.run(&["show", &a]);
+    let text = out.ok();
+    assert!(text.contains("step:       a\nparents:    -\n"), "{text}");
+    for child in [&b, &c, &alert] {
+        assert!(text.contains(child.as_str()), "{child} not in:\n{text}");
+    }
+    let out = db.run(&["show", &alert]);
+    assert!(
+        out.ok().contains("step:       alert (the failure step"),
+        "{}",
+        out.stdout
+    );
+    let shown = db.json(&["show", &d]);
+    assert_eq!(shown["id"], d.as_str());
+    assert_eq!(shown["state"], "waiting");
+    assert_eq!(shown["workflow_id"], wid.as_str());
+    let w = &shown["workflow"];
+    assert_eq!(w["id"], wid.as_str());
+    assert_eq!(w["name"], "report");
+    assert_eq!(w["state"], "running");
+    assert_eq!(w["key"], "d");
+    assert_eq!(w["failure_step"], false);
+    assert_eq!(
+        w["parents"],
+        serde_json::json!([
+            {"key": "b", "label": "b", "id": b, "name": "parse", "state": "waiting", "if_parent_fails": "cancel"},
+            {"key": "c", "label": "c", "id": c, "name": "parse", "state": "waiting", "if_parent_fails": "run"},
+        ])
+    );
+    assert_eq!(w["children"][0]["key"], "alert");
+    assert_eq!(w["children"].as_array().map(Vec::len), Some(1));
+    let shown = db.json(&["show", &a]);
+    let children: Vec<&str> = shown["workflow"]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(children, ["b", "c", "alert"]);
+    let plain = push(&db, &["simple", "--input", "{}"]);
+    let shown = db.json(&["show", &plain]);
+    assert!(
+        shown["workflow"].is_null() && shown["workflow_id"].is_null(),
+        "{shown}"
+    );
+    assert!(!db.run(&["show", &plain]).ok().contains("workflow:"));
+
+    // status and list count the steps that wait for their parents.
+    let status = db.json(&["status"]);
+    assert_eq!(status["by_state"]["waiting"], 4);
+    assert_eq!(status["by_state"]["pending"], 2);
+    assert_eq!(status["by_name"]["parse"]["waiting"], 2);
+    let out = db.run(&["status"]);
+    let text = out.ok();
+    assert!(text.contains("waiting        4"), "{text}");
+    assert!(
+        text.contains("parse         0          0        2        0          0       0         0"),
+        "{text}"
+    );
+    let mut waiting: Vec<String> = db
+        .json(&["list", "--state", "waiting"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    waiting.sort();
+    let mut expected = vec![b.clone(), c.clone(), d.clone(), alert.clone()];
+    expected.sort();
+    assert_eq!(waiting, expected);
+    let out = db.run(&["list", "--state", "waiting"]);
+    assert!(out.ok().contains(&format!("{d}  merge")), "{}", out.stdout);
+
+    // --cancel: every unfinished step gets a cancel request (the waiting ones are released so
+    // that a worker ends them canceled).
+    let out = db.run(&["workflow", &wid, "--cancel"]);
+    assert!(
+        out.ok()
+            .contains(&format!("cancel requested for 5 step(s) of workflow {wid}")),
+        "{}",
+        out.stdout
+    );
+    for step in [&a, &b, &c, &d, &alert] {
+        let shown = db.json(&["show", step]);
+        assert!(shown["cancel_requested_at"].is_string(), "{shown}");
+        assert_eq!(shown["state"], "pending", "{shown}");
+    }
+    assert_eq!(
+        db.json(&["show", &plain])["cancel_requested_at"],
+        serde_json::Value::Null,
+        "a command outside the workflow is left alone"
+    );
+    let again = db.json(&["workflow", &wid, "--cancel"]);
+    assert_eq!(again, serde_json::json!({"id": wid, "requested": 5}));
+    for step in [&a, &b, &c, &d, &alert] {
+        db.finish(step, "canceled").await;
+    }
+    let out = db.run(&["workflow", &wid, "--cancel"]);
+    assert!(out.ok().contains("nothing to cancel"), "{}", out.stdout);
+    assert_eq!(db.json(&["workflow", &wid, "--cancel"])["requested"], 0);
+    assert_eq!(db.json(&["workflow", &wid])["state"], "canceled");
+
+    let missing = uuid::Uuid::now_v7().to_string();
+    db.run(&["workflow", &missing])
+        .fails(3, &format!("workflow {missing} not found"));
+    db.run(&["workflow", &missing, "--cancel"])
+        .fails(3, &format!("workflow {missing} not found"));
+    db.run(&["workflow", "42"]).fails(2, "not a UUID");
+}
+
+/// A batch's members are counted by state in `workflow` and in `show` of its callback, and
+/// listed with `--all` and in JSON.
+async fn batch_members_are_summarized(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let client = client(&db).await;
+    let pushed = client
+        .push_workflow(
+            Batch::new("imports")
+                .commands((0..25).map(|_| FetchCommand))
+                .callback(AlertCommand),
+        )
+        .await
+        .expect("push the batch");
+    let wid = pushed.id.to_string();
+    let info = client.workflow(pushed.id).await.expect("read it back");
+    let member = |i: usize| info.steps[i].command.id.to_string();
+    let callback = info
+        .step("callback")
+        .expect("callback")
+        .command
+        .id
+        .to_string();
+    // Two members end, so the summary counts more than one state.
+    db.finish(&member(0), "completed").await;
+    db.finish(&member(1), "failed").await;
+
+    let out = db.run(&["workflow", &wid]);
+    let text = out.ok();
+    let expected = format!(
+        "\
+workflow: imports  {wid}  running
+steps:    26 (23 pending, 1 waiting, 1 completed, 1 failed)
+25 members: 23 pending, 1 completed, 1 failed (list them with --all)
+
+STEP      ID                                    NAME   STATE    ATTEMPT  AFTER
+callback  {callback}  alert  waiting        0  after 25 members (run if any member fails)
+"
+    );
+    assert_eq!(text, expected);
+    let out = db.run(&["workflow", &wid, "--all"]);
+    let text = out.ok();
+    assert_eq!(text.lines().count(), 4 + 26, "{text}");
+    assert!(!text.contains("list them with --all"), "{text}");
+    assert!(
+        text.contains(&format!("member 1   {}  fetch  completed", member(0))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("member 25  {}  fetch  pending", member(24))),
+        "{text}"
+    );
+    let shown = db.json(&["workflow", &wid]);
+    let steps = shown["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 26);
+    assert!(steps[..25].iter().all(|s| s["key"].is_null()), "{shown}");
+    assert_eq!(steps[25]["parents"].as_array().map(Vec::len), Some(25));
+
+    let out = db.run(&["show", &callback]);
+    let text = out.ok();
+    assert!(
+        text.contains(&format!(
+            "parents:\n  25 members: 23 pending, 1 completed, 1 failed (list them with `orchestratum workflow {wid} --all`)\nchildren:   -"
+        )),
+        "{text}"
+    );
+    let shown = db.json(&["show", &callback]);
+    assert_eq!(shown["workflow"]["key"], "callback");
+    assert_eq!(
+        shown["workflow"]["parents"].as_array().map(Vec::len),
+        Some(25)
+    );
+    assert_eq!(shown["workflow"]["parents"][0]["label"], "member 1");
+    assert_eq!(
+        shown["workflow"]["parents"][0]["key"],
+        serde_json::Value::Null
+    );
+    let out = db.run(&["show", &member(2)]);
+    let text = out.ok();
+    assert!(
+        text.contains("step:       member 3\nparents:    -\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  callback  {callback}  alert  waiting  run")),
+        "{text}"
+    );
 }

@@ -12,6 +12,7 @@ mod schedules;
 mod show;
 mod status;
 mod workers;
+mod workflow;
 
 use crate::Ctx;
 use crate::cli::Command;
@@ -25,6 +26,7 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::List(args) => list::run(ctx, args).await,
         Command::Show { id } => show::run(ctx, id).await,
         Command::Cancel { id } => cancel::run(ctx, id).await,
+        Command::Workflow(args) => workflow::run(ctx, args).await,
         Command::Retry(args) => retry::run(ctx, args).await,
         Command::Push(args) => push::run(ctx, args).await,
         Command::Prune(args) => prune::run(ctx, args).await,

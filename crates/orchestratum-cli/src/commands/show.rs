@@ -1,13 +1,15 @@
 //! `show ID`: every column, input and output as pretty JSON, every attempt, the parent and the
-//! follow-ups.
+//! follow-ups; for a workflow step, its workflow, key, parents and children.
 
-use orchestratum::{Attempt, CommandRecord};
+use orchestratum::workflow::StepInfo;
+use orchestratum::{Attempt, CommandRecord, IfParentFails, WorkflowInfo};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::workflow::{Labels, by_state, count};
 use crate::Ctx;
 use crate::error::CliError;
-use crate::output;
+use crate::output::{self, Table};
 
 pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
     let client = ctx.connect_migrated().await?;
@@ -22,11 +24,23 @@ pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
     };
     let follow_ups = client.follow_ups(id).await?;
     let attempts = client.attempts(id).await?;
+    let workflow = match record.workflow_id {
+        Some(w) => match client.workflow(w).await {
+            Ok(info) => Some(info),
+            Err(orchestratum::Error::WorkflowNotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let step = workflow.as_ref().and_then(|w| StepView::new(w, id));
     if ctx.json {
         let mut value = output::record_json(&record);
         value["attempts"] = serde_json::to_value(&attempts).unwrap_or_default();
         value["parent"] = parent.as_ref().map_or(serde_json::Value::Null, brief_json);
         value["follow_ups"] = follow_ups.iter().map(brief_json).collect();
+        value["workflow"] = step
+            .as_ref()
+            .map_or(serde_json::Value::Null, StepView::json);
         output::print_json(&value);
         return Ok(());
     }
@@ -46,7 +60,147 @@ pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
             println!("  {} {} ({})", f.id, f.name, f.state());
         }
     }
+    match (&step, record.workflow_id) {
+        (Some(step), _) => step.print(),
+        (None, Some(w)) => println!("workflow:   {w} (no longer in the table)"),
+        (None, None) => {}
+    }
     Ok(())
+}
+
+/// Most batch members listed among a step's parents or children; more are counted by state.
+const MEMBERS_LISTED: usize = 20;
+
+/// A step as `show` sees it: its workflow, its label, and its neighbours with their edges.
+struct StepView<'a> {
+    workflow: &'a WorkflowInfo,
+    step: &'a StepInfo,
+    label: String,
+    /// Each parent with what this step does if it ends without success.
+    parents: Vec<(&'a StepInfo, IfParentFails)>,
+    /// Each step waiting for this one, with what it does if this one ends without success.
+    children: Vec<(&'a StepInfo, IfParentFails)>,
+}
+
+impl<'a> StepView<'a> {
+    /// The view of step `id` in `workflow`; `None` if it is not one of its steps.
+    fn new(workflow: &'a WorkflowInfo, id: Uuid) -> Option<Self> {
+        let step = workflow.steps.iter().find(|s| s.command.id == id)?;
+        let find = |pid: Uuid| workflow.steps.iter().find(|s| s.command.id == pid);
+        let parents = step
+            .parents
+            .iter()
+            .filter_map(|&(pid, policy)| find(pid).map(|p| (p, policy)))
+            .collect();
+        let children = workflow
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.parents
+                    .iter()
+                    .find(|(pid, _)| *pid == id)
+                    .map(|&(_, policy)| (s, policy))
+            })
+            .collect();
+        Some(Self {
+            workflow,
+            step,
+            label: Labels::new(workflow).of(id),
+            parents,
+            children,
+        })
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let labels = Labels::new(self.workflow);
+        let edges = |steps: &[(&StepInfo, IfParentFails)]| -> serde_json::Value {
+            steps
+                .iter()
+                .map(|(s, policy)| {
+                    json!({
+                        "key": s.key,
+                        "label": labels.of(s.command.id),
+                        "id": s.command.id,
+                        "name": s.command.name,
+                        "state": s.command.state().as_str(),
+                        "if_parent_fails": policy,
+                    })
+                })
+                .collect()
+        };
+        json!({
+            "id": self.workflow.id,
+            "name": self.workflow.name,
+            "state": self.workflow.state.as_str(),
+            "key": self.step.key,
+            "label": self.label,
+            "failure_step": self.step.failure_step,
+            "parents": edges(&self.parents),
+            "children": edges(&self.children),
+        })
+    }
+
+    fn print(&self) {
+        let w = self.workflow;
+        println!("workflow:   {} {} ({})", w.id, w.name, w.state);
+        if self.step.failure_step {
+            println!(
+                "step:       {} (the failure step: runs once every other step has ended, if one failed or was canceled)",
+                self.label
+            );
+        } else {
+            println!("step:       {}", self.label);
+        }
+        let labels = Labels::new(w);
+        for (title, edges, policy_header) in [
+            ("parents", &self.parents, "IF_IT_FAILS"),
+            ("children", &self.children, "IF_THIS_FAILS"),
+        ] {
+            if edges.is_empty() {
+                println!("{:<11} -", format!("{title}:"));
+                continue;
+            }
+            println!("{title}:");
+            let members: Vec<&StepInfo> = edges
+                .iter()
+                .filter(|(s, _)| s.key.is_none())
+                .map(|(s, _)| *s)
+                .collect();
+            let summarized = members.len() > MEMBERS_LISTED;
+            let mut table = Table::new(["STEP", "ID", "NAME", "STATE", policy_header]);
+            for (s, policy) in edges.iter() {
+                if summarized && s.key.is_none() {
+                    continue;
+                }
+                table.row(vec![
+                    labels.of(s.command.id),
+                    s.command.id.to_string(),
+                    s.command.name.clone(),
+                    s.command.state().to_string(),
+                    policy_text(*policy).into(),
+                ]);
+            }
+            if !table.is_empty() {
+                println!("{}", indent(&table.render()));
+            }
+            if summarized {
+                println!(
+                    "  {}: {} (list them with `orchestratum workflow {} --all`)",
+                    count(members.len(), "member"),
+                    by_state(members.into_iter()),
+                    w.id
+                );
+            }
+        }
+    }
+}
+
+/// What a step does when a parent ends without success, as `show` prints it.
+fn policy_text(policy: IfParentFails) -> &'static str {
+    match policy {
+        IfParentFails::Cancel => "cancel",
+        IfParentFails::Run => "run",
+    }
 }
 
 /// The states a record's key is held in: always the unfinished ones, plus those it keeps.

@@ -63,15 +63,12 @@ pub(crate) async fn run(ctx: &Ctx, args: StatusArgs) -> Result<(), CliError> {
         if groups.is_empty() {
             continue;
         }
-        let mut table = Table::new([
-            title,
-            "PENDING",
-            "SCHEDULED",
-            "RUNNING",
-            "COMPLETED",
-            "FAILED",
-            "CANCELED",
-        ]);
+        // One column per state, from the same list as the cells, so a new state cannot leave a
+        // row longer than its header.
+        let mut table = Table::with_headers(
+            std::iter::once(title.to_owned())
+                .chain(State::ALL.iter().map(|st| st.as_str().to_uppercase())),
+        );
         for (key, c) in groups {
             let mut row = vec![key.clone()];
             row.extend(State::ALL.iter().map(|&st| c.get(st).to_string()));
