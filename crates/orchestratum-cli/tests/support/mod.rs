@@ -319,7 +319,7 @@ impl TestDb {
     /// Drops this test's tables (PostgreSQL, MySQL; SQLite files go with their directory).
     pub async fn cleanup(&self) {
         if self.backend != Backend::Sqlite {
-            // Attempts first: they reference the commands.
+            // Steps, edges and attempts first: they reference the commands.
             let tables = [
                 "workflow_edges",
                 "workflow_steps",
@@ -327,8 +327,6 @@ impl TestDb {
                 "workers",
                 "controls",
                 "schedules",
-                "attempts",
-                "workers",
                 "commands",
                 "schema_migrations",
             ];
