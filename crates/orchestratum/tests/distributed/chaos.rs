@@ -214,15 +214,25 @@ pub async fn chaos(db: TestDb) {
     assert_eq!(missing, 0, "completed commands without their side effect");
     // Follow-ups exactly once per terminal transition that has them: chained successes and
     // failures have one, other successes none.
+    // Listed with what explains them, so that a failure says which rule broke.
     let wrong_children = db
-        .count(&format!(
-            "SELECT count(*) FROM {t} c WHERE c.name = 'work' AND \
+        .texts(&format!(
+            "SELECT CONCAT({id_text}, ' ', CASE WHEN c.is_completed THEN 'completed' \
+                    WHEN c.is_failed THEN 'failed' ELSE 'canceled' END, \
+                    ' attempt ', c.attempt, ' children ', \
+                    (SELECT count(*) FROM {t} f WHERE f.parent_id = c.id), ' outcome ', \
+                    COALESCE(c.last_outcome, '-'), ' error ', COALESCE(c.last_error, '-'), \
+                    ' input ', c.input) \
+             FROM {t} c WHERE c.name = 'work' AND \
              (SELECT count(*) FROM {t} f WHERE f.parent_id = c.id) <> \
              (CASE WHEN c.is_failed OR c.is_canceled THEN 1 \
                    WHEN c.is_completed AND c.input LIKE '%\"chain\":true%' THEN 1 ELSE 0 END)"
         ))
         .await;
-    assert_eq!(wrong_children, 0, "follow-ups not enqueued exactly once");
+    assert!(
+        wrong_children.is_empty(),
+        "follow-ups not enqueued exactly once: {wrong_children:#?}"
+    );
     // Runs per command: at most retries + 1, kills included.
     let runs = db
         .triples(&format!(
