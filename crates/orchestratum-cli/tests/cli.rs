@@ -982,6 +982,7 @@ alert  {alert}  alert  waiting        0  failure step: after every other step, i
     let text = out.ok();
     for needle in [
         format!("id:                  {d}"),
+        "scheduled_at:        9999-12-31 00:00:00 (waiting for its parents)".to_owned(),
         format!("workflow:   {wid} report (running)"),
         "step:       d".to_owned(),
         format!(

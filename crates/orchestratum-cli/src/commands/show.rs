@@ -213,6 +213,15 @@ fn unique_over(r: &CommandRecord) -> String {
     states.join(", ")
 }
 
+/// The due time, or what the far-future one of a waiting step stands for.
+fn scheduled(r: &CommandRecord) -> String {
+    if r.state() == orchestratum::State::Waiting {
+        format!("{} (waiting for its parents)", output::time(r.scheduled_at))
+    } else {
+        output::time(r.scheduled_at)
+    }
+}
+
 fn print_record(r: &CommandRecord) {
     let status = r
         .status()
@@ -224,7 +233,7 @@ fn print_record(r: &CommandRecord) {
         ("target", r.target.clone()),
         ("state", r.state().to_string()),
         ("status", status),
-        ("scheduled_at", output::time(r.scheduled_at)),
+        ("scheduled_at", scheduled(r)),
         ("timeout", output::duration(r.timeout)),
         ("is_running", flag(r.is_running).into()),
         ("running_at", output::opt_time(r.running_at)),
