@@ -592,3 +592,71 @@ pub async fn simultaneous_last_parents_release_their_child_once(db: TestDb) {
         assert!(record.cancel_requested_at.is_none());
     }
 }
+
+pub async fn released_steps_run_without_waiting_for_a_poll(db: TestDb) {
+    let probe = Probe::new();
+    // Polling once a minute: only the finishing transaction's wake-ups can start each step.
+    let orch = builder(&db, &probe)
+        .polling_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let warmup = orch.push(SimpleCommand { n: 1 }).await.unwrap();
+    crate::support::wait_terminal(&orch, warmup).await;
+    let started = std::time::Instant::now();
+    let pushed = orch
+        .push_workflow(
+            Workflow::new("chain")
+                .step(Step::new("a", ok(1)))
+                .step(Step::new("b", ok(2)).after("a"))
+                .step(Step::new("c", ok(3)).after("b"))
+                .step(Step::new("d", SumCommand).after("c")),
+        )
+        .await
+        .unwrap();
+    let info = wait_workflow(&orch, pushed.id).await;
+    assert_eq!(info.state, WorkflowState::Completed);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "four steps in a row took {:?}",
+        started.elapsed()
+    );
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+pub async fn canceling_a_waiting_step_cancels_it_and_the_steps_after_it(db: TestDb) {
+    let probe = Probe::new();
+    let chain = |name: &str| {
+        Workflow::new(name)
+            .step(Step::new("a", UnhandledCommand))
+            .step(Step::new("b", ok(1)).after("a"))
+            .step(Step::new("c", ok(2)).after("b"))
+    };
+    // A client that knows no command type leaves a request, which makes the step due.
+    let client = db.client().await;
+    let first = client.push_workflow(chain("by request")).await.unwrap();
+    let b = first.step("b").unwrap();
+    assert_eq!(
+        client.cancel(b).await.unwrap(),
+        orchestratum::Cancellation::Requested
+    );
+    let orch = start(&db, &probe).await;
+    for key in ["b", "c"] {
+        let id = first.step(key).unwrap();
+        crate::support::wait_for(&orch, id, key, DEADLINE, |r| r.state() == State::Canceled).await;
+        assert_eq!(probe.count_for("step", id), 0, "{key} never ran");
+    }
+    // An instance that knows the type cancels a waiting step at once.
+    let second = orch.push_workflow(chain("at once")).await.unwrap();
+    assert_eq!(
+        orch.cancel(second.step("b").unwrap()).await.unwrap(),
+        orchestratum::Cancellation::Canceled
+    );
+    let c = second.step("c").unwrap();
+    crate::support::wait_for(&orch, c, "c", DEADLINE, |r| r.state() == State::Canceled).await;
+    // The root never ran (nobody handles it): the workflows are still running.
+    let info = orch.workflow(second.id).await.unwrap();
+    assert_eq!(info.state, WorkflowState::Running);
+    assert_eq!(state_of(&info, "a"), State::Pending);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
