@@ -285,7 +285,10 @@ impl PostgresStore {
             .iter()
             .all(|t| t.follow_ups.is_empty() && !t.step)
         {
-            return Ok(self.update_outcomes(transitions).fetch_all(&self.pool).await?);
+            return Ok(self
+                .update_outcomes(transitions)
+                .fetch_all(&self.pool)
+                .await?);
         }
         let mut tx = self.pool.begin().await?;
         let applied = self.record_outcomes_on(&mut tx, transitions).await?;
