@@ -39,6 +39,10 @@ macro_rules! conformance {
 }
 
 conformance!(
+    // Completion inside the handler's transaction (issue 12).
+    handler_writes_and_completion_commit_together,
+    lost_lease_rolls_back_the_handlers_writes,
+    step_completed_in_its_transaction_releases_its_child,
     // Workflows and batches.
     diamond_runs_in_order_and_reads_parent_outputs,
     failing_parent_cancels_its_dependants_by_default,
