@@ -25,6 +25,10 @@ const DEADLINE: Duration = Duration::from_secs(30);
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PayCommand {
     pub order: i64,
+    /// Its row names a parent order that does not exist, which a deferred constraint refuses
+    /// only at commit (PostgreSQL and SQLite).
+    #[serde(default)]
+    pub dangling: bool,
 }
 impl Command for PayCommand {
     type Output = i64;
@@ -61,9 +65,17 @@ async fn exec_in(
 }
 
 async fn create_effects(db: &TestDb) {
+    let effects = db.quoted("effects");
+    // MySQL checks every constraint at once; the others can wait for the commit.
+    let parent = match db.backend {
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => "parent BIGINT NULL".to_owned(),
+        _ => format!(
+            "parent BIGINT NULL REFERENCES {effects} (order_id) DEFERRABLE INITIALLY DEFERRED"
+        ),
+    };
     db.exec(&format!(
-        "CREATE TABLE {} (order_id BIGINT PRIMARY KEY, paid INT NOT NULL)",
-        db.quoted("effects")
+        "CREATE TABLE {effects} (order_id BIGINT PRIMARY KEY, paid INT NOT NULL, {parent})"
     ))
     .await;
 }
@@ -76,10 +88,12 @@ async fn paid_rows(db: &TestDb, order: i64) -> i64 {
     .await
 }
 
-fn mark_paid(db: &TestDb, order: i64) -> String {
+fn mark_paid(db: &TestDb, cmd: &PayCommand) -> String {
+    let parent = if cmd.dangling { "-1" } else { "NULL" };
     format!(
-        "INSERT INTO {} (order_id, paid) VALUES ({order}, 1)",
-        db.quoted("effects")
+        "INSERT INTO {} (order_id, paid, parent) VALUES ({}, 1, {parent})",
+        db.quoted("effects"),
+        cmd.order
     )
 }
 
@@ -117,7 +131,7 @@ impl Handler for PayHandler {
             gate.go.notified().await;
         }
         let mut tx = ctx.transaction().await?;
-        exec_in(&mut tx, self.db.backend, mark_paid(&self.db, cmd.order)).await?;
+        exec_in(&mut tx, self.db.backend, mark_paid(&self.db, &cmd)).await?;
         if let Some(gate) = &self.gate
             && !park_before_begin
         {
@@ -155,7 +169,13 @@ pub async fn handler_writes_and_completion_commit_together(db: TestDb) {
         .start()
         .await
         .expect("start worker");
-    let id = orch.push(PayCommand { order: 7 }).await.unwrap();
+    let id = orch
+        .push(PayCommand {
+            order: 7,
+            dangling: false,
+        })
+        .await
+        .unwrap();
     let record = wait_terminal(&orch, id).await;
     assert_eq!(record.state(), State::Completed, "{record:?}");
     assert_eq!(record.output.as_deref(), Some("7"));
@@ -199,7 +219,13 @@ pub async fn lost_lease_rolls_back_the_handlers_writes(db: TestDb) {
         .start()
         .await
         .expect("start worker");
-    let id = orch.push(PayCommand { order: 9 }).await.unwrap();
+    let id = orch
+        .push(PayCommand {
+            order: 9,
+            dangling: false,
+        })
+        .await
+        .unwrap();
     tokio::time::timeout(DEADLINE, gate.parked.notified())
         .await
         .expect("the handler parks");
@@ -259,7 +285,13 @@ pub async fn step_completed_in_its_transaction_releases_its_child(db: TestDb) {
     let pushed = orch
         .push_workflow(
             Workflow::new("pay then notify")
-                .step(Step::new("pay", PayCommand { order: 3 }))
+                .step(Step::new(
+                    "pay",
+                    PayCommand {
+                        order: 3,
+                        dangling: false,
+                    },
+                ))
                 .step(Step::new("notify", SimpleCommand { n: 5 }).after("pay")),
         )
         .await
@@ -277,5 +309,47 @@ pub async fn step_completed_in_its_transaction_releases_its_child(db: TestDb) {
     assert_eq!(notify.output.as_deref(), Some("10"));
     assert_eq!(probe.count_for("simple", notify.id), 1);
     assert_eq!(paid_rows(&db, 3).await, 1);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+/// A commit the database refuses (a deferred constraint of the handler's own row) takes the
+/// completion with it: the command is not completed, and fails as any handler error does.
+/// (MySQL and MariaDB check constraints per statement, so no commit fails there this way.)
+pub async fn refused_commit_leaves_the_command_uncompleted(db: TestDb) {
+    create_effects(&db).await;
+    let probe = Probe::new();
+    let orch = db
+        .builder()
+        .handlers((
+            PayHandler {
+                db: db.clone(),
+                probe: probe.clone(),
+                gate: None,
+            },
+            SimpleHandler(probe.clone()),
+        ))
+        .start()
+        .await
+        .expect("start worker");
+    let id = orch
+        .push(PayCommand {
+            order: 4,
+            dangling: true,
+        })
+        .await
+        .unwrap();
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), State::Failed, "{record:?}");
+    assert_eq!(record.output, None);
+    assert!(
+        record
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("database error")),
+        "{record:?}"
+    );
+    assert!(orch.follow_ups(id).await.unwrap().is_empty());
+    assert_eq!(paid_rows(&db, 4).await, 0);
+    assert_eq!(probe.count_for("paid", id), 0);
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
