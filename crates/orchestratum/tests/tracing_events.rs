@@ -315,3 +315,65 @@ async fn completion_in_the_handlers_transaction_is_not_written_again() {
         ]
     );
 }
+
+/// Completes in its own transaction, then keeps working past several lease renewals and its
+/// lease's deadline; says whether its token fired meanwhile.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LingerCommand {
+    window_ms: u64,
+}
+impl orchestratum::Command for LingerCommand {
+    type Output = ();
+}
+struct LingerHandler(Arc<Probe>);
+impl orchestratum::Handler for LingerHandler {
+    type Command = LingerCommand;
+    async fn execute(
+        &self,
+        cmd: LingerCommand,
+        ctx: orchestratum::Context,
+    ) -> orchestratum::HandlerResult<()> {
+        let tx = ctx.transaction().await?;
+        tx.complete(&cmd, &()).await?;
+        // A window, not a hope: what is checked is that nothing happens within it.
+        tokio::select! {
+            () = ctx.cancelled() => self.0.record("stopped", ctx.id(), ctx.attempt()),
+            () = tokio::time::sleep(Duration::from_millis(cmd.window_ms)) => {
+                self.0.record("not stopped", ctx.id(), ctx.attempt())
+            }
+        }
+        Ok(())
+    }
+}
+
+// One thread, so every task's events reach the subscriber set for this test.
+#[tokio::test(flavor = "current_thread")]
+async fn a_completed_run_holds_no_lease_to_lose() {
+    let events: Events = Arc::default();
+    let _guard =
+        tracing::subscriber::set_default(Registry::default().with(Capture(events.clone())));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let probe = Probe::new();
+    // Renewals every 100 ms; the lease's own deadline is under 300 ms away.
+    let orch = db
+        .builder()
+        .lock_timeout_buffer(Duration::from_millis(300))
+        .cancel_grace(Duration::from_millis(30))
+        .handler(LingerHandler(probe.clone()))
+        .start()
+        .await
+        .unwrap();
+    let id = orch.push(LingerCommand { window_ms: 1_200 }).await.unwrap();
+    probe.wait("not stopped", 1, Duration::from_secs(10)).await;
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), orchestratum::State::Completed);
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(probe.count_for("stopped", id), 0);
+    let events = events.lock().unwrap();
+    let warnings: Vec<&String> = events
+        .iter()
+        .filter(|e| e.get("command.id") == Some(&id.to_string()) && e["level"] == "WARN")
+        .map(|e| &e["message"])
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
