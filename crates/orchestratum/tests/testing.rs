@@ -331,12 +331,22 @@ struct SettleCommand {
 impl Command for SettleCommand {
     type Output = i64;
 }
-struct SettleHandler;
+/// Keeps what a second `transaction()` after the completion returned, when it has a slot.
+#[derive(Default)]
+struct SettleHandler(Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>);
 impl Handler for SettleHandler {
     type Command = SettleCommand;
     async fn execute(&self, cmd: SettleCommand, ctx: Context) -> HandlerResult<i64> {
         let tx = ctx.transaction().await?;
         tx.complete(&cmd, &cmd.amount).await?;
+        if let Some(slot) = &self.0 {
+            let again = ctx
+                .transaction()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            *slot.lock().unwrap() = Some(format!("{again:?}"));
+        }
         Ok(cmd.amount)
     }
 }
@@ -354,7 +364,7 @@ async fn a_test_context_has_no_transaction() {
     );
     assert!(error.to_string().contains("testing module"), "{error}");
     let ran = testing::run_with(
-        &SettleHandler,
+        &SettleHandler::default(),
         SettleCommand { amount: 5 },
         testing::context().build(),
     )
@@ -370,9 +380,10 @@ async fn a_test_context_has_no_transaction() {
 /// it: the completion is written on it, and nothing waits for a second one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_in_memory_database_completes_in_the_handlers_transaction() {
+    let again = std::sync::Arc::default();
     let orch = Orchestratum::builder()
         .database("sqlite::memory:")
-        .handler(SettleHandler)
+        .handler(SettleHandler(Some(std::sync::Arc::clone(&again))))
         .start()
         .await
         .expect("start on sqlite::memory:");
@@ -382,5 +393,15 @@ async fn an_in_memory_database_completes_in_the_handlers_transaction() {
         .expect("finished in time")
         .unwrap();
     assert_eq!(done, Finished::Completed(12));
+    // Once completed, the run gets no second transaction.
+    let again = again
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the handler asked again");
+    assert!(
+        again.contains("this run has already completed its command"),
+        "{again}"
+    );
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }

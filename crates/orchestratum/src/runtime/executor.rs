@@ -92,8 +92,8 @@ pub(crate) async fn execute(
                         .metrics
                         .outcome(command.id, &command.name, telemetry::Outcome::Refused)
                 }
-                // The fence refused it because the handler's own commit went through after
-                // all: that cleared the lease this write presented.
+                // The fence refused it: perhaps because the handler's own commit, whose answer
+                // never came, went through after all and cleared the lease this write presented.
                 Written::NotApplied if completion == Completion::Committing => {
                     uncertain_completion(&shared, &command).await
                 }
