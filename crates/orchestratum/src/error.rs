@@ -145,6 +145,16 @@ pub enum Error {
     #[error("the lease on command {0} was lost; nothing was committed")]
     LeaseLost(Uuid),
 
+    /// `Context::transaction` cannot give this run a transaction: the context was made by the
+    /// `testing` module (no database behind it), or the run already completed its command.
+    #[error("no completion transaction for command {id}: {reason}")]
+    TransactionUnavailable {
+        /// The command's id.
+        id: Uuid,
+        /// Why not.
+        reason: &'static str,
+    },
+
     /// The command exists but has another name than the type it was read as.
     #[error("command {id} is a `{found}`, not a `{expected}`")]
     WrongCommandType {

@@ -1,6 +1,7 @@
 //! The `Handler` trait, how a run ends (`HandlerResult`), and the `Context` a run receives.
 
 pub mod registry;
+pub mod transaction;
 
 use std::fmt;
 use std::future::Future;
@@ -9,8 +10,10 @@ use std::sync::Arc;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use uuid::Uuid;
 
+pub use self::transaction::CompletionTransaction;
 use crate::client::Shared;
 use crate::command::Command;
+use crate::runtime::RunControl;
 use crate::workflow::Parents;
 
 /// How a handler ends: `Ok(output)` is success; any error is a failure (retried), unless it is
@@ -163,6 +166,8 @@ pub(crate) struct RunLink {
     pub shared: Arc<Shared>,
     /// The claim's fencing token.
     pub lease_token: Uuid,
+    /// The run's switch, where a completion in the handler's own transaction is recorded.
+    pub control: Arc<RunControl>,
 }
 
 impl fmt::Debug for RunLink {
@@ -212,6 +217,41 @@ impl Context {
     /// The workflow this command is a step of, if it is one.
     pub fn workflow_id(&self) -> Option<Uuid> {
         self.workflow_id
+    }
+
+    /// Begins a transaction on the store's database in which the handler writes its own rows
+    /// and then completes the command ([`CompletionTransaction::complete`]): its writes, the
+    /// completion, the success follow-ups and the workflow steps it releases commit together,
+    /// or nothing does (if the lease was lost meanwhile, `complete` returns
+    /// [`Error::LeaseLost`](crate::Error::LeaseLost)). Dropped without `complete`, it rolls
+    /// back. It holds one pool connection until it ends (on SQLite, the write lock).
+    ///
+    /// `Error::TransactionUnavailable` for a context made by the `testing` module (no
+    /// database), or once this run has already completed its command this way.
+    ///
+    /// ```no_run
+    /// use orchestratum::{Command, Context, Handler, HandlerResult};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize)]
+    /// struct MarkPaidCommand { order_id: i64 }
+    /// impl Command for MarkPaidCommand { type Output = i64; }
+    ///
+    /// struct MarkPaidHandler;
+    /// impl Handler for MarkPaidHandler {
+    ///     type Command = MarkPaidCommand;
+    ///     async fn execute(&self, cmd: MarkPaidCommand, ctx: Context) -> HandlerResult<i64> {
+    ///         let mut tx = ctx.transaction().await?;
+    ///         sqlx::query("UPDATE orders SET paid = true WHERE id = $1")
+    ///             .bind(cmd.order_id)
+    ///             .execute(tx.postgres()?)
+    ///             .await?;
+    ///         tx.complete(&cmd, &cmd.order_id).await?;
+    ///         Ok(cmd.order_id)
+    ///     }
+    /// }
+    /// ```
+    pub async fn transaction(&self) -> crate::Result<CompletionTransaction> {
+        CompletionTransaction::begin(self).await
     }
 
     /// The parent steps of this step, with their rows (typed outputs through

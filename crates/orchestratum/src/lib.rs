@@ -104,7 +104,7 @@ pub use crate::config::Config;
 pub use crate::error::{Error, Result};
 pub use crate::flow::{ConcurrencyLimit, Control};
 pub use crate::handler::registry::{Handlers, Registry};
-pub use crate::handler::{Context, Handler, HandlerError, HandlerResult};
+pub use crate::handler::{CompletionTransaction, Context, Handler, HandlerError, HandlerResult};
 pub use crate::migrate::MigrationReport;
 pub use crate::next::Next;
 pub use crate::orchestratum::{Builder, Orchestratum};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use orchestratum::testing::{self, FollowUp};
 use orchestratum::{
-    Canceled, CancellationToken, Command, Context, Failure, FailureKind, Finished, Handler,
+    Canceled, CancellationToken, Command, Context, Error, Failure, FailureKind, Finished, Handler,
     HandlerError, HandlerResult, Next, Orchestratum, Push, State,
 };
 use serde::{Deserialize, Serialize};
@@ -320,5 +320,88 @@ async fn an_in_memory_database_runs_a_worker() {
         other.get(declined).await,
         Err(orchestratum::Error::NotFound(_))
     ));
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+}
+
+/// Completes in its own transaction; the command's output is the input.
+#[derive(Debug, Serialize, Deserialize)]
+struct SettleCommand {
+    amount: i64,
+}
+impl Command for SettleCommand {
+    type Output = i64;
+}
+/// Keeps what a second `transaction()` after the completion returned, when it has a slot.
+#[derive(Default)]
+struct SettleHandler(Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>);
+impl Handler for SettleHandler {
+    type Command = SettleCommand;
+    async fn execute(&self, cmd: SettleCommand, ctx: Context) -> HandlerResult<i64> {
+        let tx = ctx.transaction().await?;
+        tx.complete(&cmd, &cmd.amount).await?;
+        if let Some(slot) = &self.0 {
+            let again = ctx
+                .transaction()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            *slot.lock().unwrap() = Some(format!("{again:?}"));
+        }
+        Ok(cmd.amount)
+    }
+}
+
+/// A test's context has no database: asking it for a transaction is a clear error, not a
+/// panic, and a handler that asks fails with it.
+#[tokio::test]
+async fn a_test_context_has_no_transaction() {
+    let ctx = testing::context().build();
+    let id = ctx.id();
+    let error = ctx.transaction().await.unwrap_err();
+    assert!(
+        matches!(error, Error::TransactionUnavailable { id: found, .. } if found == id),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("testing module"), "{error}");
+    let ran = testing::run_with(
+        &SettleHandler::default(),
+        SettleCommand { amount: 5 },
+        testing::context().build(),
+    )
+    .await;
+    assert!(
+        ran.unwrap_err()
+            .to_string()
+            .starts_with("no completion transaction"),
+    );
+}
+
+/// On an in-memory database, whose pool has one connection, the handler's transaction holds
+/// it: the completion is written on it, and nothing waits for a second one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_memory_database_completes_in_the_handlers_transaction() {
+    let again = std::sync::Arc::default();
+    let orch = Orchestratum::builder()
+        .database("sqlite::memory:")
+        .handler(SettleHandler(Some(std::sync::Arc::clone(&again))))
+        .start()
+        .await
+        .expect("start on sqlite::memory:");
+    let id = orch.push(SettleCommand { amount: 12 }).await.unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(10), orch.wait::<SettleCommand>(id))
+        .await
+        .expect("finished in time")
+        .unwrap();
+    assert_eq!(done, Finished::Completed(12));
+    // Once completed, the run gets no second transaction.
+    let again = again
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the handler asked again");
+    assert!(
+        again.contains("this run has already completed its command"),
+        "{again}"
+    );
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }

@@ -220,3 +220,160 @@ async fn commands_no_worker_handles_are_warned_about() {
     assert_eq!(warned["waiting"], "1");
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+/// Completes in its own transaction, then returns an error when told to.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SettleCommand {
+    fail_after: bool,
+}
+impl orchestratum::Command for SettleCommand {
+    type Output = u8;
+    fn retries(&self) -> u16 {
+        3
+    }
+}
+struct SettleHandler;
+impl orchestratum::Handler for SettleHandler {
+    type Command = SettleCommand;
+    async fn execute(
+        &self,
+        cmd: SettleCommand,
+        ctx: orchestratum::Context,
+    ) -> orchestratum::HandlerResult<u8> {
+        let tx = ctx.transaction().await?;
+        tx.complete(&cmd, &1).await?;
+        if cmd.fail_after {
+            return Err(orchestratum::HandlerError::fail("too late to fail"));
+        }
+        Ok(1)
+    }
+}
+
+// One thread, so every task's events reach the subscriber set for this test.
+#[tokio::test(flavor = "current_thread")]
+async fn completion_in_the_handlers_transaction_is_not_written_again() {
+    let events: Events = Arc::default();
+    let _guard =
+        tracing::subscriber::set_default(Registry::default().with(Capture(events.clone())));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let orch = db.builder().handler(SettleHandler).start().await.unwrap();
+    let clean = orch
+        .push(SettleCommand { fail_after: false })
+        .await
+        .unwrap();
+    let late = orch.push(SettleCommand { fail_after: true }).await.unwrap();
+    for id in [clean, late] {
+        let record = wait_terminal(&orch, id).await;
+        assert_eq!(record.state(), orchestratum::State::Completed, "{record:?}");
+        assert_eq!(record.output.as_deref(), Some("1"));
+        assert_eq!(record.retries_left, 3, "a late error costs no retry");
+    }
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+
+    let events = events.lock().unwrap();
+    let of = |id: uuid::Uuid| -> Vec<&HashMap<String, String>> {
+        events
+            .iter()
+            .filter(|e| e.get("command.id") == Some(&id.to_string()))
+            .collect()
+    };
+    let said = |id, message: &str| {
+        of(id)
+            .iter()
+            .any(|e| e.get("message").map(String::as_str) == Some(message))
+    };
+    for id in [clean, late] {
+        assert!(
+            said(id, "command completed in its handler's transaction"),
+            "{:?}",
+            of(id)
+        );
+        // The executor wrote nothing after the handler's commit (such a write would have been
+        // fenced out and reported).
+        assert!(!said(id, "command completed"), "{:?}", of(id));
+        assert!(
+            !said(
+                id,
+                "outcome not written: the lease was lost and another run owns the command"
+            ),
+            "{:?}",
+            of(id)
+        );
+    }
+    let warnings = |id| -> Vec<String> {
+        of(id)
+            .iter()
+            .filter(|e| e["level"] == "WARN")
+            .map(|e| e["message"].clone())
+            .collect()
+    };
+    assert!(warnings(clean).is_empty(), "{:?}", warnings(clean));
+    assert_eq!(
+        warnings(late),
+        [
+            "the run ended badly after its handler's transaction completed the command; the completion stands"
+        ]
+    );
+}
+
+/// Completes in its own transaction, then keeps working past several lease renewals and its
+/// lease's deadline; says whether its token fired meanwhile.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LingerCommand {
+    window_ms: u64,
+}
+impl orchestratum::Command for LingerCommand {
+    type Output = ();
+}
+struct LingerHandler(Arc<Probe>);
+impl orchestratum::Handler for LingerHandler {
+    type Command = LingerCommand;
+    async fn execute(
+        &self,
+        cmd: LingerCommand,
+        ctx: orchestratum::Context,
+    ) -> orchestratum::HandlerResult<()> {
+        let tx = ctx.transaction().await?;
+        tx.complete(&cmd, &()).await?;
+        // A window, not a hope: what is checked is that nothing happens within it.
+        tokio::select! {
+            () = ctx.cancelled() => self.0.record("stopped", ctx.id(), ctx.attempt()),
+            () = tokio::time::sleep(Duration::from_millis(cmd.window_ms)) => {
+                self.0.record("not stopped", ctx.id(), ctx.attempt())
+            }
+        }
+        Ok(())
+    }
+}
+
+// One thread, so every task's events reach the subscriber set for this test.
+#[tokio::test(flavor = "current_thread")]
+async fn a_completed_run_holds_no_lease_to_lose() {
+    let events: Events = Arc::default();
+    let _guard =
+        tracing::subscriber::set_default(Registry::default().with(Capture(events.clone())));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let probe = Probe::new();
+    // Renewals every 100 ms; the lease's own deadline is under 300 ms away.
+    let orch = db
+        .builder()
+        .lock_timeout_buffer(Duration::from_millis(300))
+        .cancel_grace(Duration::from_millis(30))
+        .handler(LingerHandler(probe.clone()))
+        .start()
+        .await
+        .unwrap();
+    let id = orch.push(LingerCommand { window_ms: 1_200 }).await.unwrap();
+    probe.wait("not stopped", 1, Duration::from_secs(10)).await;
+    let record = wait_terminal(&orch, id).await;
+    assert_eq!(record.state(), orchestratum::State::Completed);
+    orch.shutdown(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(probe.count_for("stopped", id), 0);
+    let events = events.lock().unwrap();
+    let warnings: Vec<&String> = events
+        .iter()
+        .filter(|e| e.get("command.id") == Some(&id.to_string()) && e["level"] == "WARN")
+        .map(|e| &e["message"])
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}

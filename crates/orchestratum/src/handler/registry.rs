@@ -53,7 +53,7 @@ pub(crate) fn decode<C: Command>(input: &str) -> Result<C, String> {
 }
 
 /// Runs user hook code so that a panic becomes an error instead of unwinding into the runtime.
-fn guarded<T>(hook: &str, f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn guarded<T>(hook: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()

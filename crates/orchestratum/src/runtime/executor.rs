@@ -10,7 +10,7 @@ use tracing::Instrument as _;
 
 use super::completer::{Completer, Written};
 use super::outcome::{self, Ended};
-use super::{RunControl, StopReason};
+use super::{Completion, RunControl, StopReason};
 use crate::client::Shared;
 use crate::handler::Context;
 use crate::handler::registry::{Entry, RunEnd};
@@ -70,6 +70,11 @@ pub(crate) async fn execute(
     // lost one. (The handler's token is left alone: nothing was stopped.)
     control.finish();
 
+    let completion = control.completion();
+    if completion == Completion::Committed {
+        completed_in_handler(&shared, &command, &ended);
+        return;
+    }
     match outcome::decide(&command, ended, entry.as_ref(), shared.row_rules()) {
         Some(mut transition) => {
             transition.ran = ran;
@@ -87,12 +92,62 @@ pub(crate) async fn execute(
                         .metrics
                         .outcome(command.id, &command.name, telemetry::Outcome::Refused)
                 }
+                // The fence refused it: perhaps because the handler's own commit, whose answer
+                // never came, went through after all and cleared the lease this write presented.
+                Written::NotApplied if completion == Completion::Committing => {
+                    uncertain_completion(&shared, &command).await
+                }
                 Written::NotApplied => tracing::warn!(
                     "outcome not written: the lease was lost and another run owns the command"
                 ),
             }
         }
+        None if completion == Completion::Committing => {
+            uncertain_completion(&shared, &command).await
+        }
         None => tracing::warn!("run abandoned: lease lost"),
+    }
+}
+
+/// The handler completed its command in its own transaction: the database already says
+/// completed, with the follow-ups, so nothing is written; how the run ended after that (an
+/// error returned, a timeout, a lost lease) changes nothing.
+fn completed_in_handler(shared: &Shared, command: &ClaimedCommand, ended: &Ended) {
+    completed_in_transaction(shared, command);
+    let after = match ended {
+        Ended::Succeeded { .. } => return,
+        Ended::Failed { error, .. } => error.as_str(),
+        Ended::Cancelled { reason } => reason.as_str(),
+        Ended::Released => "stopped by shutdown",
+        Ended::LeaseLost => "lease lost",
+    };
+    tracing::warn!(
+        ended = after,
+        "the run ended badly after its handler's transaction completed the command; the completion stands"
+    );
+}
+
+fn completed_in_transaction(shared: &Shared, command: &ClaimedCommand) {
+    shared
+        .metrics
+        .outcome(command.id, &command.name, telemetry::Outcome::Completed);
+    tracing::debug!("command completed in its handler's transaction");
+}
+
+/// The handler's commit was sent but its answer never came back, and the executor's own write
+/// was not applied: the row says what happened.
+async fn uncertain_completion(shared: &Shared, command: &ClaimedCommand) {
+    match shared.store.get(command.id).await {
+        Ok(Some(record)) if record.state() == crate::record::State::Completed => {
+            completed_in_transaction(shared, command)
+        }
+        Ok(_) => tracing::warn!(
+            "outcome not written: the lease was lost and another run owns the command"
+        ),
+        Err(error) => tracing::warn!(
+            %error,
+            "outcome not written, and whether the handler's transaction completed the command is unknown"
+        ),
     }
 }
 
@@ -124,7 +179,7 @@ async fn run(
     shared: &Arc<Shared>,
     command: &ClaimedCommand,
     entry: Option<&Entry>,
-    control: &RunControl,
+    control: &Arc<RunControl>,
 ) -> (Ended, bool) {
     // A cancel request wins over everything else: the caller asked for it.
     if command.cancel_requested {
@@ -159,6 +214,7 @@ async fn run(
         link: Some(crate::handler::RunLink {
             shared: shared.clone(),
             lease_token: command.lease_token,
+            control: control.clone(),
         }),
     };
     let config = &shared.config;
@@ -172,8 +228,15 @@ async fn run(
     // when it wakes. Biased: once the run has been stopped (its token fired), the stop decides
     // the outcome, even if the handler returned at the same instant.
     let timeout_at = Instant::now() + command.timeout;
+    // A command its handler completed in its own transaction holds no lease any more: only
+    // the timeout still stops the run.
+    let lease_matters = || control.completion() == Completion::None;
     let stopped = loop {
-        let stop_at = before(control.valid_until(), margin + grace);
+        let stop_at = if lease_matters() {
+            before(control.valid_until(), margin + grace)
+        } else {
+            timeout_at
+        };
         tokio::select! {
             biased;
             () = control.token.cancelled() => break match control.reason() {
@@ -183,7 +246,7 @@ async fn run(
             },
             joined = &mut task => return (joined_end(joined), true),
             () = tokio::time::sleep_until(timeout_at.min(stop_at).into()) => {
-                if Instant::now() >= before(control.valid_until(), margin + grace) {
+                if lease_matters() && Instant::now() >= before(control.valid_until(), margin + grace) {
                     tracing::warn!("lease not renewed in time: stopping the run before it can lapse");
                     control.stop(StopReason::LeaseLost);
                     break Ended::LeaseLost;
@@ -201,7 +264,11 @@ async fn run(
     // The token has fired: the handler may clean up and return within the grace, but what
     // stopped it decides the outcome, whatever it returns. Then its future is dropped, and
     // always before the lease could lapse.
-    let drop_at = (Instant::now() + grace).min(before(control.valid_until(), margin));
+    let drop_at = if lease_matters() {
+        (Instant::now() + grace).min(before(control.valid_until(), margin))
+    } else {
+        Instant::now() + grace
+    };
     let returned = tokio::select! {
         _ = &mut task => true,
         () = tokio::time::sleep_until(drop_at.into()) => false,

@@ -83,7 +83,12 @@ async fn renew(
                     control.stop(StopReason::CancelRequested);
                 }
             }
-            None if control.reason().is_none() && !control.is_finished() => {
+            // A completion the handler committed (or is committing) in its own transaction
+            // cleared the lease: that is no loss.
+            None if control.reason().is_none()
+                && !control.is_finished()
+                && control.completion() == super::Completion::None =>
+            {
                 tracing::warn!(command.id = %id, "lease lost: stopping the run");
                 control.stop(StopReason::LeaseLost);
             }

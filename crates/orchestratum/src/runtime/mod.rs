@@ -11,7 +11,7 @@ pub(crate) mod registry;
 mod retention;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,23 @@ pub(crate) struct RunControl {
     /// Until when the lease surely holds, by this process's clock (the instant before the
     /// statement that set it was sent, plus the lease).
     valid_until: Mutex<Instant>,
+    /// How far the handler got with completing the command in its own transaction (a
+    /// [`Completion`] as a number).
+    completion: AtomicU8,
+}
+
+/// Whether the handler completed its command in its own transaction
+/// (`Context::transaction`), which the executor must then not write again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Completion {
+    /// No completion was sent: the executor writes the outcome.
+    None = 0,
+    /// The commit was sent, and no answer came back (the run was dropped or the connection
+    /// broke meanwhile): the database alone knows. The executor's fenced write settles it,
+    /// since a committed completion has cleared the lease it presents.
+    Committing = 1,
+    /// The completion committed: the command is completed, with its follow-ups.
+    Committed = 2,
 }
 
 impl RunControl {
@@ -67,6 +84,21 @@ impl RunControl {
             awaited: AtomicBool::new(false),
             gone: Notify::new(),
             valid_until: Mutex::new(valid_until),
+            completion: AtomicU8::new(Completion::None as u8),
+        }
+    }
+
+    /// Records how far the handler's own completion got.
+    pub fn set_completion(&self, completion: Completion) {
+        self.completion.store(completion as u8, Ordering::Release);
+    }
+
+    /// How far the handler's own completion got.
+    pub fn completion(&self) -> Completion {
+        match self.completion.load(Ordering::Acquire) {
+            0 => Completion::None,
+            1 => Completion::Committing,
+            _ => Completion::Committed,
         }
     }
 

@@ -62,20 +62,8 @@ pub(crate) fn decide(
         Ended::LeaseLost => None,
         Ended::Released => Some(transition(TransitionKind::Release, None, Vec::new())),
         Ended::Succeeded { output, follow_ups } => {
-            let (rows, note) = match follow_ups.and_then(|nexts| build(nexts, rules)) {
-                Ok(rows) => (rows, None),
-                Err(why) => (
-                    Vec::new(),
-                    Some(storable_text(format!(
-                        "succeeded; follow-ups not enqueued: {why}"
-                    ))),
-                ),
-            };
-            Some(transition(
-                TransitionKind::Complete { output, note },
-                None,
-                rows,
-            ))
+            let (kind, rows) = success(output, follow_ups, rules);
+            Some(transition(kind, None, rows))
         }
         Ended::Failed { kind, error } => {
             let error = storable_text(error);
@@ -129,6 +117,26 @@ pub(crate) fn decide(
             Some(transition(TransitionKind::Cancel { reason }, None, rows))
         }
     }
+}
+
+/// A success's transition kind and follow-up rows. A success is written as one even when its
+/// follow-ups cannot be (the reason goes in `last_error`): the handler's side effects
+/// happened, and a retry would repeat them.
+pub(crate) fn success(
+    output: String,
+    follow_ups: Result<Vec<Next>, String>,
+    rules: RowRules<'_>,
+) -> (TransitionKind, Vec<NewCommand>) {
+    let (rows, note) = match follow_ups.and_then(|nexts| build(nexts, rules)) {
+        Ok(rows) => (rows, None),
+        Err(why) => (
+            Vec::new(),
+            Some(storable_text(format!(
+                "succeeded; follow-ups not enqueued: {why}"
+            ))),
+        ),
+    };
+    (TransitionKind::Complete { output, note }, rows)
 }
 
 /// Runs the command had by the end of this claim: the `attempt` column counts claims, and

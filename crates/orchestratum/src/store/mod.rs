@@ -100,9 +100,10 @@ pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
 }
 
 /// How long the server lets one of our sessions sit idle inside a transaction before it ends
-/// the session. None of our transactions waits between statements; a worker frozen or cut off
-/// in the middle of one would otherwise keep its row locks (and other workers off those rows)
-/// until the server's connection timeout, hours by default.
+/// the session. None of our own transactions waits between statements; a worker frozen or cut
+/// off in the middle of one would otherwise keep its row locks (and other workers off those
+/// rows) until the server's connection timeout, hours by default. A handler's own transaction
+/// (`Context::transaction`) is bound by it too: idle longer between its statements, it ends.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -353,6 +354,8 @@ mod migrator;
 mod rows;
 // The schedules' operations, after `dispatch!` too.
 mod schedules;
+// A transaction the caller keeps open (a handler's completion), after `dispatch!` too.
+mod transaction;
 pub(crate) mod workflows;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
@@ -361,6 +364,7 @@ pub use self::admin::{
 pub(crate) use self::flow::check_name;
 pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 pub use self::schedules::ScheduleRow;
+pub(crate) use self::transaction::WriteTransaction;
 
 impl Store {
     /// Connects to the database `url` names, using tables with `prefix`.

@@ -39,6 +39,10 @@ macro_rules! conformance {
 }
 
 conformance!(
+    // Completion inside the handler's transaction (issue 12).
+    handler_writes_and_completion_commit_together,
+    lost_lease_rolls_back_the_handlers_writes,
+    step_completed_in_its_transaction_releases_its_child,
     // Workflows and batches.
     diamond_runs_in_order_and_reads_parent_outputs,
     failing_parent_cancels_its_dependants_by_default,
@@ -165,3 +169,24 @@ conformance!(
     interval_schedule_fires_at_its_interval,
     firing_keeps_its_push_options_and_is_unique_per_due_time,
 );
+
+/// Cases that need a constraint checked at commit, which MySQL and MariaDB do not have.
+mod deferred_constraints {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_refused_commit_leaves_the_command_uncompleted() {
+        crate::support::run(
+            crate::support::Backend::Postgres,
+            crate::cases::refused_commit_leaves_the_command_uncompleted,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_refused_commit_leaves_the_command_uncompleted() {
+        crate::support::run(
+            crate::support::Backend::Sqlite,
+            crate::cases::refused_commit_leaves_the_command_uncompleted,
+        )
+        .await;
+    }
+}

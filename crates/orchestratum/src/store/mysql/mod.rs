@@ -430,6 +430,19 @@ impl MySqlStore {
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
+        let mut tx = self.pool.begin().await?;
+        let applied = self.record_outcomes_on(&mut tx, transitions).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Writes outcomes, their follow-ups and the workflow steps they release inside the
+    /// caller's transaction (the completer's, or a handler's own); returns the ids applied.
+    pub(crate) async fn record_outcomes_on(
+        &self,
+        conn: &mut MySqlConnection,
+        transitions: &[Transition],
+    ) -> Result<Vec<Uuid>> {
         let items: Vec<_> = transitions
             .iter()
             .map(|t| {
@@ -448,13 +461,12 @@ impl MySqlStore {
             })
             .collect();
         let mut applied = Vec::with_capacity(transitions.len());
-        let mut tx = self.pool.begin().await?;
         for (chunk, json) in batch::chunks(&items)? {
             self.check_packet("outcome", &json).await?;
             // Positions (from 1) of the outcomes whose fence holds; their rows stay locked.
             let passed: Vec<i64> = sqlx::query_scalar(self.sql.record_outcomes_lock.clone())
                 .bind(json)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut *conn)
                 .await?;
             let passing: Vec<&OutcomeItem> = passed
                 .iter()
@@ -468,24 +480,23 @@ impl MySqlStore {
             if !attempts.is_empty() {
                 sqlx::query(self.sql.record_attempts.clone())
                     .bind(batch::to_json(&attempts)?)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
             }
             sqlx::query(self.sql.record_outcomes.clone())
                 .bind(batch::to_json(&passing)?)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             for item in passing {
                 applied.push(rows::parse_uuid("id", &item.id)?);
             }
         }
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
-        self.push_on(&mut tx, &follow_ups).await?;
+        self.push_on(&mut *conn, &follow_ups).await?;
         let ended = crate::workflow::release::ended(transitions, &applied);
         if !ended.is_empty() {
-            self.release_on(&mut tx, &ended).await?;
+            self.release_on(conn, &ended).await?;
         }
-        tx.commit().await?;
         Ok(applied)
     }
 

@@ -279,6 +279,48 @@ impl PostgresStore {
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
+        // Without follow-ups or workflow steps the one statement is its own transaction: one
+        // round trip, not three.
+        if transitions
+            .iter()
+            .all(|t| t.follow_ups.is_empty() && !t.step)
+        {
+            return Ok(self
+                .update_outcomes(transitions)
+                .fetch_all(&self.pool)
+                .await?);
+        }
+        let mut tx = self.pool.begin().await?;
+        let applied = self.record_outcomes_on(&mut tx, transitions).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Writes outcomes, their follow-ups and the workflow steps they release inside the
+    /// caller's transaction (the completer's, or a handler's own); returns the ids applied.
+    pub(crate) async fn record_outcomes_on(
+        &self,
+        conn: &mut PgConnection,
+        transitions: &[Transition],
+    ) -> Result<Vec<Uuid>> {
+        let applied: Vec<Uuid> = self
+            .update_outcomes(transitions)
+            .fetch_all(&mut *conn)
+            .await?;
+        let follow_ups = super::follow_ups_of_applied(transitions, &applied);
+        self.push_on(&mut *conn, &follow_ups).await?;
+        let ended = crate::workflow::release::ended(transitions, &applied);
+        if !ended.is_empty() {
+            self.release_on(conn, &ended).await?;
+        }
+        Ok(applied)
+    }
+
+    /// The fenced update of `record_outcomes.sql` for a batch; yields the ids it applied.
+    fn update_outcomes<'a>(
+        &'a self,
+        transitions: &'a [Transition],
+    ) -> sqlx::query::QueryScalar<'a, Postgres, Uuid, sqlx::postgres::PgArguments> {
         let n = transitions.len();
         let (mut ids, mut tokens, mut kinds, mut outputs) = (
             Vec::with_capacity(n),
@@ -305,7 +347,7 @@ impl PostgresStore {
             error_kinds.push(cols.error_kind.map(FailureKind::as_str));
             attempt_outcomes.push(cols.attempt_outcome);
         }
-        let update = sqlx::query_scalar(self.sql.record_outcomes.clone())
+        sqlx::query_scalar(self.sql.record_outcomes.clone())
             .bind(ids)
             .bind(tokens)
             .bind(kinds)
@@ -315,25 +357,7 @@ impl PostgresStore {
             .bind(errors)
             .bind(error_kinds)
             .bind(&*self.channel)
-            .bind(attempt_outcomes);
-        // Without follow-ups or workflow steps the one statement is its own transaction: one
-        // round trip, not three.
-        if transitions
-            .iter()
-            .all(|t| t.follow_ups.is_empty() && !t.step)
-        {
-            return Ok(update.fetch_all(&self.pool).await?);
-        }
-        let mut tx = self.pool.begin().await?;
-        let applied: Vec<Uuid> = update.fetch_all(&mut *tx).await?;
-        let follow_ups = super::follow_ups_of_applied(transitions, &applied);
-        self.push_on(&mut tx, &follow_ups).await?;
-        let ended = crate::workflow::release::ended(transitions, &applied);
-        if !ended.is_empty() {
-            self.release_on(&mut tx, &ended).await?;
-        }
-        tx.commit().await?;
-        Ok(applied)
+            .bind(attempt_outcomes)
     }
 
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {

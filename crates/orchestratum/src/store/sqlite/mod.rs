@@ -325,6 +325,25 @@ impl SqliteStore {
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let applied = self.record_outcomes_on(&mut tx, transitions).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// A write transaction on the pool, begun as every write here is (see the module docs).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with(BEGIN_WRITE).await?)
+    }
+
+    /// Writes outcomes, their follow-ups and the workflow steps they release inside the
+    /// caller's write transaction (the completer's, or a handler's own); returns the ids
+    /// applied.
+    pub(crate) async fn record_outcomes_on(
+        &self,
+        conn: &mut SqliteConnection,
+        transitions: &[Transition],
+    ) -> Result<Vec<Uuid>> {
         let batch: Vec<_> = transitions
             .iter()
             .map(|t| {
@@ -353,28 +372,26 @@ impl SqliteStore {
                 }))
             })
             .collect();
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         if !attempts.is_empty() {
             sqlx::query(self.sql.record_attempts.clone())
                 .bind(serde_json::Value::Array(attempts).to_string())
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         let rows = sqlx::query(self.sql.record_outcomes.clone())
             .bind(serde_json::Value::Array(batch).to_string())
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
         let applied = rows
             .iter()
             .map(|r| r.uuid("id"))
             .collect::<Result<Vec<_>>>()?;
         let follow_ups = super::follow_ups_of_applied(transitions, &applied);
-        self.push_on(&mut tx, &follow_ups).await?;
+        self.push_on(&mut *conn, &follow_ups).await?;
         let ended = crate::workflow::release::ended(transitions, &applied);
         if !ended.is_empty() {
-            self.release_on(&mut tx, &ended).await?;
+            self.release_on(conn, &ended).await?;
         }
-        tx.commit().await?;
         Ok(applied)
     }
 
