@@ -141,9 +141,9 @@ super::statements!(
 
 /// How long `migrate` waits for another instance's migration before it gives up.
 const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(300);
-/// The claim's (and prune's) transaction: `READ COMMITTED` keeps locks only on the rows it
-/// returns or changes (no gap locks, and scanned rows that do not match are released), so
-/// concurrent pushes and claims never wait for it.
+/// The claim's, the outcome writes' (and prune's) transaction: `READ COMMITTED` keeps locks
+/// only on the rows it returns or changes (no gap locks, and scanned rows that do not match are
+/// released), so concurrent pushes and claims never wait for it.
 const BEGIN_READ_COMMITTED: &str =
     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
 /// The longest `TIME(6)` value MySQL accepts (MariaDB accepts up to 838:59:59.999999).
@@ -430,7 +430,10 @@ impl MySqlStore {
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
-        let mut tx = self.pool.begin().await?;
+        // READ COMMITTED: the edge and step reads of a workflow release take no gap locks,
+        // which would make a concurrent workflow push, inserting edges at the end of the same
+        // index, wait for this write or deadlock with it.
+        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
         let applied = self.record_outcomes_on(&mut tx, transitions).await?;
         tx.commit().await?;
         Ok(applied)
