@@ -133,105 +133,49 @@ pub trait PushConnection: Send {
     ) -> impl Future<Output = Result<()>> + Send + 'a;
 }
 
-#[cfg(feature = "postgres")]
-impl PushConnection for sqlx::PgConnection {
-    async fn push_rows<'a>(
-        &'a mut self,
-        store: &'a Store,
-        rows: &'a [NewCommand],
-    ) -> Result<Vec<Pushed>> {
-        match store {
-            Store::Postgres(s) => s.push_on(self, rows).await,
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendMismatch {
-                client: other.backend(),
-                given: "postgres",
-            }),
-        }
-    }
+/// Implements [`PushConnection`] for one backend's connection: each push goes to that
+/// backend's store, and a client of another backend is refused.
+macro_rules! push_connection {
+    ($feature:literal, $connection:ty, $variant:ident, $given:literal) => {
+        #[cfg(feature = $feature)]
+        impl PushConnection for $connection {
+            async fn push_rows<'a>(
+                &'a mut self,
+                store: &'a Store,
+                rows: &'a [NewCommand],
+            ) -> Result<Vec<Pushed>> {
+                match store {
+                    Store::$variant(s) => s.push_on(self, rows).await,
+                    #[allow(unreachable_patterns)]
+                    other => Err(mismatch(other, $given)),
+                }
+            }
 
-    #[allow(private_interfaces)]
-    async fn push_workflow_rows<'a>(
-        &'a mut self,
-        store: &'a Store,
-        workflow: &'a PlannedWorkflow,
-    ) -> Result<()> {
-        match store {
-            Store::Postgres(s) => s.push_workflow_on(self, workflow).await,
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendMismatch {
-                client: other.backend(),
-                given: "postgres",
-            }),
+            #[allow(private_interfaces)]
+            async fn push_workflow_rows<'a>(
+                &'a mut self,
+                store: &'a Store,
+                workflow: &'a PlannedWorkflow,
+            ) -> Result<()> {
+                match store {
+                    Store::$variant(s) => s.push_workflow_on(self, workflow).await,
+                    #[allow(unreachable_patterns)]
+                    other => Err(mismatch(other, $given)),
+                }
+            }
         }
-    }
+    };
 }
 
-#[cfg(feature = "sqlite")]
-impl PushConnection for sqlx::SqliteConnection {
-    async fn push_rows<'a>(
-        &'a mut self,
-        store: &'a Store,
-        rows: &'a [NewCommand],
-    ) -> Result<Vec<Pushed>> {
-        match store {
-            Store::Sqlite(s) => s.push_on(self, rows).await,
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendMismatch {
-                client: other.backend(),
-                given: "sqlite",
-            }),
-        }
-    }
+push_connection!("postgres", sqlx::PgConnection, Postgres, "postgres");
+push_connection!("sqlite", sqlx::SqliteConnection, Sqlite, "sqlite");
+push_connection!("mysql", sqlx::MySqlConnection, MySql, "mysql");
 
-    #[allow(private_interfaces)]
-    async fn push_workflow_rows<'a>(
-        &'a mut self,
-        store: &'a Store,
-        workflow: &'a PlannedWorkflow,
-    ) -> Result<()> {
-        match store {
-            Store::Sqlite(s) => s.push_workflow_on(self, workflow).await,
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendMismatch {
-                client: other.backend(),
-                given: "sqlite",
-            }),
-        }
-    }
-}
-
-#[cfg(feature = "mysql")]
-impl PushConnection for sqlx::MySqlConnection {
-    async fn push_rows<'a>(
-        &'a mut self,
-        store: &'a Store,
-        rows: &'a [NewCommand],
-    ) -> Result<Vec<Pushed>> {
-        match store {
-            Store::MySql(s) => s.push_on(self, rows).await,
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendMismatch {
-                client: other.backend(),
-                given: "mysql",
-            }),
-        }
-    }
-
-    #[allow(private_interfaces)]
-    async fn push_workflow_rows<'a>(
-        &'a mut self,
-        store: &'a Store,
-        workflow: &'a PlannedWorkflow,
-    ) -> Result<()> {
-        match store {
-            Store::MySql(s) => s.push_workflow_on(self, workflow).await,
-            #[allow(unreachable_patterns)]
-            other => Err(Error::BackendMismatch {
-                client: other.backend(),
-                given: "mysql",
-            }),
-        }
+/// A connection of backend `given` handed to a client on another.
+fn mismatch(store: &Store, given: &'static str) -> Error {
+    Error::BackendMismatch {
+        client: store.backend(),
+        given,
     }
 }
 

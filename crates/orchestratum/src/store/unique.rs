@@ -24,6 +24,7 @@ pub(crate) struct Settle<'a> {
 impl<'a> Settle<'a> {
     /// Starts from the ids known inserted. A row without a key that was not inserted hit the
     /// primary key: its id is not fresh.
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
     pub(crate) fn new(rows: &'a [NewCommand], inserted: &[Uuid]) -> Result<Self> {
         let inserted: HashSet<Uuid> = inserted.iter().copied().collect();
         let out = rows
@@ -45,6 +46,7 @@ impl<'a> Settle<'a> {
     }
 
     /// Starts knowing only that rows without a key were inserted (MySQL reports no ids).
+    #[cfg(feature = "mysql")]
     pub(crate) fn keyed_unknown(rows: &'a [NewCommand]) -> Self {
         let out = rows
             .iter()
@@ -54,6 +56,7 @@ impl<'a> Settle<'a> {
     }
 
     /// Whether every row is settled.
+    #[cfg(feature = "mysql")]
     pub(crate) fn is_done(&self) -> bool {
         self.out.iter().all(Option::is_some)
     }
@@ -88,6 +91,7 @@ impl<'a> Settle<'a> {
     }
 
     /// Marks rows pushed again as inserted.
+    #[cfg(any(feature = "postgres", feature = "sqlite"))]
     pub(crate) fn inserted(&mut self, ids: &[Uuid]) {
         for (r, o) in self.rows.iter().zip(self.out.iter_mut()) {
             if o.is_none() && ids.contains(&r.id) {
