@@ -130,8 +130,9 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
 
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
-        out.ok()
-            .contains("undid version(s) 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"),
+        out.ok().contains(
+            "undid version(s) 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"
+        ),
         "{}",
         out.stdout
     );
