@@ -38,6 +38,10 @@ pub struct WorkflowArgs {
     /// Push while the worker runs (timed from the first push) instead of all before it starts.
     #[arg(long)]
     pub live: bool,
+    /// Skip the `ANALYZE` between the pushes and the run (pre-pushed mode). SQLite's statistics
+    /// of a table full of waiting steps make its runs about 30 times slower (BENCHMARKS.md).
+    #[arg(long)]
+    pub no_analyze: bool,
     /// Tasks pushing workflows at once (each push is one transaction).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
     pub pushers: u64,
@@ -182,7 +186,9 @@ pub async fn run(target: &Target, args: &WorkflowArgs) -> Result<Report, BoxErro
         let started = std::time::Instant::now();
         let ids = push_diamonds(target, args.n, args.width, args.pushers).await?;
         let push_secs = started.elapsed().as_secs_f64();
-        target.analyze().await?;
+        if !args.no_analyze {
+            target.analyze().await?;
+        }
         (worker(target, args.c).start().await?, ids, push_secs)
     };
     let deadline = Duration::from_secs(600);
@@ -233,6 +239,7 @@ pub async fn run(target: &Target, args: &WorkflowArgs) -> Result<Report, BoxErro
         .setting("c", args.c)
         .setting("mode", if args.live { "live" } else { "pre-pushed" })
         .setting("pushers", args.pushers)
+        .setting("analyze", !args.live && !args.no_analyze)
         .setting("samples", args.samples)
         .figure("workflows_per_sec", args.n as f64 / secs)
         .figure("steps_per_sec", total as f64 / secs)
