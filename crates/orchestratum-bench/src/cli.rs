@@ -42,6 +42,8 @@ pub enum Workload {
     Chain(workloads::chain::ChainArgs),
     /// Drain with many finished rows already in the table.
     BigTable(workloads::big_table::BigTableArgs),
+    /// N diamond workflows (root, W parallel steps, join): workflows/s and latency per edge.
+    Workflow(workloads::workflow::WorkflowArgs),
     /// Every workload at a small size (the CI smoke run).
     Smoke,
     /// Internal: a worker process of a multi-process drain.
@@ -78,6 +80,24 @@ pub async fn run(args: Args) -> Result<(), BoxError> {
                     rows: 10_000,
                     drain,
                 }),
+                Workload::Workflow(workloads::workflow::WorkflowArgs {
+                    n: 100,
+                    width: 8,
+                    c: 100,
+                    live: false,
+                    no_analyze: false,
+                    pushers: 4,
+                    samples: 10,
+                }),
+                Workload::Workflow(workloads::workflow::WorkflowArgs {
+                    n: 100,
+                    width: 8,
+                    c: 100,
+                    live: true,
+                    no_analyze: false,
+                    pushers: 4,
+                    samples: 0,
+                }),
             ]
         }
         one => vec![one.clone()],
@@ -101,6 +121,7 @@ async fn run_one(target: &Target, url: &str, workload: &Workload) -> Result<Repo
         Workload::Latency(a) => workloads::latency::run(target, a).await,
         Workload::Chain(a) => workloads::chain::run(target, a).await,
         Workload::BigTable(a) => workloads::big_table::run(target, url, a).await,
+        Workload::Workflow(a) => workloads::workflow::run(target, a).await,
         Workload::Smoke | Workload::Worker(_) => Err("not a single workload".into()),
     }
 }

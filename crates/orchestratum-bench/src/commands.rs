@@ -1,4 +1,5 @@
-//! The benchmark's commands: a no-op, a chain link, and a probe that reports when it starts.
+//! The benchmark's commands: a no-op, a chain link, a probe that reports when it starts, and
+//! the no-op steps of a workflow.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -73,6 +74,42 @@ impl Handler for ProbeHandler {
     type Command = ProbeCommand;
     async fn execute(&self, _: ProbeCommand, _: Context) -> HandlerResult<()> {
         let _ = self.0.send(Instant::now());
+        Ok(())
+    }
+}
+
+/// A no-op workflow step (the root and the parallel steps of the `workflow` workload).
+#[derive(Serialize, Deserialize)]
+pub struct WorkflowStepCommand;
+
+impl Command for WorkflowStepCommand {
+    type Output = ();
+}
+
+pub struct WorkflowStepHandler;
+
+impl Handler for WorkflowStepHandler {
+    type Command = WorkflowStepCommand;
+    async fn execute(&self, _: WorkflowStepCommand, _: Context) -> HandlerResult<()> {
+        HANDLED.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A no-op join: the last step of a `workflow` diamond, released when its parents have ended.
+#[derive(Serialize, Deserialize)]
+pub struct WorkflowJoinCommand;
+
+impl Command for WorkflowJoinCommand {
+    type Output = ();
+}
+
+pub struct WorkflowJoinHandler;
+
+impl Handler for WorkflowJoinHandler {
+    type Command = WorkflowJoinCommand;
+    async fn execute(&self, _: WorkflowJoinCommand, _: Context) -> HandlerResult<()> {
+        HANDLED.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
-//! `orchestratum-bench`: measures drain, push, latency, chain and big-table workloads against a
-//! database URL, for BENCHMARKS.md. Figures come from this program, never from timed tests.
+//! `orchestratum-bench`: measures drain, push, latency, chain, big-table and workflow workloads
+//! against a database URL, for BENCHMARKS.md. Figures come from this program, never from timed
+//! tests.
 
 mod cli;
 mod commands;

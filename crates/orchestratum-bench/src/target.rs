@@ -190,7 +190,9 @@ impl Target {
     /// Drops the benchmark's tables.
     pub async fn cleanup(&self) {
         let sql = format!(
-            "DROP TABLE IF EXISTS \"{p}attempts\"; DROP TABLE IF EXISTS \"{p}workers\"; \
+            "DROP TABLE IF EXISTS \"{p}workflow_edges\"; DROP TABLE IF EXISTS \"{p}workflow_steps\"; \
+             DROP TABLE IF EXISTS \"{p}schedules\"; \
+             DROP TABLE IF EXISTS \"{p}attempts\"; DROP TABLE IF EXISTS \"{p}workers\"; \
              DROP TABLE IF EXISTS \"{p}controls\"; DROP TABLE IF EXISTS \"{p}commands\"; \
              DROP TABLE IF EXISTS \"{p}schema_migrations\";",
             p = self.prefix
@@ -219,7 +221,9 @@ impl Target {
             {
                 Ok(mut c) => {
                     let sql = format!(
-                        "DROP TABLE IF EXISTS `{p}attempts`; DROP TABLE IF EXISTS `{p}workers`; \
+                        "DROP TABLE IF EXISTS `{p}workflow_edges`; DROP TABLE IF EXISTS `{p}workflow_steps`; \
+                         DROP TABLE IF EXISTS `{p}schedules`; \
+                         DROP TABLE IF EXISTS `{p}attempts`; DROP TABLE IF EXISTS `{p}workers`; \
                          DROP TABLE IF EXISTS `{p}controls`; DROP TABLE IF EXISTS `{p}commands`; \
                          DROP TABLE IF EXISTS `{p}schema_migrations`;",
                         p = self.prefix

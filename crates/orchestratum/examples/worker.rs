@@ -5,7 +5,8 @@
 //! cargo run --example worker -- --database-url postgres://postgres@127.0.0.1/app --instance-key a
 //! ```
 //!
-//! The distributed tests start several of these and kill, pause, partition and restart them.
+//! The distributed tests start several of these and kill, pause, partition and restart them;
+//! `step` and `join` are the commands of the workflows they push (`tests/distributed/workflow.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -248,6 +249,72 @@ impl Handler for FollowUpHandler {
     }
 }
 
+/// A workflow step: sleeps, then returns a value derived from its input alone, so a test can
+/// compute every join's result without running anything.
+#[derive(Debug, Serialize, Deserialize)]
+struct StepCommand {
+    value: i64,
+    sleep_ms: u64,
+}
+
+impl Command for StepCommand {
+    type Output = i64;
+}
+
+struct StepHandler(Effects, Alive);
+
+impl Handler for StepHandler {
+    type Command = StepCommand;
+    async fn execute(&self, cmd: StepCommand, ctx: Context) -> HandlerResult<i64> {
+        let (_run, overlapped) = self.1.enter(&ctx, &self.0);
+        if overlapped {
+            self.0.record(&ctx, "overlap").await?;
+        }
+        self.0.record(&ctx, "started").await?;
+        tokio::time::sleep(Duration::from_millis(cmd.sleep_ms)).await;
+        self.0.record(&ctx, "done").await?;
+        Ok(2 * cmd.value + 1)
+    }
+}
+
+/// A workflow join: sleeps, then returns the sum of its parents' outputs, steps and joins alike
+/// (a join of joins).
+#[derive(Debug, Serialize, Deserialize)]
+struct JoinCommand {
+    sleep_ms: u64,
+}
+
+impl Command for JoinCommand {
+    type Output = i64;
+}
+
+struct JoinHandler(Effects, Alive);
+
+impl Handler for JoinHandler {
+    type Command = JoinCommand;
+    async fn execute(&self, cmd: JoinCommand, ctx: Context) -> HandlerResult<i64> {
+        let (_run, overlapped) = self.1.enter(&ctx, &self.0);
+        if overlapped {
+            self.0.record(&ctx, "overlap").await?;
+        }
+        self.0.record(&ctx, "started").await?;
+        let parents = ctx.parents().await?;
+        // A join runs only once every parent succeeded (the default edge policy), so a parent
+        // without an output would be a release bug: fail rather than return a short sum.
+        if parents.counts().succeeded != parents.len() {
+            return Err(HandlerError::fail(format!(
+                "join released with parents {:?}",
+                parents.counts()
+            )));
+        }
+        let steps: i64 = parents.outputs::<StepCommand>()?.into_iter().sum();
+        let joins: i64 = parents.outputs::<JoinCommand>()?.into_iter().sum();
+        tokio::time::sleep(Duration::from_millis(cmd.sleep_ms)).await;
+        self.0.record(&ctx, "done").await?;
+        Ok(steps + joins)
+    }
+}
+
 /// Kills the process running it, every time.
 #[derive(Debug, Serialize, Deserialize)]
 struct CrashCommand;
@@ -286,7 +353,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .polling_interval(Duration::from_millis(args.poll_ms))
         .handlers((
             WorkHandler(effects.clone(), alive.clone()),
-            FollowUpHandler(effects.clone(), alive),
+            FollowUpHandler(effects.clone(), alive.clone()),
+            StepHandler(effects.clone(), alive.clone()),
+            JoinHandler(effects.clone(), alive),
             CrashHandler(effects),
         ))
         .start()

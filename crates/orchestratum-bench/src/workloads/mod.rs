@@ -5,6 +5,7 @@ pub mod chain;
 pub mod drain;
 pub mod latency;
 pub mod push;
+pub mod workflow;
 
 use std::time::{Duration, Instant};
 

@@ -18,7 +18,7 @@ use super::process::WorkerConfig;
 use super::support::{self, Backend, TestDb};
 use super::{WorkCommand, id_text, int, unfinished};
 
-fn env_or(name: &str, default: u64) -> u64 {
+pub(crate) fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -26,17 +26,17 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 /// A small deterministic generator (xorshift), so a failing run can be replayed by its seed.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }

@@ -16,6 +16,7 @@ mod faults;
 mod partition;
 mod pg_cluster;
 mod process;
+mod workflow;
 
 use std::time::{Duration, Instant};
 
