@@ -202,12 +202,19 @@ impl MySqlStore {
 
     /// Refuses a statement parameter the server would refuse as a packet too large: it may
     /// answer that by resetting the connection, which would look like an outage.
-    async fn check_packet(&self, what: &'static str, json: &str) -> Result<()> {
+    async fn check_packet(
+        &self,
+        conn: &mut MySqlConnection,
+        what: &'static str,
+        json: &str,
+    ) -> Result<()> {
+        // Read (once) on the connection in hand: a second one from the pool would wait forever
+        // when concurrent first writes hold every pooled connection in their transactions.
         let limit = *self
             .max_packet
             .get_or_try_init(|| async {
                 let bytes: u64 = sqlx::query_scalar(self.sql.max_allowed_packet.clone())
-                    .fetch_one(&self.pool)
+                    .fetch_one(conn)
                     .await?;
                 Ok::<_, Error>(usize::try_from(bytes).unwrap_or(usize::MAX))
             })
@@ -280,10 +287,6 @@ impl MySqlStore {
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
-        // The server's packet limit is read (once) on a connection of its own: before taking the
-        // transaction's, or concurrent first pushes holding every pooled connection wait for
-        // one forever.
-        self.check_packet("push", "[]").await?;
         self.push_in_own_transaction(rows).await
     }
 
@@ -315,7 +318,7 @@ impl MySqlStore {
             &self.sql.push
         };
         for json in batch::json_arrays(&items)? {
-            self.check_packet("push", &json).await?;
+            self.check_packet(conn, "push", &json).await?;
             sqlx::query(statement.clone())
                 .bind(json)
                 .execute(&mut *conn)
@@ -465,7 +468,7 @@ impl MySqlStore {
             .collect();
         let mut applied = Vec::with_capacity(transitions.len());
         for (chunk, json) in batch::chunks(&items)? {
-            self.check_packet("outcome", &json).await?;
+            self.check_packet(conn, "outcome", &json).await?;
             // Positions (from 1) of the outcomes whose fence holds; their rows stay locked.
             let passed: Vec<i64> = sqlx::query_scalar(self.sql.record_outcomes_lock.clone())
                 .bind(json)

@@ -41,7 +41,7 @@ impl MySqlStore {
             })
             .collect();
         let steps = batch::to_json(&steps)?;
-        self.check_packet("workflow", &steps).await?;
+        self.check_packet(conn, "workflow", &steps).await?;
         sqlx::query(self.sql.add_workflow_steps.clone())
             .bind(text(w.id))
             .bind(&w.name)
@@ -57,7 +57,7 @@ impl MySqlStore {
             })
             .collect();
         let edges = batch::to_json(&edges)?;
-        self.check_packet("workflow", &edges).await?;
+        self.check_packet(conn, "workflow", &edges).await?;
         sqlx::query(self.sql.add_workflow_edges.clone())
             .bind(edges)
             .execute(&mut *conn)

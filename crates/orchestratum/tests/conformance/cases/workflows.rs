@@ -660,3 +660,32 @@ pub async fn canceling_a_waiting_step_cancels_it_and_the_steps_after_it(db: Test
     assert_eq!(state_of(&info, "a"), State::Pending);
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
+
+pub async fn concurrent_first_workflow_pushes_share_the_pool(db: TestDb) {
+    // A fresh client: whatever a backend reads once on first use, it has not read yet. Twenty
+    // pushes at once, each holding a pooled connection in its transaction (ten in the pool).
+    let client = db.client().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .push_workflow(
+                        Workflow::new(format!("first {n}"))
+                            .step(Step::new("a", ok(n)))
+                            .step(Step::new("b", ok(n)).after("a")),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        tokio::time::timeout(DEADLINE, task)
+            .await
+            .expect("push in time")
+            .unwrap()
+            .expect("push");
+    }
+    let sql = format!("SELECT count(*) FROM {}", db.table());
+    assert_eq!(db.count(&sql).await, 40);
+}
