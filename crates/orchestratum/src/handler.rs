@@ -158,6 +158,8 @@ pub struct Context {
     pub(crate) workflow_id: Option<Uuid>,
     /// The instance running it; `None` for a context made by the `testing` module.
     pub(crate) link: Option<RunLink>,
+    /// The parents a test gave the `testing` module's context (`None` at run time).
+    pub(crate) test_parents: Option<Arc<Parents>>,
 }
 
 /// What a run's context reaches of the instance that runs it.
@@ -279,7 +281,7 @@ impl Context {
     pub async fn parents(&self) -> crate::Result<Parents> {
         match (&self.link, self.workflow_id) {
             (Some(link), Some(_)) => link.shared.store.parents(self.id).await,
-            _ => Ok(Parents::default()),
+            _ => Ok(self.test_parents.as_deref().cloned().unwrap_or_default()),
         }
     }
 }

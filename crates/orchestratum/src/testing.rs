@@ -52,12 +52,75 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::Finished;
 use crate::command::{Command, RETRIES_DEFAULT};
 use crate::error::Error;
 use crate::handler::registry::decode;
 use crate::handler::{Context, Handler, HandlerResult};
 use crate::next::Next;
 use crate::push::Planned;
+use crate::record::{CommandRecord, FailureKind, Status};
+use crate::workflow::{ParentStep, Parents};
+
+/// The row of a parent step that ended as `end`, as a test gives it.
+fn parent_record<C: Command>(end: Finished<C::Output>) -> CommandRecord {
+    let now = chrono::Utc::now();
+    let mut record = CommandRecord {
+        id: Uuid::now_v7(),
+        target: "test".to_owned(),
+        name: C::name().into_owned(),
+        input: None,
+        output: None,
+        scheduled_at: now,
+        timeout: crate::command::TIMEOUT_DEFAULT,
+        is_running: false,
+        running_at: Some(now),
+        run_expires_at: None,
+        is_completed: false,
+        completed_at: None,
+        is_canceled: false,
+        canceled_at: None,
+        retries_left: 0,
+        is_failed: false,
+        failed_at: None,
+        attempt: 1,
+        last_error: None,
+        last_outcome: None,
+        parent_id: None,
+        worker_id: None,
+        cancel_requested_at: None,
+        priority: 0,
+        unique_key: None,
+        unique_over: Vec::new(),
+        workflow_id: None,
+        read_at: now,
+    };
+    match end {
+        Finished::Completed(output) => {
+            record.is_completed = true;
+            record.completed_at = Some(now);
+            record.output =
+                Some(serde_json::to_string(&output).expect("a parent's output serializes"));
+        }
+        Finished::Failed { status, error } => {
+            record.is_failed = true;
+            record.failed_at = Some(now);
+            record.retries_left = -1;
+            record.last_error = error;
+            record.last_outcome = Some(if status == Status::TimedOut {
+                FailureKind::TimedOut
+            } else {
+                FailureKind::Failed
+            });
+        }
+        Finished::Canceled { reason } => {
+            record.is_canceled = true;
+            record.canceled_at = Some(now);
+            record.last_error = reason;
+        }
+    }
+    record
+}
 
 /// Builds a [`Context`] for a test: a fresh id, name `test`, attempt 1, the default retries
 /// left, and a token that fires only when the test cancels it.
@@ -74,6 +137,7 @@ pub struct ContextBuilder {
     attempt: u32,
     retries_left: i32,
     token: CancellationToken,
+    parents: Vec<ParentStep>,
 }
 
 impl Default for ContextBuilder {
@@ -84,6 +148,7 @@ impl Default for ContextBuilder {
             attempt: 1,
             retries_left: i32::from(RETRIES_DEFAULT),
             token: CancellationToken::new(),
+            parents: Vec::new(),
         }
     }
 }
@@ -121,16 +186,49 @@ impl ContextBuilder {
         self
     }
 
+    /// Makes the context a workflow step's with a parent step `key` of type `C` that ended as
+    /// `end`: what [`Context::parents`] returns, for a join's or a batch callback's handler.
+    /// Panics if a completed parent's output does not serialize (a test's own type).
+    ///
+    /// ```
+    /// # use orchestratum::{Command, Finished, Status, testing};
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct ParseCommand;
+    /// # impl Command for ParseCommand { type Output = u32; }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let ctx = testing::context()
+    ///     .parent::<ParseCommand>("b", Finished::Completed(10))
+    ///     .parent::<ParseCommand>("c", Finished::Failed { status: Status::Failed, error: None })
+    ///     .build();
+    /// let parents = ctx.parents().await.unwrap();
+    /// assert_eq!(parents.output::<ParseCommand>("b").unwrap(), Some(10));
+    /// assert_eq!(parents.output::<ParseCommand>("c").unwrap(), None);
+    /// assert_eq!((parents.counts().succeeded, parents.counts().failed), (1, 1));
+    /// # }
+    /// ```
+    pub fn parent<C: Command>(mut self, key: &str, end: Finished<C::Output>) -> Self {
+        self.parents.push(ParentStep {
+            key: Some(key.to_owned()),
+            command: parent_record::<C>(end),
+        });
+        self
+    }
+
     /// The context; named `test` unless [`ContextBuilder::name`] was called.
     pub fn build(self) -> Context {
+        let step = !self.parents.is_empty();
         Context {
             id: self.id,
             name: self.name.unwrap_or_else(|| "test".to_owned()),
             attempt: self.attempt,
             retries_left: self.retries_left,
             token: self.token,
-            workflow_id: None,
+            workflow_id: step.then(Uuid::now_v7),
             link: None,
+            test_parents: step.then(|| {
+                std::sync::Arc::new(Parents {
+                    steps: self.parents,
+                })
+            }),
         }
     }
 }

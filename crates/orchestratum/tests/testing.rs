@@ -405,3 +405,68 @@ async fn an_in_memory_database_completes_in_the_handlers_transaction() {
     );
     orch.shutdown(Duration::from_secs(5)).await.unwrap();
 }
+
+/// A join's handler, unit-tested: the parents it reads are the ones the test gives.
+#[tokio::test]
+async fn a_join_handler_reads_the_parents_a_test_gives() {
+    use orchestratum::{Finished, Status};
+
+    #[derive(Serialize, Deserialize)]
+    struct PartCommand;
+    impl Command for PartCommand {
+        type Output = u32;
+    }
+    #[derive(Serialize, Deserialize)]
+    struct JoinCommand;
+    impl Command for JoinCommand {
+        type Output = (u32, usize);
+    }
+    struct JoinHandler;
+    impl Handler for JoinHandler {
+        type Command = JoinCommand;
+        async fn execute(&self, _: JoinCommand, ctx: Context) -> HandlerResult<(u32, usize)> {
+            let parents = ctx.parents().await?;
+            let sum = parents.outputs::<PartCommand>()?.iter().sum();
+            Ok((sum, parents.counts().failed + parents.counts().canceled))
+        }
+    }
+    let ctx = testing::context()
+        .parent::<PartCommand>("a", Finished::Completed(2))
+        .parent::<PartCommand>("b", Finished::Completed(40))
+        .parent::<PartCommand>(
+            "c",
+            Finished::Failed {
+                status: Status::TimedOut,
+                error: Some("slow".into()),
+            },
+        )
+        .parent::<PartCommand>("d", Finished::Canceled { reason: None })
+        .build();
+    assert!(
+        ctx.workflow_id().is_some(),
+        "a context with parents is a step's"
+    );
+    let parents = ctx.parents().await.unwrap();
+    assert_eq!(parents.len(), 4);
+    let c = parents
+        .iter()
+        .find(|p| p.key.as_deref() == Some("c"))
+        .unwrap();
+    assert_eq!(c.command.status(), Some(Status::TimedOut));
+    assert!(matches!(
+        parents.output::<PartCommand>("zz"),
+        Err(Error::UnknownStep(key)) if key == "zz"
+    ));
+    assert!(matches!(
+        parents.output::<JoinCommand>("a"),
+        Err(Error::WrongCommandType { .. })
+    ));
+    let ran = testing::run_with(&JoinHandler, JoinCommand, ctx)
+        .await
+        .unwrap();
+    assert_eq!(ran, (42, 2));
+    // Without parents, a context is no step's and reads none.
+    let plain = testing::context().build();
+    assert!(plain.workflow_id().is_none());
+    assert!(plain.parents().await.unwrap().is_empty());
+}

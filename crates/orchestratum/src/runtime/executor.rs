@@ -211,6 +211,7 @@ async fn run(
         retries_left: command.retries_left,
         token: control.token.clone(),
         workflow_id: command.workflow_id,
+        test_parents: None,
         link: Some(crate::handler::RunLink {
             shared: shared.clone(),
             lease_token: command.lease_token,
