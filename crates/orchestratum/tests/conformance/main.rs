@@ -58,6 +58,7 @@ conformance!(
     released_steps_run_without_waiting_for_a_poll,
     canceling_a_waiting_step_cancels_it_and_the_steps_after_it,
     concurrent_first_workflow_pushes_share_the_pool,
+    a_step_delay_counts_from_its_release,
     // The reference library's own cases.
     simple_command_executes_and_completes,
     push_sets_id_and_row_exists_at_once,

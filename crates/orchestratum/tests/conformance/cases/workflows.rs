@@ -689,3 +689,34 @@ pub async fn concurrent_first_workflow_pushes_share_the_pool(db: TestDb) {
     let sql = format!("SELECT count(*) FROM {}", db.table());
     assert_eq!(db.count(&sql).await, 40);
 }
+
+pub async fn a_step_delay_counts_from_its_release(db: TestDb) {
+    let probe = Probe::new();
+    let orch = start(&db, &probe).await;
+    let delay = Duration::from_secs(1);
+    let pushed = orch
+        .push_workflow(
+            Workflow::new("delayed")
+                .step(Step::new("a", ok(1)))
+                .step(Step::with("b", ok(2), orchestratum::Push::new().delay(delay)).after("a")),
+        )
+        .await
+        .unwrap();
+    let (a, b) = (pushed.step("a").unwrap(), pushed.step("b").unwrap());
+    let a =
+        crate::support::wait_for(&orch, a, "a", DEADLINE, |r| r.state() == State::Completed).await;
+    let b = crate::support::wait_for(&orch, b, "b released", DEADLINE, |r| {
+        r.state() != State::Waiting
+    })
+    .await;
+    // Both times are the database's: the release is in a's finishing transaction.
+    let after = (b.scheduled_at - a.completed_at.unwrap()).to_std().unwrap();
+    assert!(
+        after >= delay && after < delay + Duration::from_secs(1),
+        "b due {after:?} after a completed"
+    );
+    assert_eq!(b.state(), State::Scheduled);
+    let info = wait_workflow(&orch, pushed.id).await;
+    assert_eq!(info.state, WorkflowState::Completed);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
