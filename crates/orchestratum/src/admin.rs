@@ -5,14 +5,19 @@
 
 use uuid::Uuid;
 
-use crate::client::Shared;
-use crate::error::Result;
+use crate::client::{Cancellation, Client, Shared};
+use crate::error::{Error, Result};
 use crate::push::{Planned, Push, Pushed};
 use crate::record::CommandRecord;
+use crate::record::State;
 pub use crate::store::Control;
+use crate::store::Deleted;
 pub use crate::store::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
+};
+pub use crate::store::{
+    BulkReport, Cursor, DeleteRefusal, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
 };
 
 /// The operators' handle on a table; cheap to clone.
@@ -41,6 +46,125 @@ impl Admin {
     /// Commands, newest `scheduled_at` first, filtered by `params`.
     pub async fn list(&self, params: ListParams<'_>) -> Result<Vec<CommandRecord>> {
         self.shared.store.list(params).await
+    }
+
+    /// At most `limit` (1 to [`SEARCH_LIMIT_MAX`]) commands matching `filter`, newest id
+    /// (creation) first, after the cursor of an earlier page; with the next page's cursor.
+    pub async fn search(
+        &self,
+        filter: &SearchFilter,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Page> {
+        self.shared.store.search(filter, after, limit).await
+    }
+
+    /// Deletes one command with its attempts. Finished commands and unfinished ones can go,
+    /// except (`Error::DeleteRefused`, saying which) one a live lease holds, a workflow step
+    /// that unfinished steps wait for, and an unfinished step waiting for unfinished parents.
+    /// `Error::NotFound` when no command has this id.
+    pub async fn delete(&self, id: Uuid) -> Result<()> {
+        match self.shared.store.delete(id).await? {
+            Deleted::Deleted => Ok(()),
+            Deleted::NotFound => Err(Error::NotFound(id)),
+            Deleted::Refused(reason) => Err(Error::DeleteRefused { id, reason }),
+        }
+    }
+
+    /// Retries (as [`Admin::retry`], with the retries each had left) every failed or canceled
+    /// command of `selection`, in batches of at most [`SEARCH_LIMIT_MAX`]; the others are
+    /// skipped, and so is one whose unique key a live command holds meanwhile.
+    pub async fn retry_all(&self, selection: &Selection) -> Result<BulkReport> {
+        self.bulk(
+            selection,
+            |s| matches!(s, State::Failed | State::Canceled),
+            |id| async move {
+                match self.shared.store.retry(id, None).await {
+                    Ok(retried) => Ok(retried.is_some()),
+                    Err(Error::UniqueKeyTaken { .. }) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Cancels (as [`Client::cancel`]: at once when nothing runs it and this instance knows
+    /// its type, by a request the worker acts on otherwise) every unfinished command of
+    /// `selection`, in batches; finished ones are skipped.
+    pub async fn cancel_all(&self, selection: &Selection) -> Result<BulkReport> {
+        let client = Client {
+            shared: self.shared.clone(),
+        };
+        let client = &client;
+        self.bulk(
+            selection,
+            |s| !s.is_terminal(),
+            |id| async move {
+                match client.cancel(id).await {
+                    Ok(Cancellation::Canceled | Cancellation::Requested) => Ok(true),
+                    Ok(Cancellation::AlreadyFinished(_)) | Err(Error::NotFound(_)) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Deletes (as [`Admin::delete`]) every command of `selection` it may, in batches;
+    /// refused ones are skipped and counted.
+    pub async fn delete_all(&self, selection: &Selection) -> Result<BulkReport> {
+        self.bulk(
+            selection,
+            |_| true,
+            |id| async move { Ok(self.shared.store.delete(id).await? == Deleted::Deleted) },
+        )
+        .await
+    }
+
+    /// Applies `act` (true: it changed the row) to each command of `selection` in a state
+    /// `accepts`, one batch of ids at a time; a filter is paged by id, so rows the action
+    /// changes or deletes do not move the pages.
+    async fn bulk<F, Fut>(
+        &self,
+        selection: &Selection,
+        accepts: impl Fn(State) -> bool,
+        act: F,
+    ) -> Result<BulkReport>
+    where
+        F: Fn(Uuid) -> Fut,
+        Fut: std::future::Future<Output = Result<bool>>,
+    {
+        let mut report = BulkReport::default();
+        let mut tally = |changed: bool| {
+            if changed {
+                report.changed += 1;
+            } else {
+                report.skipped += 1;
+            }
+        };
+        match selection {
+            Selection::Ids(ids) => {
+                for &id in ids {
+                    tally(act(id).await?);
+                }
+            }
+            Selection::Matching(filter) => {
+                let mut after = None;
+                loop {
+                    let page = self.search(filter, after, SEARCH_LIMIT_MAX).await?;
+                    for row in &page.rows {
+                        let changed = accepts(row.state()) && act(row.id).await?;
+                        tally(changed);
+                    }
+                    match page.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        Ok(report)
     }
 
     /// Makes a failed or canceled command pending again, due now, with `retries` retries (what

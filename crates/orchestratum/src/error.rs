@@ -136,6 +136,23 @@ pub enum Error {
     #[error("workflow {0} not found")]
     WorkflowNotFound(Uuid),
 
+    /// A search cursor that this build did not make (or that was damaged on the way).
+    #[error("invalid cursor `{0}`: pass back the `next` cursor of a page as it was given")]
+    InvalidCursor(String),
+
+    /// A search filter or page size that cannot be served.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+
+    /// A command that cannot be deleted now, and why (see `Admin::delete`).
+    #[error("command {id} cannot be deleted: {reason}")]
+    DeleteRefused {
+        /// The command's id.
+        id: Uuid,
+        /// Why it is kept.
+        reason: crate::store::DeleteRefusal,
+    },
+
     /// A step's parents have no step with this key.
     #[error("no parent step `{0}`")]
     UnknownStep(String),

@@ -352,6 +352,8 @@ mod admin;
 mod flow;
 mod migrator;
 mod rows;
+// Search and deletion, after `dispatch!` too.
+mod search;
 // The schedules' operations, after `dispatch!` too.
 mod schedules;
 // A transaction the caller keeps open (a handler's completion), after `dispatch!` too.
@@ -364,6 +366,9 @@ pub use self::admin::{
 pub(crate) use self::flow::check_name;
 pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 pub use self::schedules::ScheduleRow;
+pub use self::search::{
+    BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
+};
 pub(crate) use self::transaction::WriteTransaction;
 
 impl Store {

@@ -163,6 +163,15 @@ pub(crate) fn cancel_request(r: &impl Columns) -> Result<CancelRequest> {
     })
 }
 
+/// The deletion check of one command.
+pub(crate) fn delete_check(r: &impl Columns) -> Result<super::search::DeleteCheck> {
+    Ok(super::search::DeleteCheck {
+        running: r.opt_flag("running")?.unwrap_or(false),
+        waited_on: r.big("waited_on")?,
+        waiting_on: r.big("waiting_on")?,
+    })
+}
+
 /// An attempt row, its stored outcome checked.
 pub(crate) fn attempt(r: &impl Columns) -> Result<Attempt> {
     let outcome = r.text("outcome")?;

@@ -115,6 +115,9 @@ conformance!(
     admin_prune_deletes_old_finished_in_batches,
     admin_migration_status_and_down,
     admin_push_by_name_takes_json_and_the_library_defaults,
+    search_pages_newest_first_and_filters,
+    delete_refuses_running_and_depended_on_steps,
+    bulk_actions_change_exactly_the_selection,
     // Stalls, refused writes and stops (issue 9).
     reclaimed_command_never_overlaps_in_one_process,
     stopped_handler_cleans_up_within_the_grace,

@@ -23,6 +23,7 @@ mod admin;
 mod batch;
 mod flow;
 mod schedules;
+mod search;
 mod unique;
 mod workflows;
 
@@ -125,6 +126,10 @@ super::statements!(
     schedules,
     stamp_scheduled,
     touch_schedule,
+    // Search and deletion (`search.rs`).
+    delete,
+    delete_check,
+    search,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

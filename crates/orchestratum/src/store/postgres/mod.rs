@@ -3,6 +3,7 @@
 mod admin;
 mod flow;
 mod schedules;
+mod search;
 mod unique;
 mod workflows;
 
@@ -88,6 +89,10 @@ super::statements!(
     resolve_edges,
     workflow_edges,
     workflow_steps,
+    // Search and deletion (`search.rs`).
+    delete,
+    delete_check,
+    search,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

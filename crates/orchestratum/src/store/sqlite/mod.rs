@@ -8,6 +8,7 @@ mod admin;
 mod flow;
 mod guid;
 mod schedules;
+mod search;
 mod timestamp;
 mod unique;
 mod workflows;
@@ -99,6 +100,10 @@ super::statements!(
     schedules,
     stamp_scheduled,
     touch_schedule,
+    // Search and deletion (`search.rs`).
+    delete,
+    delete_check,
+    search,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

@@ -1,0 +1,51 @@
+//! Search and deletion (`store::search`) on PostgreSQL.
+
+use sqlx::types::Uuid;
+
+use super::PostgresStore;
+use crate::error::Result;
+use crate::record::CommandRecord;
+use crate::store::rows;
+use crate::store::search::{Deleted, SearchBinds};
+
+impl PostgresStore {
+    pub(crate) async fn search(&self, b: &SearchBinds<'_>) -> Result<Vec<CommandRecord>> {
+        let rows = sqlx::query(self.sql.search.clone())
+            .bind(b.state)
+            .bind(b.name)
+            .bind(b.target)
+            .bind(b.scheduled_from)
+            .bind(b.scheduled_until)
+            .bind(b.id_from)
+            .bind(b.id_until)
+            .bind(b.id)
+            .bind(b.pattern.as_deref())
+            .bind(b.after)
+            .bind(b.fetch)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::all(&rows, rows::record)
+    }
+
+    pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(self.sql.delete_check.clone())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.rollback().await?;
+            return Ok(Deleted::NotFound);
+        };
+        if let Some(refusal) = rows::delete_check(&row)?.refusal() {
+            tx.rollback().await?;
+            return Ok(Deleted::Refused(refusal));
+        }
+        sqlx::query(self.sql.delete.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Deleted::Deleted)
+    }
+}
