@@ -15,12 +15,13 @@ Exit codes:
   0  success
   1  any other failure (a database error in the middle of an operation)
   2  bad input: usage, malformed URL, unknown scheme, invalid table prefix, id that is not a
-     UUID, invalid JSON, negative or malformed duration
+     UUID, invalid JSON, negative or malformed duration, bad --after cursor, a bulk
+     retry/cancel/delete without --yes (nothing changed; the count that would be is printed)
   3  not found: no command or workflow has this id, or no schedule this name
   4  database unreachable: the connection could not be made
   5  refused: the database's state does not allow it (the schema is not migrated or is newer
-     than this build, the command is not in a state the operation accepts, an unsafe
-     migrate down without --force)
+     than this build, the command is not in a state the operation accepts, a delete the
+     rules refuse, an unsafe migrate down without --force)
 
 Every error is one line on stderr; on an error nothing in the database was changed.";
 
@@ -54,7 +55,9 @@ pub enum Command {
     /// Counts by state, name and target; the oldest pending command; lapsed leases; commands
     /// no live worker handles.
     Status(StatusArgs),
-    /// List commands, newest scheduled_at first.
+    /// List commands, newest scheduled_at first; with --paged (implied by --after, --text,
+    /// --id, --until, --created-since and --created-until), newest created first, one page at
+    /// a time, with the cursor of the next page.
     List(ListArgs),
     /// Every column of one command, its parent and its follow-ups.
     Show {
@@ -63,16 +66,18 @@ pub enum Command {
         id: Uuid,
     },
     /// Cancel a command: leaves a cancel request that the worker serving it finishes, with
-    /// its follow-ups.
-    Cancel {
-        /// The command's id (a UUID).
-        #[arg(value_parser = parse_id)]
-        id: Uuid,
-    },
+    /// its follow-ups (or, with filters instead of an id and --yes, every unfinished command
+    /// matching them).
+    Cancel(BulkArgs),
+    /// Delete a command and its attempts (or, with filters instead of an id and --yes, every
+    /// command matching them). Refused for a command running under a live lease and for a
+    /// workflow step that unfinished steps depend on.
+    Delete(BulkArgs),
     /// A workflow's steps as a graph: each step's key, command, state and the steps it waits
     /// for (or cancel every unfinished step with --cancel).
     Workflow(WorkflowArgs),
-    /// Make a failed or canceled command pending again.
+    /// Make a failed or canceled command pending again (or, with filters instead of an id and
+    /// --yes, every failed or canceled command matching them).
     Retry(RetryArgs),
     /// Push a command by name, with its input as JSON.
     Push(PushArgs),
@@ -230,9 +235,62 @@ pub struct ListArgs {
     /// RFC 3339 instant (2026-01-31T12:00:00Z).
     #[arg(long, value_parser = parse_since, allow_hyphen_values = true)]
     pub since: Option<Since>,
+    /// Only commands scheduled before this long ago (30s, 5m, 2h, 7d) or before an RFC 3339
+    /// instant. Implies --paged.
+    #[arg(long, value_parser = parse_since, allow_hyphen_values = true)]
+    pub until: Option<Since>,
+    /// Only commands created this long ago or later, or since an RFC 3339 instant (read from
+    /// their UUIDv7 ids, to the millisecond). Implies --paged.
+    #[arg(long, value_parser = parse_since, allow_hyphen_values = true)]
+    pub created_since: Option<Since>,
+    /// Only commands created before this long ago or before an RFC 3339 instant. Implies
+    /// --paged.
+    #[arg(long, value_parser = parse_since, allow_hyphen_values = true)]
+    pub created_until: Option<Since>,
+    /// Only the command with this id. Implies --paged.
+    #[arg(long, value_parser = parse_id)]
+    pub id: Option<Uuid>,
+    /// Only commands whose input or last error contains this text (literally: `%` and `_`
+    /// are no wildcards; ignoring ASCII case). Implies --paged.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// The page after this cursor (printed after the previous page). Implies --paged.
+    #[arg(long)]
+    pub after: Option<String>,
+    /// Newest created first, one page of at most --limit rows (at most 1000), then the
+    /// cursor of the next page (JSON: `{"commands": [...], "next": ...}`).
+    #[arg(long)]
+    pub paged: bool,
     /// At most this many rows.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub limit: u32,
+}
+
+impl BulkArgs {
+    /// The bulk form's filter; `None` when no filter is given.
+    pub fn filter(&self) -> Option<orchestratum::admin::SearchFilter> {
+        let filter = orchestratum::admin::SearchFilter {
+            state: self.state.map(Into::into),
+            name: self.name.clone(),
+            target: self.target.clone(),
+            text: self.text.clone(),
+            ..Default::default()
+        };
+        (filter != orchestratum::admin::SearchFilter::default()).then_some(filter)
+    }
+}
+
+impl ListArgs {
+    /// True when the listing is keyset-paged by id (the new filters need it).
+    pub fn is_paged(&self) -> bool {
+        self.paged
+            || self.after.is_some()
+            || self.text.is_some()
+            || self.id.is_some()
+            || self.until.is_some()
+            || self.created_since.is_some()
+            || self.created_until.is_some()
+    }
 }
 
 /// `workflow` arguments.
@@ -253,12 +311,37 @@ pub struct WorkflowArgs {
 /// `retry` arguments.
 #[derive(Debug, Args)]
 pub struct RetryArgs {
-    /// The command's id (a UUID).
-    #[arg(value_parser = parse_id)]
-    pub id: Uuid,
-    /// Retries after the next run (default: the retries it had left, at least 0).
-    #[arg(long, value_parser = clap::value_parser!(u16))]
+    /// The command, or the filters of the bulk form.
+    #[command(flatten)]
+    pub target: BulkArgs,
+    /// Retries after the next run (default: the retries it had left, at least 0); only with
+    /// an id.
+    #[arg(long, value_parser = clap::value_parser!(u16), requires = "id")]
     pub retries: Option<u16>,
+}
+
+/// One command by id, or the filters of a bulk action (at least one) with its confirmation.
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// The command's id (a UUID).
+    #[arg(value_parser = parse_id, conflicts_with_all = ["state", "name", "target", "text", "yes"])]
+    pub id: Option<Uuid>,
+    /// Bulk form: only commands in this state.
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+    /// Bulk form: only commands with this name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Bulk form: only commands routed to this target.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Bulk form: only commands whose input or last error contains this text (literally,
+    /// ignoring ASCII case).
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Bulk form: do it (without it, nothing changes and the count that would is printed).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `push` arguments.

@@ -47,6 +47,9 @@ pub enum CliError {
         latest: i64,
     },
 
+    /// A bulk action without `--yes`: nothing was changed.
+    #[error("{0}")]
+    Unconfirmed(String),
     /// The command is not in a state the operation accepts.
     #[error("{0}")]
     WrongState(String),
@@ -61,7 +64,9 @@ impl CliError {
     pub fn class(&self) -> Class {
         use orchestratum::Error as E;
         match self {
-            CliError::Usage(_) | CliError::NoDatabaseUrl => Class::BadInput,
+            CliError::Usage(_) | CliError::NoDatabaseUrl | CliError::Unconfirmed(_) => {
+                Class::BadInput
+            }
             CliError::NotFound(_) => Class::NotFound,
             CliError::SchemaNotReady { .. } | CliError::WrongState(_) => Class::Refused,
             CliError::Library(e) => match e {
@@ -70,11 +75,15 @@ impl CliError {
                 | E::InvalidTablePrefix(_)
                 | E::InvalidConfig { .. }
                 | E::InvalidDuration { .. }
-                | E::Serialize { .. } => Class::BadInput,
+                | E::Serialize { .. }
+                | E::InvalidCursor(_)
+                | E::InvalidFilter(_) => Class::BadInput,
                 E::NotFound(_) | E::WorkflowNotFound(_) | E::ScheduleNotFound(_) => Class::NotFound,
                 E::Connect { .. } => Class::Unreachable,
                 E::Database(db) if lost_connection(db) => Class::Unreachable,
-                E::DowngradeRefused { .. } | E::SchemaTooNew { .. } => Class::Refused,
+                E::DowngradeRefused { .. } | E::SchemaTooNew { .. } | E::DeleteRefused { .. } => {
+                    Class::Refused
+                }
                 _ => Class::Other,
             },
         }

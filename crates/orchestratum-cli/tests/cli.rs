@@ -60,6 +60,7 @@ on_every_backend!(
     schedules_list_pause_resume_trigger,
     workflow_graph_show_and_cancel,
     batch_members_are_summarized,
+    list_pages_delete_and_bulk_actions,
 );
 
 /// A pushed command's id.
@@ -1193,4 +1194,109 @@ callback  {callback}  alert  waiting        0  after 25 members (run if any memb
         text.contains(&format!("  callback  {callback}  alert  waiting  run")),
         "{text}"
     );
+}
+
+async fn list_pages_delete_and_bulk_actions(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(push(&db, &["job", "--input", &format!("{{\"n\":{n}}}")]));
+    }
+    let literal = push(&db, &["mail", "--input", "{\"s\":\"50% off_now\"}"]);
+    let near = push(&db, &["mail", "--input", "{\"s\":\"50 X offXnow\"}"]);
+    let mut newest_first = ids.clone();
+    newest_first.extend([literal.clone(), near.clone()]);
+    newest_first.reverse();
+
+    // Keyset pages of 3, newest created first, each row once; the text form prints the cursor.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut args = vec!["list", "--paged", "--limit", "3"];
+        if let Some(a) = after.as_deref() {
+            args.extend(["--after", a]);
+        }
+        let page = db.json(&args);
+        for row in page["commands"].as_array().unwrap() {
+            seen.push(row["id"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, newest_first);
+    let text = db.run(&["list", "--paged", "--limit", "2"]);
+    let text = text.ok();
+    assert!(text.contains("next page: --after k1"), "{text}");
+    let page = db.json(&["list", "--text", "50% OFF_"]);
+    assert_eq!(page["commands"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["commands"][0]["id"], literal.as_str());
+    let page = db.json(&["list", "--id", &ids[1], "--created-since", "10m"]);
+    assert_eq!(page["commands"][0]["id"], ids[1].as_str());
+    assert!(page["next"].is_null());
+    db.run(&["list", "--after", "nonsense"])
+        .fails(2, "invalid cursor");
+
+    // delete ID: a pending one goes; unknown is 3; running under a live lease is 5.
+    db.run(&["delete", &ids[0]]).ok();
+    db.run(&["show", &ids[0]]).fails(3, "not found");
+    db.run(&["delete", &ids[0]]).fails(3, "not found");
+    let later = match db.backend {
+        Backend::Postgres => "true, run_expires_at = now() + interval '1 hour'",
+        Backend::Sqlite => "1, run_expires_at = '2999-01-01 00:00:00.000+00:00'",
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => "TRUE, run_expires_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR",
+    };
+    let running = &ids[4];
+    // SQLite rows hold ids in upper case, as EF Core writes a `Guid` there.
+    let stored = match db.backend {
+        Backend::Sqlite => running.to_uppercase(),
+        _ => running.clone(),
+    };
+    db.exec(&format!(
+        "UPDATE {{t}} SET is_running = {later} WHERE id = '{stored}'"
+    ))
+    .await;
+    db.run(&["delete", running]).fails(5, "live lease");
+
+    // The bulk forms refuse without --yes (exit 2, the count, nothing changed).
+    db.finish(&ids[1], "failed").await;
+    db.finish(&ids[2], "canceled").await;
+    let before = db.snapshot().await;
+    db.run(&["retry", "--name", "job"])
+        .fails(2, "2 command(s) match and would be retried");
+    db.run(&["delete", "--name", "job"]).fails(2, "--yes");
+    db.run(&["cancel"]).fails(2, "bulk form");
+    db.run(&["retry", &ids[1], "--yes"]).fails(2, "--yes");
+    assert_eq!(db.snapshot().await, before);
+
+    let out = db.json(&["retry", "--name", "job", "--yes"]);
+    assert_eq!(
+        (out["changed"].as_u64(), out["skipped"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(db.json(&["show", &ids[1]])["state"], "pending");
+    let out = db.run(&["cancel", "--text", "50% off_", "--yes"]);
+    assert!(
+        out.ok().contains("asked to cancel 1 command(s)"),
+        "{}",
+        out.stdout
+    );
+    assert!(!db.json(&["show", &literal])["cancel_requested_at"].is_null());
+    assert!(db.json(&["show", &near])["cancel_requested_at"].is_null());
+    let out = db.json(&["delete", "--state", "pending", "--yes"]);
+    // Every pending row but the leased one (it shows as running, so it is not selected).
+    assert_eq!(
+        (out["changed"].as_u64(), out["skipped"].as_u64()),
+        (Some(5), Some(0))
+    );
+    let left = db.json(&["list", "--paged"]);
+    let left: Vec<&str> = left["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, vec![running.as_str()]);
 }

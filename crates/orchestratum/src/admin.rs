@@ -1,7 +1,7 @@
 //! `Admin`: the operators' operations on one instance's table, on every backend: migration
-//! status and downgrade, the queue summary, listing, retrying, pruning, and pushing a command
-//! by name with raw JSON input. The `orchestratum` CLI is built on it (and nothing else of the
-//! store); a dashboard can be too. Get one from [`crate::Client::admin`].
+//! status and downgrade, the queue summary, listing and keyset-paged search, retrying, deleting
+//! (one command or in bulk), pruning, and pushing a command by name with raw JSON input. The
+//! `orchestratum` CLI is built on it (and nothing else of the store); a dashboard can be too. Get one from [`crate::Client::admin`].
 
 use uuid::Uuid;
 

@@ -1,4 +1,5 @@
-//! `cancel ID`, with `Client::cancel`'s semantics.
+//! `cancel ID`, with `Client::cancel`'s semantics (with filters instead of an id, the bulk
+//! form, `bulk.rs`).
 //!
 //! The CLI knows no command types, so it cannot build a command's `on_cancellation`
 //! follow-ups itself. `Client::cancel` therefore leaves a cancel request in the row
@@ -8,15 +9,18 @@
 //! MySQL), or at its next lease renewal if it is running the command. Canceling without a
 //! worker would skip the follow-ups, so the CLI never does.
 
-use orchestratum::{Cancellation, State};
-use serde_json::json;
-use uuid::Uuid;
-
+use super::bulk::{self, Action};
 use crate::Ctx;
+use crate::cli::BulkArgs;
 use crate::error::CliError;
 use crate::output;
+use orchestratum::{Cancellation, State};
+use serde_json::json;
 
-pub(crate) async fn run(ctx: &Ctx, id: Uuid) -> Result<(), CliError> {
+pub(crate) async fn run(ctx: &Ctx, args: BulkArgs) -> Result<(), CliError> {
+    let Some(id) = args.id else {
+        return bulk::run(ctx, Action::Cancel, &args).await;
+    };
     let client = ctx.connect_migrated().await?;
     let outcome = client.cancel(id).await?;
     let (result, message) = match outcome {

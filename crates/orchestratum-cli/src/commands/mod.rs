@@ -1,7 +1,9 @@
 //! One module per subcommand. Each connects through [`Ctx`], calls the client or its admin
 //! operations, and prints a table or JSON.
 
+mod bulk;
 mod cancel;
+mod delete;
 mod list;
 mod migrate;
 mod pause;
@@ -25,7 +27,8 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Status(args) => status::run(ctx, args).await,
         Command::List(args) => list::run(ctx, args).await,
         Command::Show { id } => show::run(ctx, id).await,
-        Command::Cancel { id } => cancel::run(ctx, id).await,
+        Command::Cancel(args) => cancel::run(ctx, args).await,
+        Command::Delete(args) => delete::run(ctx, args).await,
         Command::Workflow(args) => workflow::run(ctx, args).await,
         Command::Retry(args) => retry::run(ctx, args).await,
         Command::Push(args) => push::run(ctx, args).await,

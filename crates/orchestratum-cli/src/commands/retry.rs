@@ -1,15 +1,19 @@
-//! `retry ID [--retries N]`: a failed or canceled command becomes pending again.
+//! `retry ID [--retries N]`: a failed or canceled command becomes pending again (with filters
+//! instead of an id, the bulk form, `bulk.rs`).
 
 use serde_json::json;
 
+use super::bulk::{self, Action};
 use crate::Ctx;
 use crate::cli::RetryArgs;
 use crate::error::CliError;
 use crate::output;
 
 pub(crate) async fn run(ctx: &Ctx, args: RetryArgs) -> Result<(), CliError> {
+    let Some(id) = args.target.id else {
+        return bulk::run(ctx, Action::Retry, &args.target).await;
+    };
     let client = ctx.connect_migrated().await?;
-    let id = args.id;
     let Some(record) = client.admin().retry(id, args.retries).await? else {
         // The fenced statement changed nothing: say why, from a read.
         let record = client.get(id).await?;
