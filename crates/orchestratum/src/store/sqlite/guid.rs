@@ -52,6 +52,8 @@ mod tests {
             (&sql.request_cancel, vec![id.as_str()]),
             (&sql.retry, vec![id.as_str(), "1"]),
             (&sql.follow_ups, vec![id.as_str()]),
+            (&sql.delete_check, vec![id.as_str()]),
+            (&sql.delete, vec![id.as_str()]),
             (&sql.renew_leases, vec![batch.as_str(), "1"]),
             (&sql.record_outcomes, vec![batch.as_str()]),
         ];

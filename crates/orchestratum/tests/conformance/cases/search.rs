@@ -314,10 +314,21 @@ pub async fn bulk_actions_change_exactly_the_selection(db: TestDb) {
             .is_none()
     );
 
+    // Retry by ids: the failed one, not the pending or the unknown one.
+    let picked = Selection::Ids(vec![other, pending, Uuid::now_v7()]);
+    let report = admin.retry_all(&picked).await.unwrap();
+    assert_eq!((report.changed, report.skipped), (1, 2));
+    assert_eq!(client.get(other).await.unwrap().state(), State::Pending);
+
+    // Delete by ids: the running one is refused and counted as skipped.
+    let picked = Selection::Ids(vec![running, other]);
+    let report = admin.delete_all(&picked).await.unwrap();
+    assert_eq!((report.changed, report.skipped), (1, 1));
+
     // Delete by filter: everything but the running one goes.
     let everything = Selection::Matching(SearchFilter::default());
     let report = admin.delete_all(&everything).await.unwrap();
-    assert_eq!((report.changed, report.skipped), (6, 1));
+    assert_eq!((report.changed, report.skipped), (5, 1));
     let left = admin
         .search(&SearchFilter::default(), None, 10)
         .await
