@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use orchestratum::workflow::{IfParentFails, Step, Workflow};
 use orchestratum::{Command as _, Orchestratum, Schedule};
-use orchestratum_web::{Access, Options, router};
+use orchestratum_web::{Access, Options, basic, bearer, router};
 use serde::{Deserialize, Serialize};
 use support::{Backend, Session, TestDb, get, post_raw, request, send};
 
@@ -61,6 +61,7 @@ on_every_backend!(
     bad_input_answers_400,
     mounted_under_a_prefix,
     database_errors_answer_a_page,
+    bearer_and_basic_hooks,
 );
 
 /// What the schedule pushes; its input holds markup that must render as text.
@@ -584,6 +585,63 @@ async fn database_errors_answer_a_page(db: TestDb) {
             answer.body.contains("Database unavailable"),
             "{path}: {}",
             answer.body
+        );
+    }
+}
+
+/// GET `/workers` with an optional `Authorization` header.
+async fn with(app: &Router, auth: Option<&str>) -> support::Answer {
+    let mut b = request("GET", "/workers");
+    if let Some(a) = auth {
+        b = b.header(header::AUTHORIZATION, a);
+    }
+    send(app, b.body(Body::empty()).unwrap()).await
+}
+
+/// The ready hooks: `bearer` lets in only its token, `basic` only its user and password,
+/// each refusing with 401 and a challenge.
+async fn bearer_and_basic_hooks(db: TestDb) {
+    let client = db.client().await;
+    let app = router(client.clone(), Options::new().auth(bearer("t0ken")));
+    let none = with(&app, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        none.headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(
+        with(&app, Some("Bearer t0ke")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        with(&app, Some("Basic t0ken")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    with(&app, Some("Bearer t0ken")).await.page();
+
+    let app = router(client, Options::new().auth(basic("ops", "pw")));
+    let none = with(&app, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        none.headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
+    // "ops:pw", "ops:px" and "ops" in base64, and something that is not base64.
+    with(&app, Some("Basic b3BzOnB3")).await.page();
+    for bad in [
+        "Basic b3BzOnB4",
+        "Basic b3Bz",
+        "Basic !!!",
+        "Bearer b3BzOnB3",
+    ] {
+        assert_eq!(
+            with(&app, Some(bad)).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{bad}"
         );
     }
 }
