@@ -95,6 +95,22 @@ pub enum Command {
     /// Cron and interval schedules: name, expression, zone, next and last run, paused, command
     /// (or pause, resume or trigger one).
     Schedules(SchedulesArgs),
+    /// Serve the web dashboard until Ctrl-C or SIGTERM. Authentication from the environment:
+    /// ORCHESTRATUM_DASHBOARD_TOKEN (a bearer token), or ORCHESTRATUM_DASHBOARD_USER and
+    /// ORCHESTRATUM_DASHBOARD_PASSWORD (basic auth); none means no authentication.
+    Serve(ServeArgs),
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one); only this host by default.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub bind: std::net::SocketAddr,
+
+    /// Show the pages without any action, and refuse every POST with 403.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 /// `schedules` and its subcommands.
