@@ -15,7 +15,7 @@ Exit codes:
   0  success
   1  any other failure (a database error in the middle of an operation)
   2  bad input: usage, malformed URL, unknown scheme, invalid table prefix, id that is not a
-     UUID, invalid JSON, negative or malformed duration
+     UUID, invalid JSON, negative or malformed duration, dashboard credentials half set
   3  not found: no command or workflow has this id, or no schedule this name
   4  database unreachable: the connection could not be made
   5  refused: the database's state does not allow it (the schema is not migrated or is newer

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -511,12 +511,11 @@ async fn workflow_lookup(Extension(ctx): Extension<Ctx>, RawQuery(raw): RawQuery
     Ok(see_other(&ctx, &format!("/workflows/{id}")))
 }
 
-async fn workflow(
-    State(app): Shared,
-    Extension(ctx): Extension<Ctx>,
-    Path(raw): Path<String>,
-) -> Page {
-    let id = parse_id(&ctx, "the workflow id", &raw)?;
+async fn workflow(State(app): Shared, Extension(ctx): Extension<Ctx>, uri: Uri) -> Page {
+    // The raw segment, not axum's `Path`: its rejection (bad percent-encoding) is a plain-text
+    // 400, and an id is plain ASCII anyway.
+    let raw = uri.path().rsplit('/').next().unwrap_or("");
+    let id = parse_id(&ctx, "the workflow id", raw)?;
     let info = app.client.workflow(id).await.map_err(|e| store(&ctx, &e))?;
     let keys: HashMap<Uuid, String> = info
         .steps

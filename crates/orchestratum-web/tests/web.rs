@@ -73,6 +73,16 @@ impl orchestratum::Command for TickCommand {
     type Output = ();
 }
 
+/// A command whose stored name is markup.
+#[derive(Serialize, Deserialize)]
+struct HostileCommand;
+impl orchestratum::Command for HostileCommand {
+    type Output = ();
+    fn name() -> std::borrow::Cow<'static, str> {
+        SCRIPT.into()
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct StepCommand;
 impl orchestratum::Command for StepCommand {
@@ -114,15 +124,23 @@ async fn with_schedule(db: &TestDb) -> (Orchestratum, orchestratum::Client) {
 async fn pages_show_the_queue_escaped(db: TestDb) {
     let (instance, client) = with_schedule(&db).await;
     client.push(StepCommand).await.unwrap();
+    client.push(HostileCommand).await.unwrap();
     client.pause(SCRIPT).await.unwrap();
     let app = router(client.clone(), Options::new());
 
     let overview = get(&app, "/").await;
     let body = overview.page();
     assert!(body.contains("<h1>Overview</h1>"), "{body}");
-    assert!(body.contains(r#"data-state="pending">1<"#), "{body}");
-    assert!(body.contains("step"), "name row: {body}");
-    assert!(body.contains(SCRIPT_ESCAPED), "paused name escaped: {body}");
+    assert!(body.contains(r#"data-state="pending">2<"#), "{body}");
+    assert!(body.contains("<td>step</td>"), "name row: {body}");
+    assert!(
+        body.contains(&format!("<td>{SCRIPT_ESCAPED}</td>")),
+        "command name escaped: {body}"
+    );
+    assert!(
+        body.contains(&format!("<li>{SCRIPT_ESCAPED}</li>")),
+        "paused name escaped: {body}"
+    );
     assert!(!body.contains(SCRIPT), "no raw script: {body}");
     for link in [
         r#"href="/""#,
@@ -140,7 +158,7 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
     let live = get(&app, "/live/overview").await;
     assert_eq!(live.status, StatusCode::OK);
     assert!(
-        live.body.contains(r#"data-state="pending">1<"#),
+        live.body.contains(r#"data-state="pending">2<"#),
         "{}",
         live.body
     );
@@ -482,6 +500,7 @@ async fn bad_input_answers_400(db: TestDb) {
         "/?unknown=1",
         "/schedules?triggered=nope",
         "/workflows/not-a-uuid",
+        "/workflows/%FF%FE",
         "/workflows?id=12",
         "/workflows",
     ] {
@@ -530,13 +549,17 @@ async fn bad_input_answers_400(db: TestDb) {
 /// Nested under `/ops`, every link, form action, redirect and the cookie's path start there.
 async fn mounted_under_a_prefix(db: TestDb) {
     let (instance, client) = with_schedule(&db).await;
-    let app = Router::new().nest("/ops", router(client.clone(), Options::new()));
+    let options = Options::new().refresh_interval(Duration::from_secs(2));
+    let app = Router::new().nest("/ops", router(client.clone(), options));
     {
         let root = get(&app, "/ops").await;
         let body = root.page();
         assert!(body.contains(r#"href="/ops/workers""#), "{body}");
         assert!(body.contains(r#"href="/ops/assets/style.css"#), "{body}");
-        assert!(body.contains(r#"data-live="/ops/live/overview""#), "{body}");
+        assert!(
+            body.contains(r#"data-live="/ops/live/overview" data-interval="2000""#),
+            "{body}"
+        );
         assert!(!body.contains(r#"href="/workers""#), "{body}");
         let (_, attrs) = root.csrf_cookie().unwrap();
         assert!(attrs.contains("Path=/ops"), "{attrs}");
