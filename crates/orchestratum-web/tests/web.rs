@@ -130,6 +130,12 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
 
     let overview = get(&app, "/").await;
     let body = overview.page();
+    let csp = overview.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(overview.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(overview.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert!(body.contains("<h1>Overview</h1>"), "{body}");
     assert!(body.contains(r#"data-state="pending">2<"#), "{body}");
     assert!(body.contains("<td>step</td>"), "name row: {body}");
@@ -602,6 +608,12 @@ async fn database_errors_answer_a_page(db: TestDb) {
             answer.status,
             StatusCode::SERVICE_UNAVAILABLE,
             "{path}: {}",
+            answer.body
+        );
+        let missing_table = format!("{}missing_", db.prefix);
+        assert!(
+            answer.body.contains(&missing_table),
+            "{path}: the driver's error: {}",
             answer.body
         );
         assert!(
