@@ -16,7 +16,8 @@ Exit codes:
   1  any other failure (a database error in the middle of an operation)
   2  bad input: usage, malformed URL, unknown scheme, invalid table prefix, id that is not a
      UUID, invalid JSON, negative or malformed duration, bad --after cursor, a bulk
-     retry/cancel/delete without --yes (nothing changed; the count that would be is printed)
+     retry/cancel/delete without --yes (nothing changed; the count that would be is printed),
+     dashboard credentials half set
   3  not found: no command or workflow has this id, or no schedule this name
   4  database unreachable: the connection could not be made
   5  refused: the database's state does not allow it (the schema is not migrated or is newer
@@ -100,6 +101,22 @@ pub enum Command {
     /// Cron and interval schedules: name, expression, zone, next and last run, paused, command
     /// (or pause, resume or trigger one).
     Schedules(SchedulesArgs),
+    /// Serve the web dashboard until Ctrl-C or SIGTERM. Authentication from the environment:
+    /// ORCHESTRATUM_DASHBOARD_TOKEN (a bearer token), or ORCHESTRATUM_DASHBOARD_USER and
+    /// ORCHESTRATUM_DASHBOARD_PASSWORD (basic auth); none means no authentication.
+    Serve(ServeArgs),
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one); only this host by default.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub bind: std::net::SocketAddr,
+
+    /// Show the pages without any action, and refuse every POST with 403.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 /// `schedules` and its subcommands.

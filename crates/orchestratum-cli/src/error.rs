@@ -54,6 +54,19 @@ pub enum CliError {
     #[error("{0}")]
     WrongState(String),
 
+    /// The dashboard's authentication variables are set inconsistently.
+    #[error("{0}")]
+    DashboardAuth(String),
+
+    /// The dashboard could not listen on its address, or its server failed.
+    #[error("dashboard on {addr}: {source}")]
+    Serve {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// What the system said.
+        source: std::io::Error,
+    },
+
     /// The library refused or failed.
     #[error("{0}")]
     Library(#[from] orchestratum::Error),
@@ -64,9 +77,11 @@ impl CliError {
     pub fn class(&self) -> Class {
         use orchestratum::Error as E;
         match self {
-            CliError::Usage(_) | CliError::NoDatabaseUrl | CliError::Unconfirmed(_) => {
-                Class::BadInput
-            }
+            CliError::Usage(_)
+            | CliError::NoDatabaseUrl
+            | CliError::Unconfirmed(_)
+            | CliError::DashboardAuth(_) => Class::BadInput,
+            CliError::Serve { .. } => Class::Other,
             CliError::NotFound(_) => Class::NotFound,
             CliError::SchemaNotReady { .. } | CliError::WrongState(_) => Class::Refused,
             CliError::Library(e) => match e {

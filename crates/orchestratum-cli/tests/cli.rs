@@ -61,6 +61,7 @@ on_every_backend!(
     workflow_graph_show_and_cancel,
     batch_members_are_summarized,
     list_pages_delete_and_bulk_actions,
+    serve_dashboard_with_auth,
 );
 
 /// A pushed command's id.
@@ -1299,4 +1300,169 @@ async fn list_pages_delete_and_bulk_actions(db: TestDb) {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(left, vec![running.as_str()]);
+}
+
+/// A running `orchestratum serve`: its process and the address it printed.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Served {
+    /// Starts `serve --bind 127.0.0.1:0` with `env` set (and no dashboard variable inherited),
+    /// and reads the address from its first line.
+    fn start(db: &TestDb, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orchestratum"));
+        command
+            .args(["--database-url", &db.url, "--table-prefix", &db.prefix])
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("DATABASE_URL")
+            .env_remove("ORCHESTRATUM_DASHBOARD_TOKEN")
+            .env_remove("ORCHESTRATUM_DASHBOARD_USER")
+            .env_remove("ORCHESTRATUM_DASHBOARD_PASSWORD")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("start serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read the first line");
+        let addr = line
+            .strip_prefix("dashboard on http://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("first line: {line:?}"))
+            .to_owned();
+        Self { child, addr }
+    }
+
+    /// One HTTP/1.1 request with `headers`; the status code and the whole answer.
+    fn request(&self, method: &str, path: &str, headers: &[&str], body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for h in headers {
+            head += h;
+            head += "\r\n";
+        }
+        head += "\r\n";
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        let code = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("answer: {answer}"));
+        (code, answer)
+    }
+
+    /// Sends SIGTERM and waits, with a deadline, for a clean exit.
+    fn stop(mut self) {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "serve exited with {status}");
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("serve did not stop on SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// `serve` on a free port answers the overview; with a token, only a request bearing it; with
+/// a user and password, only basic auth with both, and `--read-only` refuses a POST; a half
+/// set of variables is refused before anything listens (exit 2); SIGTERM stops it (exit 0).
+async fn serve_dashboard_with_auth(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let open = Served::start(&db, &[], &[]);
+    let (code, page) = open.request("GET", "/", &[], "");
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("<h1>Overview</h1>"), "{page}");
+    open.stop();
+
+    let token = Served::start(&db, &[], &[("ORCHESTRATUM_DASHBOARD_TOKEN", "s3cret")]);
+    let (code, answer) = token.request("GET", "/", &[], "");
+    assert_eq!(code, 401, "{answer}");
+    assert!(
+        answer.contains("WWW-Authenticate: Bearer") || answer.contains("www-authenticate: Bearer"),
+        "{answer}"
+    );
+    assert_eq!(
+        token
+            .request("GET", "/", &["Authorization: Bearer wrong"], "")
+            .0,
+        401
+    );
+    let (code, page) = token.request("GET", "/workers", &["Authorization: Bearer s3cret"], "");
+    assert_eq!(code, 200, "{page}");
+    token.stop();
+
+    let basic = Served::start(
+        &db,
+        &["--read-only"],
+        &[
+            ("ORCHESTRATUM_DASHBOARD_USER", "ops"),
+            ("ORCHESTRATUM_DASHBOARD_PASSWORD", "pw"),
+        ],
+    );
+    assert_eq!(basic.request("GET", "/", &[], "").0, 401);
+    // "ops:wrong" and "ops:pw" in base64.
+    assert_eq!(
+        basic
+            .request("GET", "/", &["Authorization: Basic b3BzOndyb25n"], "")
+            .0,
+        401
+    );
+    let (code, page) = basic.request("GET", "/flow", &["Authorization: Basic b3BzOnB3"], "");
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains("read-only") && !page.contains("method=\"post\""),
+        "{page}"
+    );
+    let (code, refused) = basic.request(
+        "POST",
+        "/flow/pause",
+        &[
+            "Authorization: Basic b3BzOnB3",
+            "Content-Type: application/x-www-form-urlencoded",
+        ],
+        "name=x",
+    );
+    assert_eq!(code, 403, "{refused}");
+    basic.stop();
+    let client = client(&db).await;
+    assert!(client.admin().controls().await.unwrap().is_empty());
+
+    let half = std::process::Command::new(env!("CARGO_BIN_EXE_orchestratum"))
+        .args(["--database-url", &db.url, "--table-prefix", &db.prefix])
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("ORCHESTRATUM_DASHBOARD_TOKEN")
+        .env_remove("ORCHESTRATUM_DASHBOARD_PASSWORD")
+        .env("ORCHESTRATUM_DASHBOARD_USER", "ops")
+        .output()
+        .expect("run serve");
+    assert_eq!(half.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&half.stderr);
+    assert!(stderr.contains("go together"), "{stderr}");
+    assert!(half.stdout.is_empty(), "nothing listened");
 }

@@ -11,6 +11,7 @@ mod prune;
 mod push;
 mod retry;
 mod schedules;
+mod serve;
 mod show;
 mod status;
 mod workers;
@@ -37,5 +38,6 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Pause { name } => pause::run(ctx, &name, true).await,
         Command::Resume { name } => pause::run(ctx, &name, false).await,
         Command::Schedules(args) => schedules::run(ctx, args.action).await,
+        Command::Serve(args) => serve::run(ctx, args).await,
     }
 }
