@@ -357,6 +357,8 @@ mod schedules;
 // A transaction the caller keeps open (a handler's completion), after `dispatch!` too.
 mod transaction;
 pub(crate) mod workflows;
+// Per-minute outcome counts, after `dispatch!` too.
+mod stats;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
@@ -364,6 +366,7 @@ pub use self::admin::{
 pub(crate) use self::flow::check_name;
 pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 pub use self::schedules::ScheduleRow;
+pub use self::stats::{StatsBucket, StatsDelta};
 pub(crate) use self::transaction::WriteTransaction;
 
 impl Store {
