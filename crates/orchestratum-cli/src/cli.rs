@@ -95,6 +95,23 @@ pub enum Command {
     /// Cron and interval schedules: name, expression, zone, next and last run, paused, command
     /// (or pause, resume or trigger one).
     Schedules(SchedulesArgs),
+    /// Outcomes (completed, retried, failed, canceled) per command name since a time, from
+    /// the per-minute stats the workers keep (they outlive pruned commands).
+    Throughput(ThroughputArgs),
+}
+
+/// `throughput` arguments.
+#[derive(Debug, Args)]
+pub struct ThroughputArgs {
+    /// From this long ago (30s, 5m, 2h, 7d) or from an RFC 3339 instant, to the minute.
+    #[arg(long, default_value = "1h", value_parser = parse_since, allow_hyphen_values = true)]
+    pub since: Since,
+    /// Only this command name.
+    #[arg(long, value_parser = parse_name)]
+    pub name: Option<String>,
+    /// Also one row per minute, oldest first.
+    #[arg(long)]
+    pub per_minute: bool,
 }
 
 /// `schedules` and its subcommands.

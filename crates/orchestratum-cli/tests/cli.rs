@@ -60,6 +60,7 @@ on_every_backend!(
     schedules_list_pause_resume_trigger,
     workflow_graph_show_and_cancel,
     batch_members_are_summarized,
+    throughput_sums_the_stats_buckets,
 );
 
 /// A pushed command's id.
@@ -609,6 +610,7 @@ fn help_documents_the_exit_codes() {
         "resume",
         "schedules",
         "workflow",
+        "throughput",
     ] {
         assert!(text.contains(sub), "{sub} not in:\n{text}");
         assert_eq!(orchestratum(&[sub, "--help"]).code, 0, "{sub} --help");
@@ -1193,4 +1195,71 @@ callback  {callback}  alert  waiting        0  after 25 members (run if any memb
         text.contains(&format!("  callback  {callback}  alert  waiting  run")),
         "{text}"
     );
+}
+
+/// `throughput` sums the per-minute stats buckets since a time, by name and in total, with
+/// the mean run time; `--name` and `--per-minute` narrow and detail it.
+async fn throughput_sums_the_stats_buckets(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 60,
+    )
+    .unwrap();
+    let rows = [
+        (now - 5, "send_email", "completed", 8, 8_000_000),
+        (now - 5, "send_email", "failed", 2, 2_000_000),
+        (now - 2, "send_email", "completed", 4, 4_000_000),
+        (now - 2, "report", "retried", 3, 0),
+        // Two days old: outside the default hour.
+        (now - 2 * 24 * 60, "report", "completed", 100, 0),
+    ];
+    for (minute, name, outcome, n, run_us) in rows {
+        db.exec(&format!(
+            "INSERT INTO {} (minute, name, outcome, n, run_us) VALUES \
+             ({minute}, '{name}', '{outcome}', {n}, {run_us})",
+            db.quoted("stats")
+        ))
+        .await;
+    }
+    let hour = db.json(&["throughput"]);
+    assert_eq!(hour["total"]["completed"], 12, "{hour}");
+    assert_eq!(hour["total"]["failed"], 2);
+    assert_eq!(hour["total"]["retried"], 3);
+    assert_eq!(hour["total"]["canceled"], 0);
+    assert_eq!(hour["by_name"]["send_email"]["completed"], 12);
+    // 14 s of run time over 14 outcomes.
+    assert_eq!(hour["by_name"]["send_email"]["average_run_seconds"], 1.0);
+    assert_eq!(hour["by_name"]["report"]["retried"], 3);
+    assert!(hour.get("minutes").is_none());
+
+    let week = db.json(&[
+        "throughput",
+        "--since",
+        "7d",
+        "--name",
+        "report",
+        "--per-minute",
+    ]);
+    assert_eq!(week["total"]["completed"], 100, "{week}");
+    assert!(week["by_name"].get("send_email").is_none());
+    assert_eq!(week["minutes"].as_array().unwrap().len(), 2);
+
+    let out = db.run(&["throughput", "--per-minute"]);
+    let text = out.ok();
+    for needle in [
+        "NAME",
+        "COMPLETED",
+        "AVG_RUN",
+        "send_email",
+        "total",
+        "MINUTE",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    db.run(&["throughput", "--since", "yesterday"])
+        .fails(2, "--since");
 }

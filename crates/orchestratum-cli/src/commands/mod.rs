@@ -11,6 +11,7 @@ mod retry;
 mod schedules;
 mod show;
 mod status;
+mod throughput;
 mod workers;
 mod workflow;
 
@@ -34,5 +35,6 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Pause { name } => pause::run(ctx, &name, true).await,
         Command::Resume { name } => pause::run(ctx, &name, false).await,
         Command::Schedules(args) => schedules::run(ctx, args.action).await,
+        Command::Throughput(args) => throughput::run(ctx, args).await,
     }
 }
