@@ -190,7 +190,7 @@ impl Target {
     /// Drops the benchmark's tables.
     pub async fn cleanup(&self) {
         let sql = format!(
-            "DROP TABLE IF EXISTS \"{p}workflow_edges\"; DROP TABLE IF EXISTS \"{p}workflow_steps\"; \
+            "DROP TABLE IF EXISTS \"{p}stats\"; DROP TABLE IF EXISTS \"{p}workflow_edges\"; DROP TABLE IF EXISTS \"{p}workflow_steps\"; \
              DROP TABLE IF EXISTS \"{p}schedules\"; \
              DROP TABLE IF EXISTS \"{p}attempts\"; DROP TABLE IF EXISTS \"{p}workers\"; \
              DROP TABLE IF EXISTS \"{p}controls\"; DROP TABLE IF EXISTS \"{p}commands\"; \
@@ -221,7 +221,7 @@ impl Target {
             {
                 Ok(mut c) => {
                     let sql = format!(
-                        "DROP TABLE IF EXISTS `{p}workflow_edges`; DROP TABLE IF EXISTS `{p}workflow_steps`; \
+                        "DROP TABLE IF EXISTS `{p}stats`; DROP TABLE IF EXISTS `{p}workflow_edges`; DROP TABLE IF EXISTS `{p}workflow_steps`; \
                          DROP TABLE IF EXISTS `{p}schedules`; \
                          DROP TABLE IF EXISTS `{p}attempts`; DROP TABLE IF EXISTS `{p}workers`; \
                          DROP TABLE IF EXISTS `{p}controls`; DROP TABLE IF EXISTS `{p}commands`; \

@@ -105,6 +105,9 @@ pub enum Command {
     /// ORCHESTRATUM_DASHBOARD_TOKEN (a bearer token), or ORCHESTRATUM_DASHBOARD_USER and
     /// ORCHESTRATUM_DASHBOARD_PASSWORD (basic auth); none means no authentication.
     Serve(ServeArgs),
+    /// Outcomes (completed, retried, failed, canceled) per command name since a time, from
+    /// the per-minute stats the workers keep (they outlive pruned commands).
+    Throughput(ThroughputArgs),
 }
 
 /// `serve`.
@@ -117,6 +120,20 @@ pub struct ServeArgs {
     /// Show the pages without any action, and refuse every POST with 403.
     #[arg(long)]
     pub read_only: bool,
+}
+
+/// `throughput` arguments.
+#[derive(Debug, Args)]
+pub struct ThroughputArgs {
+    /// From this long ago (30s, 5m, 2h, 7d) or from an RFC 3339 instant, to the minute.
+    #[arg(long, default_value = "1h", value_parser = parse_since, allow_hyphen_values = true)]
+    pub since: Since,
+    /// Only this command name.
+    #[arg(long, value_parser = parse_name)]
+    pub name: Option<String>,
+    /// Also one row per minute, oldest first.
+    #[arg(long)]
+    pub per_minute: bool,
 }
 
 /// `schedules` and its subcommands.

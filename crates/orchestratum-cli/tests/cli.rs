@@ -62,6 +62,7 @@ on_every_backend!(
     batch_members_are_summarized,
     list_pages_delete_and_bulk_actions,
     serve_dashboard_with_auth,
+    throughput_sums_the_stats_buckets,
 );
 
 /// A pushed command's id.
@@ -76,7 +77,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 12"), "{text}");
+    assert!(text.contains("schema version 0 of 13"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -97,16 +98,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate"]);
     assert!(
         out.ok()
-            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"),
+            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 12);
+    assert_eq!(again["current"], 13);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 12);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 12);
+    assert_eq!(status["current"], 13);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 13);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -138,7 +139,7 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok().contains(
-            "undid version(s) 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"
+            "undid version(s) 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"
         ),
         "{}",
         out.stdout
@@ -611,6 +612,7 @@ fn help_documents_the_exit_codes() {
         "resume",
         "schedules",
         "workflow",
+        "throughput",
     ] {
         assert!(text.contains(sub), "{sub} not in:\n{text}");
         assert_eq!(orchestratum(&[sub, "--help"]).code, 0, "{sub} --help");
@@ -1465,4 +1467,71 @@ async fn serve_dashboard_with_auth(db: TestDb) {
     let stderr = String::from_utf8_lossy(&half.stderr);
     assert!(stderr.contains("go together"), "{stderr}");
     assert!(half.stdout.is_empty(), "nothing listened");
+}
+
+/// `throughput` sums the per-minute stats buckets since a time, by name and in total, with
+/// the mean run time; `--name` and `--per-minute` narrow and detail it.
+async fn throughput_sums_the_stats_buckets(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 60,
+    )
+    .unwrap();
+    let rows = [
+        (now - 5, "send_email", "completed", 8, 8_000_000),
+        (now - 5, "send_email", "failed", 2, 2_000_000),
+        (now - 2, "send_email", "completed", 4, 4_000_000),
+        (now - 2, "report", "retried", 3, 0),
+        // Two days old: outside the default hour.
+        (now - 2 * 24 * 60, "report", "completed", 100, 0),
+    ];
+    for (minute, name, outcome, n, run_us) in rows {
+        db.exec(&format!(
+            "INSERT INTO {} (minute, name, outcome, n, run_us) VALUES \
+             ({minute}, '{name}', '{outcome}', {n}, {run_us})",
+            db.quoted("stats")
+        ))
+        .await;
+    }
+    let hour = db.json(&["throughput"]);
+    assert_eq!(hour["total"]["completed"], 12, "{hour}");
+    assert_eq!(hour["total"]["failed"], 2);
+    assert_eq!(hour["total"]["retried"], 3);
+    assert_eq!(hour["total"]["canceled"], 0);
+    assert_eq!(hour["by_name"]["send_email"]["completed"], 12);
+    // 14 s of run time over 14 outcomes.
+    assert_eq!(hour["by_name"]["send_email"]["average_run_seconds"], 1.0);
+    assert_eq!(hour["by_name"]["report"]["retried"], 3);
+    assert!(hour.get("minutes").is_none());
+
+    let week = db.json(&[
+        "throughput",
+        "--since",
+        "7d",
+        "--name",
+        "report",
+        "--per-minute",
+    ]);
+    assert_eq!(week["total"]["completed"], 100, "{week}");
+    assert!(week["by_name"].get("send_email").is_none());
+    assert_eq!(week["minutes"].as_array().unwrap().len(), 2);
+
+    let out = db.run(&["throughput", "--per-minute"]);
+    let text = out.ok();
+    for needle in [
+        "NAME",
+        "COMPLETED",
+        "AVG_RUN",
+        "send_email",
+        "total",
+        "MINUTE",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    db.run(&["throughput", "--since", "yesterday"])
+        .fails(2, "--since");
 }

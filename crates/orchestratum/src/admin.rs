@@ -188,6 +188,31 @@ impl Admin {
         self.shared.store.controls().await
     }
 
+    /// The per-minute outcome counts from `since` on, of `name` only if given (see
+    /// [`crate::Client::stats`]).
+    pub async fn stats(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        name: Option<&str>,
+    ) -> Result<Vec<crate::StatsBucket>> {
+        crate::Client {
+            shared: self.shared.clone(),
+        }
+        .stats(since, name)
+        .await
+    }
+
+    /// Deletes the stats buckets older than `age` (what started instances do past their
+    /// [`crate::Stats::keep`]); how many.
+    pub async fn prune_stats(&self, age: std::time::Duration) -> Result<u64> {
+        let oldest = crate::stats::minute_of(
+            std::time::SystemTime::now()
+                .checked_sub(age)
+                .unwrap_or(std::time::UNIX_EPOCH),
+        );
+        self.shared.store.prune_stats(oldest).await
+    }
+
     /// Deletes finished commands (and their attempts) per `params`; how many.
     pub async fn prune(&self, params: PruneParams) -> Result<u64> {
         self.shared.store.prune(params).await

@@ -42,11 +42,24 @@ pub(crate) struct Shared {
     pub worker_id: Uuid,
     /// Its metric handles.
     pub metrics: telemetry::Metrics,
+    /// Its outcome counts not yet added to the stats table.
+    pub stats: crate::stats::Tally,
     /// How the claimer splits the handled names by their concurrency limits.
     pub flow: crate::flow::Flow,
 }
 
 impl Shared {
+    /// Records a written outcome of command `id` in the metrics and, unless stats are off, in
+    /// the per-minute counts (`run`: how long its handler ran, zero if none did).
+    pub fn outcome(&self, id: Uuid, name: &str, outcome: telemetry::Outcome, run: Duration) {
+        self.metrics.outcome(id, name, outcome);
+        if let Some(counted) = outcome.stats()
+            && self.config.stats.is_on()
+        {
+            self.stats.record(name, counted, run);
+        }
+    }
+
     /// How this instance builds and checks follow-up rows.
     pub fn row_rules(&self) -> outcome::RowRules<'_> {
         outcome::RowRules {
@@ -384,9 +397,20 @@ impl Client {
                 .record_outcomes(std::slice::from_ref(&transition))
                 .await?;
             if applied.contains(&id) {
-                let metrics = &self.shared.metrics;
-                metrics.outcome(id, &record.name, telemetry::Outcome::Canceled);
-                metrics.pushed(&transition.follow_ups);
+                self.shared.outcome(
+                    id,
+                    &record.name,
+                    telemetry::Outcome::Canceled,
+                    Duration::ZERO,
+                );
+                self.shared.metrics.pushed(&transition.follow_ups);
+                if !self.shared.stats.is_periodic() {
+                    // No worker here flushes the counts: a client alone (the CLI's `cancel`)
+                    // adds its one count now. A failure keeps it for the next flush.
+                    if let Err(error) = self.flush_stats().await {
+                        tracing::warn!(%error, "adding the cancel to the stats failed");
+                    }
+                }
                 tracing::info!(
                     command.id = %id, command.name = %record.name, command.attempt = record.attempt,
                     follow_ups = transition.follow_ups.len(), "command canceled"
@@ -610,6 +634,29 @@ impl Client {
             self.shared.wake.notify_one();
         }
         Ok(control)
+    }
+
+    /// The per-minute outcome counts (see [`crate::stats`]) from the minute holding `since` on,
+    /// of every command name or only `name`, oldest minute first. Counts an instance has not
+    /// flushed yet (at most its flush interval's worth) are not in them.
+    pub async fn stats(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+        name: Option<&str>,
+    ) -> Result<Vec<crate::StatsBucket>> {
+        if let Some(name) = name {
+            crate::store::check_name(name)?;
+        }
+        let minute = crate::stats::minute_of(since.into());
+        self.shared.store.stats(minute, name).await
+    }
+
+    /// Adds this instance's outcome counts to the stats table now, rather than at the next
+    /// periodic flush; returns how many (minute, name, outcome) keys it wrote. On failure the
+    /// counts are kept for the next flush.
+    pub async fn flush_stats(&self) -> Result<usize> {
+        let timeout = self.shared.config.write_timeout();
+        self.shared.stats.flush(&self.shared.store, timeout).await
     }
 
     /// The operators' operations (migration status and downgrade, summary, list, retry,

@@ -55,6 +55,8 @@ pub struct Config {
     /// How long finished commands are kept before started instances delete them (default:
     /// forever).
     pub retention: Retention,
+    /// How the per-minute stats are counted, flushed and kept (see [`crate::Stats`]).
+    pub stats: crate::stats::Stats,
     /// Concurrency limits by stored command name (none by default).
     pub concurrency: BTreeMap<String, ConcurrencyLimit>,
 }
@@ -113,6 +115,7 @@ impl Config {
             retry_backoff: Backoff::NONE,
             unhandled_after: UNHANDLED_AFTER_DEFAULT,
             retention: Retention::default(),
+            stats: crate::stats::Stats::default(),
             concurrency: BTreeMap::new(),
         })
     }

@@ -88,6 +88,7 @@ pub mod retention;
 pub mod retry;
 mod runtime;
 pub mod schedule;
+pub mod stats;
 // The store seam: for this crate's tests and tools (the benchmark), no semver promise.
 #[doc(hidden)]
 pub mod store;
@@ -113,6 +114,7 @@ pub use crate::record::{CommandRecord, FailureKind, State, Status};
 pub use crate::retention::Retention;
 pub use crate::retry::Backoff;
 pub use crate::schedule::{Misfire, Schedule, ScheduleInfo};
+pub use crate::stats::{Stats, StatsBucket, StatsOutcome};
 pub use crate::worker::{Unhandled, WorkerInfo};
 pub use crate::workflow::{
     Batch, IfParentFails, Parents, PushedWorkflow, Step, Workflow, WorkflowInfo, WorkflowState,

@@ -22,6 +22,7 @@ use crate::retention::Retention;
 use crate::retry::Backoff;
 use crate::runtime::{Running, Runtime};
 use crate::schedule::{Schedule, Scheduler};
+use crate::stats::Stats;
 use crate::store::Store;
 
 /// Where the builder gets its database from.
@@ -48,6 +49,7 @@ pub struct Builder {
     retry_backoff: Backoff,
     unhandled_after: Option<Duration>,
     retention: Retention,
+    stats: Stats,
     concurrency: BTreeMap<String, ConcurrencyLimit>,
     migrate: bool,
     registry: Registry,
@@ -68,6 +70,7 @@ impl Default for Builder {
             retry_backoff: Backoff::NONE,
             unhandled_after: None,
             retention: Retention::default(),
+            stats: Stats::default(),
             concurrency: BTreeMap::new(),
             migrate: true,
             registry: Registry::default(),
@@ -146,6 +149,14 @@ impl Builder {
     /// reference).
     pub fn retention(mut self, retention: Retention) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// How this instance counts outcomes per minute for the `{prefix}stats` table, flushes
+    /// them and deletes old buckets (default: on, flushed every 5 s, kept 7 days; see
+    /// [`Stats`]).
+    pub fn stats(mut self, stats: Stats) -> Self {
+        self.stats = stats;
         self
     }
 
@@ -269,11 +280,13 @@ impl Builder {
             });
         }
         self.retention.check()?;
+        self.stats.check()?;
         crate::flow::validate(&self.concurrency)?;
         let config = Config {
             concurrency: self.concurrency,
             retry_backoff: self.retry_backoff,
             retention: self.retention,
+            stats: self.stats,
             unhandled_after: self.unhandled_after.unwrap_or(config.unhandled_after),
             ..config
         };
@@ -319,6 +332,7 @@ impl Builder {
                 running: Running::default(),
                 worker_id: uuid::Uuid::now_v7(),
                 metrics,
+                stats: crate::stats::Tally::default(),
                 flow,
             }),
         })

@@ -69,6 +69,19 @@ impl Outcome {
         }
     }
 
+    /// What the per-minute stats count it as: a release is no outcome of the command, and a
+    /// refused outcome left it failed.
+    pub fn stats(self) -> Option<crate::stats::StatsOutcome> {
+        use crate::stats::StatsOutcome as S;
+        match self {
+            Outcome::Completed => Some(S::Completed),
+            Outcome::Retried => Some(S::Retried),
+            Outcome::Failed | Outcome::Refused => Some(S::Failed),
+            Outcome::Canceled => Some(S::Canceled),
+            Outcome::Released => None,
+        }
+    }
+
     /// Whether the command is finished after it.
     fn is_final(self) -> bool {
         !matches!(self, Outcome::Retried | Outcome::Released)

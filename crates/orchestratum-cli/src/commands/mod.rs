@@ -14,6 +14,7 @@ mod schedules;
 mod serve;
 mod show;
 mod status;
+mod throughput;
 mod workers;
 mod workflow;
 
@@ -39,5 +40,6 @@ pub(crate) async fn run(ctx: &Ctx, command: Command) -> Result<(), CliError> {
         Command::Resume { name } => pause::run(ctx, &name, false).await,
         Command::Schedules(args) => schedules::run(ctx, args.action).await,
         Command::Serve(args) => serve::run(ctx, args).await,
+        Command::Throughput(args) => throughput::run(ctx, args).await,
     }
 }

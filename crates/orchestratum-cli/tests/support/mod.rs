@@ -321,6 +321,7 @@ impl TestDb {
         if self.backend != Backend::Sqlite {
             // Steps, edges and attempts first: they reference the commands.
             let tables = [
+                "stats",
                 "workflow_edges",
                 "workflow_steps",
                 "attempts",

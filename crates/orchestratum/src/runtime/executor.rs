@@ -65,14 +65,16 @@ pub(crate) async fn execute(
     let entry = shared.registry.get(&command.name).cloned();
     tracing::debug!("command started");
 
+    let began = Instant::now();
     let (ended, ran) = run(&shared, &command, entry.as_ref(), &control).await;
+    let run_time = if ran { began.elapsed() } else { Duration::ZERO };
     // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
     // lost one. (The handler's token is left alone: nothing was stopped.)
     control.finish();
 
     let completion = control.completion();
     if completion == Completion::Committed {
-        completed_in_handler(&shared, &command, &ended);
+        completed_in_handler(&shared, &command, &ended, run_time);
         return;
     }
     match outcome::decide(&command, ended, entry.as_ref(), shared.row_rules()) {
@@ -81,21 +83,20 @@ pub(crate) async fn execute(
             let event = TransitionEvent::of(&transition);
             match completer.complete(transition).await {
                 Written::Applied => {
-                    shared
-                        .metrics
-                        .outcome(command.id, &command.name, event.outcome());
+                    shared.outcome(command.id, &command.name, event.outcome(), run_time);
                     event.log();
                 }
                 // The completer logged the refusal and the failure it wrote instead.
-                Written::Refused => {
-                    shared
-                        .metrics
-                        .outcome(command.id, &command.name, telemetry::Outcome::Refused)
-                }
+                Written::Refused => shared.outcome(
+                    command.id,
+                    &command.name,
+                    telemetry::Outcome::Refused,
+                    run_time,
+                ),
                 // The fence refused it: perhaps because the handler's own commit, whose answer
                 // never came, went through after all and cleared the lease this write presented.
                 Written::NotApplied if completion == Completion::Committing => {
-                    uncertain_completion(&shared, &command).await
+                    uncertain_completion(&shared, &command, run_time).await
                 }
                 Written::NotApplied => tracing::warn!(
                     "outcome not written: the lease was lost and another run owns the command"
@@ -103,7 +104,7 @@ pub(crate) async fn execute(
             }
         }
         None if completion == Completion::Committing => {
-            uncertain_completion(&shared, &command).await
+            uncertain_completion(&shared, &command, run_time).await
         }
         None => tracing::warn!("run abandoned: lease lost"),
     }
@@ -112,8 +113,8 @@ pub(crate) async fn execute(
 /// The handler completed its command in its own transaction: the database already says
 /// completed, with the follow-ups, so nothing is written; how the run ended after that (an
 /// error returned, a timeout, a lost lease) changes nothing.
-fn completed_in_handler(shared: &Shared, command: &ClaimedCommand, ended: &Ended) {
-    completed_in_transaction(shared, command);
+fn completed_in_handler(shared: &Shared, command: &ClaimedCommand, ended: &Ended, run: Duration) {
+    completed_in_transaction(shared, command, run);
     let after = match ended {
         Ended::Succeeded { .. } => return,
         Ended::Failed { error, .. } => error.as_str(),
@@ -127,19 +128,22 @@ fn completed_in_handler(shared: &Shared, command: &ClaimedCommand, ended: &Ended
     );
 }
 
-fn completed_in_transaction(shared: &Shared, command: &ClaimedCommand) {
-    shared
-        .metrics
-        .outcome(command.id, &command.name, telemetry::Outcome::Completed);
+fn completed_in_transaction(shared: &Shared, command: &ClaimedCommand, run: Duration) {
+    shared.outcome(
+        command.id,
+        &command.name,
+        telemetry::Outcome::Completed,
+        run,
+    );
     tracing::debug!("command completed in its handler's transaction");
 }
 
 /// The handler's commit was sent but its answer never came back, and the executor's own write
 /// was not applied: the row says what happened.
-async fn uncertain_completion(shared: &Shared, command: &ClaimedCommand) {
+async fn uncertain_completion(shared: &Shared, command: &ClaimedCommand, run: Duration) {
     match shared.store.get(command.id).await {
         Ok(Some(record)) if record.state() == crate::record::State::Completed => {
-            completed_in_transaction(shared, command)
+            completed_in_transaction(shared, command, run)
         }
         Ok(_) => tracing::warn!(
             "outcome not written: the lease was lost and another run owns the command"

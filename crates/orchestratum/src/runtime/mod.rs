@@ -9,6 +9,7 @@ mod lease;
 pub(crate) mod outcome;
 pub(crate) mod registry;
 mod retention;
+mod stats;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -204,6 +205,8 @@ pub(crate) struct Runtime {
     lease_keeper: JoinHandle<()>,
     heartbeat: JoinHandle<()>,
     retention: Option<JoinHandle<()>>,
+    /// Flushes the per-minute stats; `None` when they are off.
+    stats: Option<JoinHandle<()>>,
     listener: Option<JoinHandle<()>>,
 }
 
@@ -227,6 +230,11 @@ impl Runtime {
                 stop_background.clone(),
             )
         });
+        let stats = shared
+            .config
+            .stats
+            .is_on()
+            .then(|| stats::start(shared.clone(), stop_background.clone()));
         let listener = match &shared.store {
             #[cfg(feature = "postgres")]
             crate::store::Store::Postgres(pg) => Some(crate::notify::listen(
@@ -263,6 +271,7 @@ impl Runtime {
             lease_keeper,
             heartbeat,
             retention,
+            stats,
             listener,
         }
     }
@@ -313,6 +322,33 @@ impl Runtime {
         if let Some(listener) = self.listener {
             let _ = listener.await;
         }
+        if let Some(mut task) = self.stats {
+            // Within the outcomes' flush deadline when the grace ran out (the database may be
+            // down), else within `SHUTDOWN_FLUSH`: the periodic flush in flight first, then
+            // the last one. Every outcome is written by now (the runs ended, the completer
+            // stopped), so the last flush holds every count.
+            let budget = self.flush_by.get().map_or(SHUTDOWN_FLUSH, |by| {
+                by.saturating_duration_since(Instant::now())
+            });
+            let deadline = Instant::now() + budget;
+            if tokio::time::timeout_at(deadline.into(), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!(
+                    pending = self.shared.stats.pending(),
+                    "no time left to flush the outcome counts at shutdown; they are lost"
+                );
+            } else {
+                stats::flush(&self.shared, left).await;
+            }
+            self.shared.stats.set_periodic(false);
+        }
         registry::deregister(&self.shared).await;
         tracing::info!("orchestratum worker stopped");
         Ok(())
@@ -338,6 +374,10 @@ impl Runtime {
                 handle.spawn(async move {
                     let _ = tokio::time::timeout(ABORT_FLUSH, slots.acquire_many(capacity)).await;
                     stop.cancel();
+                    if shared.config.stats.is_on() {
+                        stats::flush(&shared, ABORT_FLUSH).await;
+                        shared.stats.set_periodic(false);
+                    }
                     registry::deregister(&shared).await;
                 });
             }

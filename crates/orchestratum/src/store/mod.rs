@@ -359,6 +359,8 @@ mod schedules;
 // A transaction the caller keeps open (a handler's completion), after `dispatch!` too.
 mod transaction;
 pub(crate) mod workflows;
+// Per-minute outcome counts, after `dispatch!` too.
+mod stats;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
@@ -369,6 +371,7 @@ pub use self::schedules::ScheduleRow;
 pub use self::search::{
     BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
 };
+pub use self::stats::{StatsBucket, StatsDelta};
 pub(crate) use self::transaction::WriteTransaction;
 
 impl Store {

@@ -39,6 +39,14 @@ macro_rules! conformance {
 }
 
 conformance!(
+    // Per-minute stats (issue 13).
+    stats_count_a_drain_by_outcome,
+    stats_are_flushed_at_shutdown,
+    two_instances_add_to_the_same_buckets,
+    pruning_commands_keeps_their_stats,
+    old_stats_buckets_are_deleted_after_the_retention,
+    failed_stats_flush_keeps_its_counts_and_holds_no_outcome,
+    stats_settings_and_names_are_checked,
     // Completion inside the handler's transaction (issue 12).
     handler_writes_and_completion_commit_together,
     lost_lease_rolls_back_the_handlers_writes,

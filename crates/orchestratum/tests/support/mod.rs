@@ -276,6 +276,7 @@ impl TestDb {
         if self.backend != Backend::Sqlite {
             // Attempts first: they reference the commands.
             let tables = [
+                "stats",
                 "schedules",
                 "workflow_edges",
                 "workflow_steps",

@@ -24,6 +24,7 @@ mod batch;
 mod flow;
 mod schedules;
 mod search;
+mod stats;
 mod unique;
 mod workflows;
 
@@ -62,6 +63,7 @@ super::migrations! {
     (10, "0010_workflow_steps", "workflow steps", false),
     (11, "0011_workflow_edges", "workflow edges", false),
     (12, "0012_workflow_column", "the workflow of each step", false),
+    (13, "0013_stats", "outcomes per minute by name", false),
 }
 
 super::statements!(
@@ -142,6 +144,10 @@ super::statements!(
     retry,
     retry_lock,
     summary,
+    // Per-minute stats (`stats.rs`).
+    add_stats,
+    prune_stats,
+    stats,
 );
 
 /// How long `migrate` waits for another instance's migration before it gives up.

@@ -4,6 +4,7 @@ mod admin;
 mod flow;
 mod schedules;
 mod search;
+mod stats;
 mod unique;
 mod workflows;
 
@@ -40,6 +41,7 @@ super::migrations! {
     (10, "0010_workflow_steps", "workflow steps", false),
     (11, "0011_workflow_edges", "workflow edges", false),
     (12, "0012_workflow_column", "the workflow of each step", false),
+    (13, "0013_stats", "outcomes per minute by name", false),
 }
 
 super::statements!(
@@ -104,6 +106,10 @@ super::statements!(
     prune,
     retry,
     summary,
+    // Per-minute stats (`stats.rs`).
+    add_stats,
+    prune_stats,
+    stats,
 );
 
 /// The commands table of one prefix in one PostgreSQL database.

@@ -9,6 +9,7 @@ mod flow;
 mod guid;
 mod schedules;
 mod search;
+mod stats;
 mod timestamp;
 mod unique;
 mod workflows;
@@ -50,6 +51,7 @@ super::migrations! {
     (10, "0010_workflow_steps", "workflow steps", false),
     (11, "0011_workflow_edges", "workflow edges", false),
     (12, "0012_workflow_column", "the workflow of each step", false),
+    (13, "0013_stats", "outcomes per minute by name", false),
 }
 
 super::statements!(
@@ -115,6 +117,10 @@ super::statements!(
     prune,
     retry,
     summary,
+    // Per-minute stats (`stats.rs`).
+    add_stats,
+    prune_stats,
+    stats,
 );
 
 /// True for a URL of an in-memory database (`sqlite::memory:`, `sqlite://:memory:`,

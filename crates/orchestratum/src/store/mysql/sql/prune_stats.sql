@@ -1,0 +1,2 @@
+-- Deletes the buckets older than a minute (the stats retention).
+DELETE FROM `{prefix}stats` WHERE minute < ?

@@ -1,0 +1,47 @@
+//! Per-minute stats on MySQL and MariaDB (see `store/stats.rs`).
+
+use serde_json::json;
+
+use super::{BEGIN_READ_COMMITTED, MySqlStore};
+use crate::error::Result;
+use crate::store::rows;
+use crate::store::stats::{self, StatsBucket, StatsDelta};
+
+impl MySqlStore {
+    pub(crate) async fn add_stats(&self, deltas: &[StatsDelta]) -> Result<()> {
+        let batch: Vec<_> = deltas
+            .iter()
+            .map(|d| {
+                json!({"minute": d.minute, "name": d.name, "outcome": d.outcome,
+                       "n": d.count, "run_us": d.run_us})
+            })
+            .collect();
+        // READ COMMITTED: the duplicate-key checks take no gap locks, so two instances adding
+        // to neighbouring buckets do not deadlock.
+        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        sqlx::query(self.sql.add_stats.clone())
+            .bind(serde_json::Value::Array(batch).to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn stats(&self, minute: i64, name: Option<&str>) -> Result<Vec<StatsBucket>> {
+        let rows = sqlx::query(self.sql.stats.clone())
+            .bind(minute)
+            .bind(name)
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::all(&rows, stats::bucket)
+    }
+
+    pub(crate) async fn prune_stats(&self, minute: i64) -> Result<u64> {
+        let done = sqlx::query(self.sql.prune_stats.clone())
+            .bind(minute)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

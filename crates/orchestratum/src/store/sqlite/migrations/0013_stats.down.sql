@@ -1,0 +1,2 @@
+-- Undoes version 13.
+DROP TABLE "{prefix}stats";
