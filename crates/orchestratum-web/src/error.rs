@@ -32,7 +32,13 @@ pub(crate) fn store(ctx: &Ctx, error: &Error) -> Response {
         Error::InvalidConfig { .. }
         | Error::InvalidText { .. }
         | Error::InvalidSchedule { .. }
-        | Error::InvalidWorkflow { .. } => (StatusCode::BAD_REQUEST, "Bad request"),
+        | Error::InvalidWorkflow { .. }
+        | Error::InvalidCursor(_)
+        | Error::InvalidFilter(_)
+        | Error::Serialize { .. } => (StatusCode::BAD_REQUEST, "Bad request"),
+        Error::DeleteRefused { .. } | Error::UniqueKeyTaken { .. } => {
+            (StatusCode::CONFLICT, "Not possible now")
+        }
         Error::Connect { .. } | Error::Database(_) | Error::TimedOut(_) | Error::ShutDown => {
             (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable")
         }

@@ -17,6 +17,7 @@
 
 mod assets;
 pub mod auth;
+mod commands;
 mod error;
 mod pages;
 mod security;
@@ -107,6 +108,7 @@ pub(crate) struct AppState {
 pub fn router(client: Client, options: Options) -> Router {
     let state = Arc::new(AppState { client, options });
     pages::routes()
+        .merge(commands::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,4 +1,5 @@
-//! The pages and actions: Overview, Workers, Schedules, Flow control and a workflow's graph.
+//! The pages and actions: Overview, Workers, Schedules, Flow control and a workflow's graph
+//! (the Commands pages are in `commands`).
 
 // The error of a handler step is the page it answers, built at most once per request: its
 // size costs nothing worth boxing.
@@ -23,11 +24,12 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::assets;
+use crate::commands::{command_link, list_link};
 use crate::error::{bad_request, page, store};
 use crate::security::{CSRF, Ctx};
 
-type Shared = State<Arc<AppState>>;
-type Page = Result<Response, Response>;
+pub(crate) type Shared = State<Arc<AppState>>;
+pub(crate) type Page = Result<Response, Response>;
 
 /// Every route of the dashboard.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
@@ -49,8 +51,9 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 /// The nav's entries: (path, label).
-const NAV: [(&str, &str); 4] = [
+const NAV: [(&str, &str); 5] = [
     ("/", "Overview"),
+    ("/commands", "Commands"),
     ("/workers", "Workers"),
     ("/schedules", "Schedules"),
     ("/flow", "Flow control"),
@@ -89,7 +92,7 @@ pub(crate) fn layout(ctx: &Ctx, title: &str, content: Markup) -> Markup {
     }
 }
 
-fn html_page(ctx: &Ctx, title: &str, content: Markup) -> Response {
+pub(crate) fn html_page(ctx: &Ctx, title: &str, content: Markup) -> Response {
     layout(ctx, title, content).into_response()
 }
 
@@ -105,7 +108,7 @@ fn action(ctx: &Ctx, path: &str, name: &str, label: &str) -> Markup {
 }
 
 /// A 303 to `path` under the mount point, after an action.
-fn see_other(ctx: &Ctx, path: &str) -> Response {
+pub(crate) fn see_other(ctx: &Ctx, path: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, ctx.link(path))]).into_response()
 }
 
@@ -142,11 +145,11 @@ fn name_form(ctx: &Ctx, body: &Bytes) -> Result<String, Response> {
     Ok(name)
 }
 
-fn time(t: DateTime<Utc>) -> String {
+pub(crate) fn time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-fn age(d: Duration) -> String {
+pub(crate) fn age(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s} s"),
@@ -192,12 +195,12 @@ async fn overview(
         html! {
             h1 { "Overview" }
             section #live data-live=(ctx.link("/live/overview")) data-interval=(interval) {
-                (live_counts(&summary))
+                (live_counts(&ctx, &summary))
             }
             h2 { "By name" }
-            (counts_table("Name", &summary.by_name))
+            (counts_table(&ctx, "Name", "name", &summary.by_name))
             h2 { "By target" }
-            (counts_table("Target", &summary.by_target))
+            (counts_table(&ctx, "Target", "target", &summary.by_target))
             h2 { "Paused names" }
             @if paused.is_empty() {
                 p.muted { "None." }
@@ -238,15 +241,17 @@ async fn overview_live(State(app): Shared, Extension(ctx): Extension<Ctx>) -> Pa
         .summary(1)
         .await
         .map_err(|e| store(&ctx, &e))?;
-    Ok(live_counts(&summary).into_response())
+    Ok(live_counts(&ctx, &summary).into_response())
 }
 
 /// The part of the overview the script refreshes.
-fn live_counts(summary: &QueueSummary) -> Markup {
+fn live_counts(ctx: &Ctx, summary: &QueueSummary) -> Markup {
     html! {
         table.counts {
             tr {
-                @for s in CommandState::ALL { th { (s.as_str()) } }
+                @for s in CommandState::ALL {
+                    th { a href=(list_link(ctx, &[("state", s.as_str())])) { (s.as_str()) } }
+                }
                 th { "total" }
             }
             tr {
@@ -267,8 +272,11 @@ fn live_counts(summary: &QueueSummary) -> Markup {
     }
 }
 
+/// Counts by `param` (name or target), each key linking to the list filtered by it.
 fn counts_table(
+    ctx: &Ctx,
     label: &str,
+    param: &str,
     groups: &std::collections::BTreeMap<String, orchestratum::admin::StateCounts>,
 ) -> Markup {
     html! {
@@ -282,8 +290,14 @@ fn counts_table(
                 }
                 @for (key, counts) in groups {
                     tr {
-                        td { (key) }
-                        @for s in CommandState::ALL { td.num { (counts.get(s)) } }
+                        td { a href=(list_link(ctx, &[(param, key.as_str())])) { (key) } }
+                        @for s in CommandState::ALL {
+                            td.num {
+                                @if counts.get(s) > 0 {
+                                    a href=(list_link(ctx, &[(param, key.as_str()), ("state", s.as_str())])) { (counts.get(s)) }
+                                } @else { (counts.get(s)) }
+                            }
+                        }
                     }
                 }
             }
@@ -493,7 +507,7 @@ async fn flow_resume(State(app): Shared, Extension(ctx): Extension<Ctx>, body: B
     Ok(see_other(&ctx, "/flow"))
 }
 
-fn parse_id(ctx: &Ctx, what: &str, s: &str) -> Result<Uuid, Response> {
+pub(crate) fn parse_id(ctx: &Ctx, what: &str, s: &str) -> Result<Uuid, Response> {
     Uuid::parse_str(s.trim())
         .map_err(|_| bad_request(ctx, &format!("{what} is not an id (a UUID)")))
 }
@@ -555,7 +569,7 @@ async fn workflow(State(app): Shared, Extension(ctx): Extension<Ctx>, uri: Uri) 
                         }
                         td.num { (s.command.attempt) }
                         td.error { (s.command.last_error.as_deref().unwrap_or("")) }
-                        td { code { (s.command.id) } }
+                        td { a href=(command_link(&ctx, s.command.id)) { code { (s.command.id) } } }
                     }
                 }
             }

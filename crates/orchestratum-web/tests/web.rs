@@ -138,10 +138,15 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
     assert_eq!(overview.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert!(body.contains("<h1>Overview</h1>"), "{body}");
     assert!(body.contains(r#"data-state="pending">2<"#), "{body}");
-    assert!(body.contains("<td>step</td>"), "name row: {body}");
     assert!(
-        body.contains(&format!("<td>{SCRIPT_ESCAPED}</td>")),
-        "command name escaped: {body}"
+        body.contains(r#"<td><a href="/commands?name=step">step</a></td>"#),
+        "name row, linked to the list: {body}"
+    );
+    assert!(
+        body.contains(&format!(
+            r#"<td><a href="/commands?name=%3Cscript%3Ealert%281%29%3C%2Fscript%3E">{SCRIPT_ESCAPED}</a></td>"#
+        )),
+        "command name escaped, its link encoded: {body}"
     );
     assert!(
         body.contains(&format!("<li>{SCRIPT_ESCAPED}</li>")),
@@ -150,6 +155,7 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
     assert!(!body.contains(SCRIPT), "no raw script: {body}");
     for link in [
         r#"href="/""#,
+        r#"href="/commands""#,
         r#"href="/workers""#,
         r#"href="/schedules""#,
         r#"href="/flow""#,
@@ -157,7 +163,7 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
         assert!(body.contains(link), "nav {link}: {body}");
     }
     // Every nav link answers a page.
-    for path in ["/workers", "/schedules", "/flow"] {
+    for path in ["/commands", "/workers", "/schedules", "/flow"] {
         get(&app, path).await.page();
     }
 
@@ -588,6 +594,27 @@ async fn mounted_under_a_prefix(db: TestDb) {
     assert_eq!(paused.location(), "/ops/schedules");
     assert!(stored(&client).await.paused);
     assert_eq!(get(&app, "/workers").await.status, StatusCode::NOT_FOUND);
+
+    // The Commands pages: links, forms and the redirect after an action.
+    let id = client.push(StepCommand).await.unwrap();
+    let list = s.get(&app, "/ops/commands").await;
+    let body = list.page();
+    assert!(
+        body.contains(&format!(r#"href="/ops/commands/{id}""#)),
+        "{body}"
+    );
+    assert!(body.contains(r#"action="/ops/commands/bulk""#), "{body}");
+    let page = s.get(&app, &format!("/ops/commands/{id}")).await;
+    assert!(
+        page.page()
+            .contains(&format!(r#"action="/ops/commands/{id}/copy""#)),
+        "{}",
+        page.body
+    );
+    let deleted = s
+        .post(&app, &format!("/ops/commands/{id}/delete"), &[])
+        .await;
+    assert_eq!(deleted.location(), format!("/ops/commands?deleted={id}"));
     instance.shutdown(Duration::from_secs(5)).await.unwrap();
 }
 
@@ -602,7 +629,7 @@ async fn database_errors_answer_a_page(db: TestDb) {
         .await
         .expect("connect without migrating");
     let app = router(client, Options::new());
-    for path in ["/", "/workers", "/schedules", "/flow"] {
+    for path in ["/", "/commands", "/workers", "/schedules", "/flow"] {
         let answer = get(&app, path).await;
         assert_eq!(
             answer.status,
