@@ -191,15 +191,15 @@ fn svg(t: &Throughput) -> Markup {
             aria-labelledby="throughput-title throughput-desc" xmlns="http://www.w3.org/2000/svg" {
             title #throughput-title { (t.title()) }
             desc #throughput-desc {
-                "From " (t.start.format("%H:%M")) " to " (end.format("%H:%M UTC")) ": " (totals)
+                "From " (t.start.format("%Y-%m-%d %H:%M")) " to " (end.format("%Y-%m-%d %H:%M UTC")) ": " (totals)
                 "; at most " (peak) " in one minute."
             }
             line.axis x1=(LEFT) y1=(TOP) x2=(LEFT) y2=(base) {}
             line.axis x1=(LEFT) y1=(base) x2=(WIDTH - 4.0) y2=(base) {}
             text.label x=(LEFT - 4.0) y=(TOP + 10.0) text-anchor="end" { (peak) }
             text.label x=(LEFT - 4.0) y=(base) text-anchor="end" { "0" }
-            text.label x=(LEFT) y=(HEIGHT - 6.0) { (t.start.format("%H:%M")) }
-            text.label x=(WIDTH - 4.0) y=(HEIGHT - 6.0) text-anchor="end" { (end.format("%H:%M UTC")) }
+            text.label x=(LEFT) y=(HEIGHT - 6.0) { (t.start.format("%m-%d %H:%M")) }
+            text.label x=(WIDTH - 4.0) y=(HEIGHT - 6.0) text-anchor="end" { (end.format("%m-%d %H:%M UTC")) }
             @for (i, counts) in t.minutes.iter().enumerate() {
                 @if sum(counts) > 0 {
                     g {
@@ -239,7 +239,7 @@ fn minute_label(start: DateTime<Utc>, i: usize, counts: &[u64; 4]) -> String {
         .map(|(k, o)| format!("{} {}", counts[k], o.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    format!("{}: {parts}", when.format("%H:%M"))
+    format!("{}: {parts}", when.format("%m-%d %H:%M"))
 }
 
 /// The start of the window's `i`th minute.

@@ -773,6 +773,12 @@ async fn throughput_chart(db: TestDb) {
     assert_eq!(body.matches("<rect").count(), 5, "{body}");
     assert_eq!(body.matches(r#"class="out-canceled""#).count(), 1, "{body}");
     assert!(body.contains(": 5 completed, 1 failed</title>"), "{body}");
+    assert!(
+        body.contains(
+            "UTC: 7 completed, 3 retried, 1 failed, 4 canceled; at most 6 in one minute.</desc>"
+        ),
+        "the SVG's description has the totals and the peak: {body}"
+    );
     assert!(!body.contains(NASTY), "no raw markup: {body}");
     assert!(
         body.contains(r#"aria-current="true">6 h</a>"#),
