@@ -694,15 +694,23 @@ async fn bearer_and_basic_hooks(db: TestDb) {
 /// Prometheus label values.
 const NASTY: &str = "<script>\"x\\y</script>";
 
-/// Adds `count` outcomes of `name` to the stats bucket `minutes_ago` minutes before now.
+/// The current minute, in minutes since the Unix epoch.
+fn this_minute() -> i64 {
+    chrono::Utc::now().timestamp().div_euclid(60)
+}
+
+/// Adds `count` outcomes of `name` to the stats bucket `minutes_ago` minutes before the
+/// minute `now` (one base for all of a test's buckets, so a minute turning between two
+/// writes does not split them).
 async fn bucket(
     client: &orchestratum::Client,
+    now: i64,
     minutes_ago: i64,
     name: &str,
     outcome: &'static str,
     count: i64,
 ) {
-    let minute = chrono::Utc::now().timestamp().div_euclid(60) - minutes_ago;
+    let minute = now - minutes_ago;
     client
         .store()
         .add_stats(&[orchestratum::store::StatsDelta {
@@ -746,13 +754,14 @@ async fn throughput_chart(db: TestDb) {
     assert_eq!(totals_row(body, ""), vec![0, 0, 0, 0, 0], "{body}");
     assert!(!body.contains("<rect"), "no bar without outcomes: {body}");
 
-    bucket(&client, 2, "step", "completed", 5).await;
-    bucket(&client, 2, "step", "failed", 1).await;
-    bucket(&client, 10, "step", "completed", 2).await;
-    bucket(&client, 10, "step", "retried", 3).await;
-    bucket(&client, 3, NASTY, "canceled", 4).await;
+    let m = this_minute();
+    bucket(&client, m, 2, "step", "completed", 5).await;
+    bucket(&client, m, 2, "step", "failed", 1).await;
+    bucket(&client, m, 10, "step", "completed", 2).await;
+    bucket(&client, m, 10, "step", "retried", 3).await;
+    bucket(&client, m, 3, NASTY, "canceled", 4).await;
     // Outside the default 6 h window, inside 24 h.
-    bucket(&client, 7 * 60, "step", "completed", 100).await;
+    bucket(&client, m, 7 * 60, "step", "completed", 100).await;
 
     let page = get(&app, "/").await;
     let body = page.page();
@@ -959,14 +968,14 @@ async fn metrics_endpoint(db: TestDb) {
     // The last whole minute is the one before the scrape's; should the minute turn between
     // writing the buckets and scraping, the expected minute is not known: write them again.
     let (answer, samples) = loop {
-        let before = chrono::Utc::now().timestamp().div_euclid(60);
-        bucket(&client, 1, "step", "completed", 7).await;
-        bucket(&client, 1, NASTY, "failed", 2).await;
+        let before = this_minute();
+        bucket(&client, before, 1, "step", "completed", 7).await;
+        bucket(&client, before, 1, NASTY, "failed", 2).await;
         // Not the last whole minute: the current one, and an older one.
-        bucket(&client, 0, "step", "completed", 50).await;
-        bucket(&client, 2, "step", "completed", 60).await;
+        bucket(&client, before, 0, "step", "completed", 50).await;
+        bucket(&client, before, 2, "step", "completed", 60).await;
         let answer = scrape(&app, Some("t0ken")).await;
-        if chrono::Utc::now().timestamp().div_euclid(60) == before {
+        if this_minute() == before {
             let samples = parse_prometheus(&answer.body);
             break (answer, samples);
         }
