@@ -22,10 +22,10 @@ pub(crate) fn bad_request(ctx: &Ctx, detail: &str) -> Response {
     page(ctx, StatusCode::BAD_REQUEST, "Bad request", detail)
 }
 
-/// The page for an error of the library: 404 for what does not exist, 400 for a value it
-/// refused, 503 when the database cannot be reached, 500 otherwise.
-pub(crate) fn store(ctx: &Ctx, error: &Error) -> Response {
-    let (status, title) = match error {
+/// The status and title for an error of the library: 404 for what does not exist, 400 for a
+/// value it refused, 503 when the database cannot be reached, 500 otherwise.
+pub(crate) fn status(error: &Error) -> (StatusCode, &'static str) {
+    match error {
         Error::NotFound(_) | Error::WorkflowNotFound(_) | Error::ScheduleNotFound(_) => {
             (StatusCode::NOT_FOUND, "Not found")
         }
@@ -43,6 +43,11 @@ pub(crate) fn store(ctx: &Ctx, error: &Error) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "Database unavailable")
         }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
-    };
+    }
+}
+
+/// The page for an error of the library, with the status [`status`] gives it.
+pub(crate) fn store(ctx: &Ctx, error: &Error) -> Response {
+    let (status, title) = status(error);
     page(ctx, status, title, &error.to_string())
 }

@@ -19,8 +19,10 @@ mod assets;
 pub mod auth;
 mod commands;
 mod error;
+mod metrics;
 mod pages;
 mod security;
+mod throughput;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +51,11 @@ pub struct Options {
     read_only: bool,
     auth: Option<Arc<dyn Auth>>,
     refresh: Duration,
+    metrics: Option<Arc<MetricsText>>,
 }
+
+/// Renders more Prometheus text for `/metrics` (an exporter's `render`).
+type MetricsText = dyn Fn() -> String + Send + Sync;
 
 impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,6 +63,7 @@ impl std::fmt::Debug for Options {
             .field("read_only", &self.read_only)
             .field("auth", &self.auth.is_some())
             .field("refresh", &self.refresh)
+            .field("metrics", &self.metrics.is_some())
             .finish()
     }
 }
@@ -75,6 +82,7 @@ impl Options {
             read_only: false,
             auth: None,
             refresh: Duration::from_secs(5),
+            metrics: None,
         }
     }
 
@@ -93,6 +101,14 @@ impl Options {
     /// How often the script refreshes the live parts; zero turns the refresh off.
     pub fn refresh_interval(mut self, every: Duration) -> Self {
         self.refresh = every;
+        self
+    }
+
+    /// Appends what `render` returns to `/metrics`, after the queue's gauges: the process's
+    /// own metrics, for example `move || handle.render()` with a
+    /// `metrics_exporter_prometheus::PrometheusHandle`. Called on every scrape.
+    pub fn metrics(mut self, render: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.metrics = Some(Arc::new(render));
         self
     }
 }

@@ -27,6 +27,7 @@ use crate::assets;
 use crate::commands::{command_link, list_link};
 use crate::error::{bad_request, page, store};
 use crate::security::{CSRF, Ctx};
+use crate::throughput::{self, HOURS, HOURS_DEFAULT, Throughput};
 
 pub(crate) type Shared = State<Arc<AppState>>;
 pub(crate) type Page = Result<Response, Response>;
@@ -36,6 +37,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(overview))
         .route("/live/overview", get(overview_live))
+        .route("/live/throughput", get(throughput_live))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/workers", get(workers))
         .route("/schedules", get(schedules))
         .route("/schedules/pause", post(schedule_pause))
@@ -164,6 +167,50 @@ pub(crate) fn age(d: Duration) -> String {
 struct OverviewQuery {
     /// How many commands under a lapsed lease to list (1 to 100).
     lapsed: Option<usize>,
+    /// The throughput chart's window in hours (one of [`HOURS`]).
+    hours: Option<u32>,
+    /// The one command name the chart shows (every name when absent or empty).
+    name: Option<String>,
+}
+
+/// Query of the throughput fragment: the chart's window and name, as on the overview.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ThroughputQuery {
+    hours: Option<u32>,
+    name: Option<String>,
+}
+
+/// The chart of the window and name asked for, or a 400 page for a window not offered or a
+/// name no command can have.
+async fn chart(
+    app: &AppState,
+    ctx: &Ctx,
+    hours: Option<u32>,
+    name: Option<String>,
+) -> Result<Throughput, Response> {
+    let hours = hours.unwrap_or(HOURS_DEFAULT);
+    if !HOURS.contains(&hours) {
+        return Err(bad_request(ctx, "hours must be 1, 6 or 24"));
+    }
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let now = Utc::now();
+    let buckets = app
+        .client
+        .stats(throughput::window_start(now, hours), name.as_deref())
+        .await
+        .map_err(|e| store(ctx, &e))?;
+    Ok(Throughput::new(&buckets, now, hours, name))
+}
+
+async fn throughput_live(
+    State(app): Shared,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(raw): RawQuery,
+) -> Page {
+    let q: ThroughputQuery = query(&ctx, raw)?;
+    let t = chart(&app, &ctx, q.hours, q.name).await?;
+    Ok(throughput::section(&ctx, &t).into_response())
 }
 
 async fn overview(
@@ -176,6 +223,7 @@ async fn overview(
     if !(1..=100).contains(&lapsed) {
         return Err(bad_request(&ctx, "lapsed must be between 1 and 100"));
     }
+    let t = chart(&app, &ctx, q.hours, q.name).await?;
     let summary = app
         .client
         .admin()
@@ -196,6 +244,11 @@ async fn overview(
             h1 { "Overview" }
             section #live data-live=(ctx.link("/live/overview")) data-interval=(interval) {
                 (live_counts(&ctx, &summary))
+            }
+            h2 { "Throughput" }
+            section #throughput data-live=(throughput::live_url(&ctx, t.hours, t.name.as_deref()))
+                data-interval=(interval) {
+                (throughput::section(&ctx, &t))
             }
             h2 { "By name" }
             (counts_table(&ctx, "Name", "name", &summary.by_name))

@@ -62,6 +62,8 @@ on_every_backend!(
     mounted_under_a_prefix,
     database_errors_answer_a_page,
     bearer_and_basic_hooks,
+    throughput_chart,
+    metrics_endpoint,
 );
 
 /// What the schedule pushes; its input holds markup that must render as text.
@@ -515,6 +517,13 @@ async fn bad_input_answers_400(db: TestDb) {
         "/workflows/%FF%FE",
         "/workflows?id=12",
         "/workflows",
+        "/?hours=0",
+        "/?hours=5",
+        "/?hours=-1",
+        "/?hours=abc",
+        "/?hours=",
+        "/live/throughput?hours=48",
+        "/live/throughput?other=1",
     ] {
         let answer = get(&app, path).await;
         assert_eq!(
@@ -706,4 +715,394 @@ async fn bearer_and_basic_hooks(db: TestDb) {
             "{bad}"
         );
     }
+}
+
+/// A name holding markup, a double quote and a backslash: escaped in HTML and SVG, and in
+/// Prometheus label values.
+const NASTY: &str = "<script>\"x\\y</script>";
+
+/// The current minute, in minutes since the Unix epoch.
+fn this_minute() -> i64 {
+    chrono::Utc::now().timestamp().div_euclid(60)
+}
+
+/// Adds `count` outcomes of `name` to the stats bucket `minutes_ago` minutes before the
+/// minute `now` (one base for all of a test's buckets, so a minute turning between two
+/// writes does not split them).
+async fn bucket(
+    client: &orchestratum::Client,
+    now: i64,
+    minutes_ago: i64,
+    name: &str,
+    outcome: &'static str,
+    count: i64,
+) {
+    let minute = now - minutes_ago;
+    client
+        .store()
+        .add_stats(&[orchestratum::store::StatsDelta {
+            minute,
+            name: name.into(),
+            outcome,
+            count,
+            run_us: 1_000 * count,
+        }])
+        .await
+        .expect("add a stats bucket");
+}
+
+/// The cells of the totals row `data-name` of a chart: the counts in outcome order and the
+/// total.
+fn totals_row(body: &str, name: &str) -> Vec<u64> {
+    let start = format!(r#"<tr data-name="{name}">"#);
+    let at = body
+        .find(&start)
+        .unwrap_or_else(|| panic!("no totals row {start}: {body}"));
+    let row = &body[at..at + body[at..].find("</tr>").unwrap()];
+    row.split(r#"<td class="num""#)
+        .skip(1)
+        .map(|cell| {
+            let value = cell.split_once('>').unwrap().1;
+            value[..value.find('<').unwrap()].parse().unwrap()
+        })
+        .collect()
+}
+
+/// The chart shows the stats buckets of its window (completed, retried, failed, canceled and
+/// their total, by name and overall), drawn as SVG bars with a title per minute; a name
+/// holding markup is escaped in the table, links and SVG title; the window and the name
+/// filter follow the query; the fragment the script refreshes answers the same.
+async fn throughput_chart(db: TestDb) {
+    let client = db.client().await;
+    let app = router(client.clone(), Options::new());
+    let empty = get(&app, "/").await;
+    let body = empty.page();
+    assert!(body.contains("<svg"), "{body}");
+    assert_eq!(totals_row(body, ""), vec![0, 0, 0, 0, 0], "{body}");
+    assert!(!body.contains("<rect"), "no bar without outcomes: {body}");
+
+    let m = this_minute();
+    bucket(&client, m, 2, "step", "completed", 5).await;
+    bucket(&client, m, 2, "step", "failed", 1).await;
+    bucket(&client, m, 10, "step", "completed", 2).await;
+    bucket(&client, m, 10, "step", "retried", 3).await;
+    bucket(&client, m, 3, NASTY, "canceled", 4).await;
+    // Outside the default 6 h window, inside 24 h.
+    bucket(&client, m, 7 * 60, "step", "completed", 100).await;
+
+    let page = get(&app, "/").await;
+    let body = page.page();
+    assert_eq!(totals_row(body, "step"), vec![7, 3, 1, 0, 11], "{body}");
+    let escaped_attr = "&lt;script&gt;&quot;x\\y&lt;/script&gt;";
+    assert_eq!(
+        totals_row(body, escaped_attr),
+        vec![0, 0, 0, 4, 4],
+        "{body}"
+    );
+    assert_eq!(totals_row(body, ""), vec![7, 3, 1, 4, 15], "{body}");
+    assert!(
+        body.contains("Outcomes per minute, last 6 h</title>"),
+        "{body}"
+    );
+    // Three minutes have outcomes: three bar groups, one rect per nonzero outcome.
+    assert_eq!(body.matches("<g><title>").count(), 3, "{body}");
+    assert_eq!(body.matches("<rect").count(), 5, "{body}");
+    assert_eq!(body.matches(r#"class="out-canceled""#).count(), 1, "{body}");
+    assert!(body.contains(": 5 completed, 1 failed</title>"), "{body}");
+    assert!(
+        body.contains(
+            "UTC: 7 completed, 3 retried, 1 failed, 4 canceled; at most 6 in one minute.</desc>"
+        ),
+        "the SVG's description has the totals and the peak: {body}"
+    );
+    assert!(!body.contains(NASTY), "no raw markup: {body}");
+    assert!(
+        body.contains(r#"aria-current="true">6 h</a>"#),
+        "the chosen window: {body}"
+    );
+    assert!(
+        body.contains(r#"data-live="/live/throughput?hours=6""#),
+        "{body}"
+    );
+
+    let day = get(&app, "/?hours=24").await;
+    assert_eq!(totals_row(day.page(), "step"), vec![107, 3, 1, 0, 111]);
+    let hour = get(&app, "/?hours=1").await;
+    assert_eq!(totals_row(hour.page(), ""), vec![7, 3, 1, 4, 15]);
+
+    // One name: its totals only, its name escaped in the SVG title and the links.
+    let q = serde_urlencoded::to_string([("hours", "6"), ("name", NASTY)]).unwrap();
+    let only = get(&app, &format!("/?{q}")).await;
+    let body = only.page();
+    assert_eq!(totals_row(body, ""), vec![0, 0, 0, 4, 4], "{body}");
+    assert!(!body.contains(r#"<tr data-name="step">"#), "{body}");
+    assert!(
+        body.contains(
+            "Outcomes per minute of &lt;script&gt;&quot;x\\y&lt;/script&gt;, last 6 h</title>"
+        ),
+        "{body}"
+    );
+    assert!(!body.contains(NASTY), "{body}");
+    let link = format!(
+        r#"data-live="/live/throughput?{}""#,
+        q.replace('&', "&amp;")
+    );
+    assert!(body.contains(&link), "{link}: {body}");
+
+    let live = get(&app, "/live/throughput?hours=24").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(!live.body.contains("<nav"), "a fragment: {}", live.body);
+    assert_eq!(totals_row(&live.body, "step"), vec![107, 3, 1, 0, 111]);
+    // A name no command can have (over the limit) is a 400, not a 500.
+    let long = get(&app, &format!("/?name={}", "n".repeat(1000))).await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST, "{}", long.body);
+}
+
+/// One sample of Prometheus text: `name{labels} value`.
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: Vec<(String, String)>,
+    value: f64,
+}
+
+/// Parses the exposition format's sample lines (comments skipped), unescaping label values;
+/// panics on a line that is not one.
+fn parse_prometheus(text: &str) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name_end = line
+            .find(['{', ' '])
+            .unwrap_or_else(|| panic!("no value: {line}"));
+        let name = &line[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "metric name {name:?} in {line}"
+        );
+        let mut rest = &line[name_end..];
+        let mut labels = Vec::new();
+        if let Some(inner) = rest.strip_prefix('{') {
+            let mut chars = inner.char_indices().peekable();
+            loop {
+                let (start, c) = chars
+                    .next()
+                    .unwrap_or_else(|| panic!("open labels: {line}"));
+                if c == '}' {
+                    rest = &inner[start + 1..];
+                    break;
+                }
+                let eq = inner[start..].find('=').unwrap() + start;
+                let key = inner[start..eq].trim_start_matches(',').to_owned();
+                while chars.peek().is_some_and(|(i, _)| *i <= eq) {
+                    chars.next();
+                }
+                assert_eq!(chars.next().map(|(_, c)| c), Some('"'), "{line}");
+                let mut value = String::new();
+                loop {
+                    match chars
+                        .next()
+                        .unwrap_or_else(|| panic!("open value: {line}"))
+                        .1
+                    {
+                        '"' => break,
+                        '\\' => match chars.next().unwrap().1 {
+                            'n' => value.push('\n'),
+                            c @ ('\\' | '"') => value.push(c),
+                            c => panic!("bad escape \\{c} in {line}"),
+                        },
+                        c => value.push(c),
+                    }
+                }
+                labels.push((key, value));
+                if chars.peek().is_some_and(|(_, c)| *c == ',') {
+                    chars.next();
+                }
+            }
+        }
+        let value = rest
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("value of {line}: {e}"));
+        out.push(Sample {
+            name: name.to_owned(),
+            labels,
+            value,
+        });
+    }
+    out
+}
+
+/// The value of the one sample `name` with exactly `labels`.
+fn sample(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let found: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| {
+            s.name == name
+                && s.labels.len() == labels.len()
+                && labels
+                    .iter()
+                    .all(|(k, v)| s.labels.iter().any(|(k2, v2)| k2 == k && v2 == v))
+        })
+        .collect();
+    assert!(found.len() <= 1, "{name} {labels:?} twice: {found:?}");
+    found.first().map(|s| s.value)
+}
+
+/// Scrapes `/metrics` with an optional bearer token.
+async fn scrape(app: &Router, token: Option<&str>) -> support::Answer {
+    let mut b = request("GET", "/metrics");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(app, b.body(Body::empty()).unwrap()).await
+}
+
+/// `/metrics` answers Prometheus text, never cached, with the queue's gauges by state and by
+/// name, the oldest pending age, lapsed leases, paused names and the last whole minute's
+/// outcomes from the stats table (names escaped as label values), then the hook's text; it
+/// is behind the same auth hook as the pages.
+async fn metrics_endpoint(db: TestDb) {
+    let client = db.client().await;
+    client.push(StepCommand).await.unwrap();
+    client.push(StepCommand).await.unwrap();
+    client
+        .push_with(
+            StepCommand,
+            orchestratum::Push::new().delay(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    client.push(HostileCommand).await.unwrap();
+    client.pause(NASTY).await.unwrap();
+    client.pause("other").await.unwrap();
+    let options = Options::new()
+        .auth(bearer("t0ken"))
+        .metrics(|| "# TYPE app_requests_total counter\napp_requests_total 42".to_owned());
+    let app = router(client.clone(), options);
+
+    assert_eq!(scrape(&app, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        scrape(&app, Some("wrong")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The last whole minute is the one before the scrape's; should the minute turn between
+    // writing the buckets and scraping, the expected minute is not known: write them again.
+    let (answer, samples) = loop {
+        let before = this_minute();
+        bucket(&client, before, 1, "step", "completed", 7).await;
+        bucket(&client, before, 1, NASTY, "failed", 2).await;
+        // Not the last whole minute: the current one, and an older one.
+        bucket(&client, before, 0, "step", "completed", 50).await;
+        bucket(&client, before, 2, "step", "completed", 60).await;
+        let answer = scrape(&app, Some("t0ken")).await;
+        if this_minute() == before {
+            let samples = parse_prometheus(&answer.body);
+            break (answer, samples);
+        }
+        client.store().prune_stats(i64::MAX).await.unwrap();
+    };
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.headers[header::CONTENT_TYPE],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert_eq!(answer.headers[header::CACHE_CONTROL], "no-store");
+    let g = |name: &str, labels: &[(&str, &str)]| {
+        sample(&samples, name, labels)
+            .unwrap_or_else(|| panic!("{name} {labels:?}: {}", answer.body))
+    };
+    for (state, n) in [
+        ("pending", 3.0),
+        ("scheduled", 1.0),
+        ("running", 0.0),
+        ("completed", 0.0),
+        ("failed", 0.0),
+        ("canceled", 0.0),
+        ("waiting", 0.0),
+    ] {
+        assert_eq!(
+            g("orchestratum_queue_commands", &[("state", state)]),
+            n,
+            "{state}"
+        );
+    }
+    let by_name = "orchestratum_queue_commands_by_name";
+    assert_eq!(g(by_name, &[("name", "step"), ("state", "pending")]), 2.0);
+    assert_eq!(g(by_name, &[("name", "step"), ("state", "scheduled")]), 1.0);
+    assert_eq!(g(by_name, &[("name", SCRIPT), ("state", "pending")]), 1.0);
+    assert_eq!(g(by_name, &[("name", SCRIPT), ("state", "failed")]), 0.0);
+    let age = g("orchestratum_queue_oldest_pending_age_seconds", &[]);
+    assert!((0.0..600.0).contains(&age), "{age}");
+    assert_eq!(g("orchestratum_queue_lapsed_leases", &[]), 0.0);
+    assert_eq!(g("orchestratum_queue_paused_names", &[]), 2.0);
+    let last = "orchestratum_stats_last_minute_outcomes";
+    assert_eq!(g(last, &[("name", "step"), ("outcome", "completed")]), 7.0);
+    assert_eq!(g(last, &[("name", "step"), ("outcome", "failed")]), 0.0);
+    assert_eq!(g(last, &[("name", NASTY), ("outcome", "failed")]), 2.0);
+    assert_eq!(g(last, &[("name", NASTY), ("outcome", "completed")]), 0.0);
+    assert!(
+        answer
+            .body
+            .contains(r#"name="<script>\"x\\y</script>",outcome="failed"} 2"#),
+        "label escaping: {}",
+        answer.body
+    );
+    assert_eq!(g("app_requests_total", &[]), 42.0);
+    assert!(
+        answer.body.ends_with("app_requests_total 42\n"),
+        "{}",
+        answer.body
+    );
+    for family in [
+        "orchestratum_queue_commands",
+        "orchestratum_queue_commands_by_name",
+        "orchestratum_queue_oldest_pending_age_seconds",
+        "orchestratum_queue_lapsed_leases",
+        "orchestratum_queue_paused_names",
+        "orchestratum_stats_last_minute_outcomes",
+    ] {
+        assert!(
+            answer.body.contains(&format!("# TYPE {family} gauge\n")),
+            "{family}: {}",
+            answer.body
+        );
+    }
+
+    // Without the hook and with nothing pending: no extra text, a zero age.
+    let bare = router(db.client().await, Options::new().read_only(true));
+    let all = orchestratum::admin::Selection::Matching(Default::default());
+    let deleted = client.admin().delete_all(&all).await.unwrap();
+    assert_eq!(deleted.changed, 4);
+    let answer = scrape(&bare, None).await;
+    let samples = parse_prometheus(&answer.body);
+    assert_eq!(
+        sample(
+            &samples,
+            "orchestratum_queue_oldest_pending_age_seconds",
+            &[]
+        ),
+        Some(0.0),
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "orchestratum_queue_commands",
+            &[("state", "pending")]
+        ),
+        Some(0.0)
+    );
+    assert!(
+        !answer.body.contains("app_requests_total"),
+        "{}",
+        answer.body
+    );
 }

@@ -90,6 +90,7 @@ impl TestDb {
             "workers",
             "controls",
             "schedules",
+            "stats",
             "commands",
             "schema_migrations",
         ];
