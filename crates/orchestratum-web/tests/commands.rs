@@ -17,41 +17,7 @@ use serde::{Deserialize, Serialize};
 use support::{Answer, Backend, Session, TestDb, get, post_raw};
 use uuid::Uuid;
 
-macro_rules! on_every_backend {
-    ($($case:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres).await;
-                    crate::$case(db.clone()).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    crate::$case(crate::TestDb::new(crate::Backend::Sqlite).await).await;
-                }
-            )*
-        }
-        #[cfg(feature = "mysql")]
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::TestDb::new(crate::Backend::Mysql).await;
-                    crate::$case(db.clone()).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_backend!(
+support::on_every_backend!(
     list_filters_and_pages,
     bulk_on_a_selection,
     bulk_on_a_filter,

@@ -17,41 +17,7 @@ use orchestratum_web::{Access, Options, basic, bearer, router};
 use serde::{Deserialize, Serialize};
 use support::{Backend, Session, TestDb, get, post_raw, request, send};
 
-macro_rules! on_every_backend {
-    ($($case:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::TestDb::new(crate::Backend::Postgres).await;
-                    crate::$case(db.clone()).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    crate::$case(crate::TestDb::new(crate::Backend::Sqlite).await).await;
-                }
-            )*
-        }
-        #[cfg(feature = "mysql")]
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = crate::TestDb::new(crate::Backend::Mysql).await;
-                    crate::$case(db.clone()).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_backend!(
+support::on_every_backend!(
     pages_show_the_queue_escaped,
     schedule_actions,
     flow_actions,

@@ -313,3 +313,39 @@ async fn ensure_mysql_database(url: &str) {
         })
         .await;
 }
+
+/// Expands each case into one test per backend, each on a fresh database cleaned up after.
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::TestDb::new(crate::Backend::Postgres).await;
+                    crate::$case(db.clone()).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::$case(crate::TestDb::new(crate::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::TestDb::new(crate::Backend::Mysql).await;
+                    crate::$case(db.clone()).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_every_backend;
