@@ -6,7 +6,12 @@
   function refresh(el) {
     fetch(el.getAttribute("data-live"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { el.innerHTML = html; el.removeAttribute("data-stale"); })
+      .then(function (html) {
+        // Unchanged parts are left alone, so a button being clicked or text being selected
+        // is not replaced under the pointer on every tick.
+        if (el.orchLast !== html) { el.innerHTML = html; el.orchLast = html; }
+        el.removeAttribute("data-stale");
+      })
       .catch(function () { el.setAttribute("data-stale", "true"); });
   }
   function start() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -38,6 +38,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/commands", get(list))
         .route("/commands/bulk", post(bulk))
         .route("/commands/{id}", get(command))
+        .route("/live/commands/{id}", get(command_live))
         .route("/commands/{id}/{action}", post(command_action))
 }
 
@@ -512,18 +513,46 @@ async fn command(
         Some(d) => Some(flash(&d).ok_or_else(|| bad_request(&ctx, "done names no action"))?),
     };
     let c = app.client.get(id).await.map_err(|e| store(&ctx, &e))?;
-    let attempts = app.client.attempts(id).await.map_err(|e| store(&ctx, &e))?;
+    let title = format!("Command {}", c.name);
+    let interval = ctx.refresh_ms.to_string();
+    let live = command_body(&app, &ctx, c).await?;
+    Ok(html_page(
+        &ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            @if let Some(n) = notice { p.notice #flash { (n) } }
+            section #live data-live=(ctx.link(&format!("/live/commands/{id}"))) data-interval=(interval) {
+                (live)
+            }
+        },
+    ))
+}
+
+/// `GET /live/commands/{id}`: the part of the command's page the script refreshes, so a
+/// retried command is seen running and finishing without a reload.
+async fn command_live(State(app): Shared, Extension(ctx): Extension<Ctx>, uri: Uri) -> Page {
+    let id = parse_id(&ctx, "the command id", id_segment(&uri, 0))?;
+    let c = app.client.get(id).await.map_err(|e| store(&ctx, &e))?;
+    Ok(command_body(&app, &ctx, c).await?.into_response())
+}
+
+/// Everything on the command's page below its title: state, actions, columns, input and
+/// output, attempts, timeline, parent, follow-ups and workflow.
+async fn command_body(app: &AppState, ctx: &Ctx, c: CommandRecord) -> Result<Markup, Response> {
+    let id = c.id;
+    let attempts = app.client.attempts(id).await.map_err(|e| store(ctx, &e))?;
     let follow_ups = app
         .client
         .follow_ups(id)
         .await
-        .map_err(|e| store(&ctx, &e))?;
+        .map_err(|e| store(ctx, &e))?;
     let workflow = match c.workflow_id {
         None => None,
         Some(wid) => match app.client.workflow(wid).await {
             Ok(info) => Some(Ok(info)),
             Err(Error::WorkflowNotFound(_)) => Some(Err(wid)),
-            Err(e) => return Err(store(&ctx, &e)),
+            Err(e) => return Err(store(ctx, &e)),
         },
     };
     let state = c.state();
@@ -556,7 +585,6 @@ async fn command(
         }
     }
     timeline.sort_by_key(|(t, _)| *t);
-    let title = format!("Command {}", c.name);
     let details: Vec<(&str, String)> = vec![
         ("Name", c.name.clone()),
         ("State", state.to_string()),
@@ -612,21 +640,16 @@ async fn command(
                 .unwrap_or_else(|| "—".into()),
         ),
     ];
-    Ok(html_page(
-        &ctx,
-        &title,
-        html! {
-            h1 { "Command " (c.name) }
-            @if let Some(n) = notice { p.notice #flash { (n) } }
+    Ok(html! {
             p { "Id " code { (c.id) } " · state " strong.(format!("state-{state}")) { (state) } }
             @if ctx.can_write {
                 p.actions {
                     @if matches!(state, CommandState::Failed | CommandState::Canceled) {
-                        (act(&ctx, id, "retry", "Retry"))
+                        (act(ctx, id, "retry", "Retry"))
                     }
-                    @if !state.is_terminal() { (act(&ctx, id, "cancel", "Cancel")) }
-                    (act(&ctx, id, "delete", "Delete"))
-                    (act(&ctx, id, "copy", "Push a copy"))
+                    @if !state.is_terminal() { (act(ctx, id, "cancel", "Cancel")) }
+                    (act(ctx, id, "delete", "Delete"))
+                    (act(ctx, id, "copy", "Push a copy"))
                 }
             }
             table.details {
@@ -662,7 +685,7 @@ async fn command(
             p {
                 "Parent: "
                 @if let Some(p) = c.parent_id {
-                    a.parent href=(command_link(&ctx, p)) { code { (p) } }
+                    a.parent href=(command_link(ctx, p)) { code { (p) } }
                 } @else { span.muted { "none (pushed directly)" } }
             }
             @if follow_ups.is_empty() {
@@ -670,7 +693,7 @@ async fn command(
             } @else {
                 ul.follow-ups {
                     @for f in &follow_ups {
-                        li { a href=(command_link(&ctx, f.id)) { code { (f.id) } } " " (f.name) " (" (f.state()) ")" }
+                        li { a href=(command_link(ctx, f.id)) { code { (f.id) } } " " (f.name) " (" (f.state()) ")" }
                     }
                 }
             }
@@ -695,7 +718,7 @@ async fn command(
                                 None => span.muted { "nothing" },
                                 Some(s) => @for (i, (p, _)) in s.parents.iter().enumerate() {
                                     @if i > 0 { ", " }
-                                    a.step-parent href=(command_link(&ctx, *p)) { (label(*p)) }
+                                    a.step-parent href=(command_link(ctx, *p)) { (label(*p)) }
                                 },
                             }
                         }
@@ -707,14 +730,13 @@ async fn command(
                             @if children.is_empty() { span.muted { "nothing" } }
                             @for (i, k) in children.iter().enumerate() {
                                 @if i > 0 { ", " }
-                                a.step-child href=(command_link(&ctx, *k)) { (label(*k)) }
+                                a.step-child href=(command_link(ctx, *k)) { (label(*k)) }
                             }
                         }
                     }
                 }
             }
-        },
-    ))
+    })
 }
 
 /// A POST form of one button acting on command `id`.

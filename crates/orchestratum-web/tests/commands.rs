@@ -22,6 +22,7 @@ support::on_every_backend!(
     bulk_on_a_selection,
     bulk_on_a_filter,
     command_page_and_single_actions,
+    command_live_fragment,
     refusals_and_bad_input,
 );
 
@@ -447,6 +448,70 @@ async fn ran(db: &TestDb) -> (Uuid, Uuid, Uuid) {
 
 fn flash_of(answer: &Answer) -> &str {
     text_of(answer.page(), "flash")
+}
+
+/// The command page's live part: the page names its fragment's URL, the fragment is the page's
+/// content without the layout, and it follows the store (a retried command's fragment shows
+/// it pending, without the Retry button); bad and unknown ids answer 400 and 404.
+async fn command_live_fragment(db: TestDb) {
+    let (_, doomed, _) = ran(&db).await;
+    let client = client(&db).await;
+    let app = router(
+        client.clone(),
+        Options::new().refresh_interval(Duration::from_millis(750)),
+    );
+    let page = get(&app, &format!("/commands/{doomed}")).await;
+    assert!(
+        page.page().contains(&format!(
+            r#"<section id="live" data-live="/live/commands/{doomed}" data-interval="750">"#
+        )),
+        "{}",
+        page.body
+    );
+
+    let s = Session::open(&app, &format!("/commands/{doomed}")).await;
+    let live = s.get(&app, &format!("/live/commands/{doomed}")).await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.body);
+    let body = &live.body;
+    assert!(
+        !body.contains("<nav") && !body.contains("<h1"),
+        "a fragment: {body}"
+    );
+    assert!(body.contains(r#"class="state-failed">failed<"#), "{body}");
+    assert!(body.contains("<td>discarded</td>"), "attempts: {body}");
+    assert!(body.contains("— failed for good</li>"), "timeline: {body}");
+    assert!(
+        body.contains(&format!(r#"action="/commands/{doomed}/retry""#)) && body.contains(&s.token),
+        "the retry form with its token: {body}"
+    );
+    assert!(
+        body.contains(&format!("broken {SCRIPT_ESCAPED}")) && !body.contains(SCRIPT),
+        "escaped: {body}"
+    );
+
+    client
+        .admin()
+        .retry(doomed, None)
+        .await
+        .unwrap()
+        .expect("retried");
+    let live = s.get(&app, &format!("/live/commands/{doomed}")).await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.body);
+    assert!(
+        live.body.contains(r#"class="state-pending">pending<"#),
+        "{}",
+        live.body
+    );
+    assert!(
+        !live.body.contains("/retry\""),
+        "no retry now: {}",
+        live.body
+    );
+
+    let bad = get(&app, "/live/commands/not-an-id").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    let missing = get(&app, &format!("/live/commands/{}", Uuid::now_v7())).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
 }
 
 /// The page shows every column, pretty JSON, attempts, timeline, parent, follow-ups and
