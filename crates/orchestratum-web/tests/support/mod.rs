@@ -315,6 +315,7 @@ async fn ensure_mysql_database(url: &str) {
 }
 
 /// Expands each case into one test per backend, each on a fresh database cleaned up after.
+#[allow(unused_macros)] // not every test file runs its cases on every backend
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod postgres {
@@ -348,4 +349,5 @@ macro_rules! on_every_backend {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use on_every_backend;
