@@ -79,9 +79,15 @@ pub(crate) fn assemble(
 ) -> Option<WorkflowInfo> {
     let name = steps.first()?.1.clone();
     let mut steps: Vec<StepInfo> = steps.into_iter().map(|(s, _)| s).collect();
+    // By id, not a scan per edge: a batch of N members has N edges into one callback.
+    let at: std::collections::HashMap<Uuid, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.command.id, i))
+        .collect();
     for (parent, child, policy) in edges {
-        if let Some(step) = steps.iter_mut().find(|s| s.command.id == child) {
-            step.parents.push((parent, policy));
+        if let Some(&i) = at.get(&child) {
+            steps[i].parents.push((parent, policy));
         }
     }
     for step in &mut steps {

@@ -153,22 +153,31 @@ impl Handler for PayHandler {
     }
 }
 
-pub async fn handler_writes_and_completion_commit_together(db: TestDb) {
-    create_effects(&db).await;
-    let probe = Probe::new();
-    let orch = db
-        .builder()
+/// A started worker running `PayHandler` (parked on `gate` if given) and `SimpleHandler`.
+async fn pay_worker(
+    db: &TestDb,
+    probe: &Arc<Probe>,
+    builder: orchestratum::Builder,
+    gate: Option<Arc<Gate>>,
+) -> orchestratum::Orchestratum {
+    builder
         .handlers((
             PayHandler {
                 db: db.clone(),
                 probe: probe.clone(),
-                gate: None,
+                gate,
             },
             SimpleHandler(probe.clone()),
         ))
         .start()
         .await
-        .expect("start worker");
+        .expect("start worker")
+}
+
+pub async fn handler_writes_and_completion_commit_together(db: TestDb) {
+    create_effects(&db).await;
+    let probe = Probe::new();
+    let orch = pay_worker(&db, &probe, db.builder(), None).await;
     let id = orch
         .push(PayCommand {
             order: 7,
@@ -204,21 +213,9 @@ pub async fn lost_lease_rolls_back_the_handlers_writes(db: TestDb) {
     create_effects(&db).await;
     let probe = Probe::new();
     let gate = Arc::new(Gate::default());
-    let orch = db
-        .builder()
-        // No renewal within the test: the lease is lost only when the test takes it.
-        .lock_timeout_buffer(Duration::from_secs(60))
-        .handlers((
-            PayHandler {
-                db: db.clone(),
-                probe: probe.clone(),
-                gate: Some(gate.clone()),
-            },
-            SimpleHandler(probe.clone()),
-        ))
-        .start()
-        .await
-        .expect("start worker");
+    // No renewal within the test: the lease is lost only when the test takes it.
+    let builder = db.builder().lock_timeout_buffer(Duration::from_secs(60));
+    let orch = pay_worker(&db, &probe, builder, Some(gate.clone())).await;
     let id = orch
         .push(PayCommand {
             order: 9,
@@ -269,19 +266,7 @@ pub async fn lost_lease_rolls_back_the_handlers_writes(db: TestDb) {
 pub async fn step_completed_in_its_transaction_releases_its_child(db: TestDb) {
     create_effects(&db).await;
     let probe = Probe::new();
-    let orch = db
-        .builder()
-        .handlers((
-            PayHandler {
-                db: db.clone(),
-                probe: probe.clone(),
-                gate: None,
-            },
-            SimpleHandler(probe.clone()),
-        ))
-        .start()
-        .await
-        .expect("start worker");
+    let orch = pay_worker(&db, &probe, db.builder(), None).await;
     let pushed = orch
         .push_workflow(
             Workflow::new("pay then notify")
@@ -318,19 +303,7 @@ pub async fn step_completed_in_its_transaction_releases_its_child(db: TestDb) {
 pub async fn refused_commit_leaves_the_command_uncompleted(db: TestDb) {
     create_effects(&db).await;
     let probe = Probe::new();
-    let orch = db
-        .builder()
-        .handlers((
-            PayHandler {
-                db: db.clone(),
-                probe: probe.clone(),
-                gate: None,
-            },
-            SimpleHandler(probe.clone()),
-        ))
-        .start()
-        .await
-        .expect("start worker");
+    let orch = pay_worker(&db, &probe, db.builder(), None).await;
     let id = orch
         .push(PayCommand {
             order: 4,
