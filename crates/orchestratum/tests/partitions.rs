@@ -55,4 +55,5 @@ partitions!(
     reset_connections_recover,
     shutdown_with_a_frozen_connection_returns,
     scheduler_goes_on_after_a_frozen_connection,
+    interrupted_calls_leave_no_transaction_open,
 );

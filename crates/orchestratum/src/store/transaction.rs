@@ -64,7 +64,7 @@ impl Store {
             #[cfg(feature = "sqlite")]
             Store::Sqlite(s) => WriteTransaction::Sqlite(s.begin_write().await?),
             #[cfg(feature = "mysql")]
-            Store::MySql(s) => WriteTransaction::MySql(s.pool().begin().await?),
+            Store::MySql(s) => WriteTransaction::MySql(s.begin().await?),
         })
     }
 

@@ -271,3 +271,83 @@ pub async fn scheduler_goes_on_after_a_frozen_connection(db: TestDb) {
         .await;
     assert_eq!(doubled, 0, "a due second was pushed twice");
 }
+
+/// Store calls dropped at every point of their round trips (a caller's timeout, a bounded
+/// outcome write, a handler's timeout) leave no transaction open on a pooled connection: a
+/// connection left inside one refuses every later `SET TRANSACTION` (MySQL) and holds its
+/// later autocommit writes uncommitted. So every call through the pool that is not cut short
+/// succeeds, during the sweep and after it, and a push through it is visible at once from
+/// another connection.
+pub async fn interrupted_calls_leave_no_transaction_open(db: TestDb) {
+    let relay = Relay::to_database(&db.url).await;
+    let direct = db.client().await;
+    let through = db
+        .builder()
+        .database(&relay.url_for(&db.url))
+        .connect()
+        .await
+        .expect("connect through the relay");
+    let admin = through.admin();
+    // Deletes nothing; on MySQL it begins with `SET TRANSACTION … ; START TRANSACTION`.
+    let prune = || orchestratum::admin::PruneParams {
+        older_than: Duration::from_secs(3_600),
+        state: None,
+        limit: 10,
+    };
+    // Each chunk held 1 ms: a call's round trips are long enough for the sweep of limits to
+    // land inside every one of them, the begin among them; the last limits let calls finish.
+    relay.delay(Duration::from_millis(1));
+    // The sweep's span: how long the slower call takes through the relay, whole.
+    let mut whole = Duration::ZERO;
+    for _ in 0..3 {
+        let started = Instant::now();
+        admin.prune(prune()).await.unwrap();
+        let (cmd, push) = hold(0, false);
+        let id = direct.push_with(cmd, push).await.unwrap();
+        whole = whole.max(started.elapsed());
+        let started = Instant::now();
+        through.cancel(id).await.unwrap();
+        whole = whole.max(started.elapsed());
+    }
+    let (mut interrupted, mut finished) = (0, 0);
+    for step in 0..120u32 {
+        let limit = whole * 3 / 2 * step / 120;
+        match tokio::time::timeout(limit, admin.prune(prune())).await {
+            Err(_) => interrupted += 1,
+            Ok(Ok(_)) => finished += 1,
+            Ok(Err(e)) => panic!("a prune given {limit:?}: {e}"),
+        }
+        let (cmd, push) = hold(0, false);
+        let id = direct.push_with(cmd, push).await.unwrap();
+        match tokio::time::timeout(limit, through.cancel(id)).await {
+            Err(_) => interrupted += 1,
+            Ok(Ok(_)) => finished += 1,
+            Ok(Err(e)) => panic!("a cancel given {limit:?}: {e}"),
+        }
+        // Not cut short: it waits for a connection behind what the cut calls left running, and
+        // must not find one left inside a transaction.
+        if let Err(e) = admin.prune(prune()).await {
+            panic!("a prune after calls cut short after {limit:?}: {e}");
+        }
+    }
+    relay.thaw();
+    assert!(
+        interrupted > 60 && finished > 20,
+        "the sweep up to {:?} cut {interrupted} calls short and let {finished} finish",
+        whole * 3 / 2
+    );
+    // More calls than the pool has connections, so every connection is tried.
+    for n in 0..12 {
+        if let Err(e) = admin.prune(prune()).await {
+            panic!("prune {n} after the sweep: {e}");
+        }
+        let (cmd, push) = hold(0, false);
+        let id = through.push_with(cmd, push).await.unwrap();
+        let seen = direct.get(id).await;
+        assert!(
+            seen.is_ok(),
+            "push {n} after the sweep is not visible from another connection ({seen:?}): its \
+             connection is still inside a transaction an interrupted call began"
+        );
+    }
+}

@@ -8,7 +8,7 @@
 use sqlx::MySql;
 use uuid::Uuid;
 
-use super::{BEGIN_READ_COMMITTED, MySqlStore};
+use super::MySqlStore;
 use crate::error::Result;
 use crate::record::{CommandRecord, State};
 use crate::store::migrator::{self, migration_sql};
@@ -85,7 +85,7 @@ impl MySqlStore {
         retries: Option<i32>,
     ) -> Result<Option<CommandRecord>> {
         let id = id.hyphenated().to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let locked = sqlx::query(self.sql.retry_lock.clone())
             .bind(&id)
             .fetch_optional(&mut *tx)
@@ -113,7 +113,7 @@ impl MySqlStore {
     /// row it scanned, unfinished ones included, until the end, holding up claims and outcomes.
     pub(crate) async fn prune(&self, params: PruneParams) -> Result<u64> {
         let state = params.state.map(State::as_str);
-        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let mut tx = self.begin_read_committed().await?;
         let done = sqlx::query(self.sql.prune.clone())
             .bind(micros(params.older_than))
             .bind(state)

@@ -3,7 +3,7 @@
 //! claim's `READ COMMITTED` transaction that read sees every claim committed before the lock
 //! was granted, where `REPEATABLE READ` would reuse an older snapshot.
 
-use super::{BEGIN_READ_COMMITTED, MySqlStore};
+use super::MySqlStore;
 use crate::error::Result;
 use crate::store::ClaimParams;
 use crate::store::flow::{self, CappedClaim, Control};
@@ -19,7 +19,7 @@ impl MySqlStore {
 
     /// No `RETURNING`: the write and the read back share a transaction.
     async fn control_write(&self, sql: &sqlx::SqlStr, name: &str) -> Result<Control> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(sql.clone())
             .bind(name)
             .execute(&mut *tx)
@@ -53,7 +53,7 @@ impl MySqlStore {
         p: ClaimParams<'_>,
         fleet_limit: Option<u32>,
     ) -> Result<CappedClaim> {
-        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let mut tx = self.begin_read_committed().await?;
         let mut fleet_room = None;
         let mut p = p;
         if let Some(limit) = fleet_limit {

@@ -10,8 +10,10 @@
 //! - **Batches travel as one JSON array** read with `JSON_TABLE` (MySQL 8.0.4+, MariaDB 10.6+), so
 //!   every statement's text is static and prepared once, whatever the batch size. Ids read from
 //!   JSON are converted to `ascii`, the primary key's character set, or the server would convert
-//!   the key instead and scan the table. Batches are split by size (`batch.rs`) to stay under
-//!   `max_allowed_packet`.
+//!   the key instead and scan the table. The array drives the join (`JSON_TABLE(…) AS j
+//!   STRAIGHT_JOIN t FORCE INDEX (PRIMARY)`): on a small table the optimizer would otherwise
+//!   scan `t` and lock rows other transactions are inserting, so concurrent workflow pushes
+//!   deadlocked. Batches are split by size (`batch.rs`) to stay under `max_allowed_packet`.
 //! - **The database clock:** instants are `DATETIME(6)` in UTC, written from `UTC_TIMESTAMP(6)`
 //!   (never `NOW()`, which follows the session's time zone). The timeout is `TIME(6)`, as Pomelo
 //!   maps a `TimeSpan`, so it is at most 838:59:59: a longer one is refused at push.
@@ -36,7 +38,7 @@ use serde::Serialize;
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlRow};
 use sqlx::pool::PoolOptions;
-use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection, Row, Transaction};
 use uuid::Uuid;
 
 use super::migrator::{self, migration_sql};
@@ -238,6 +240,32 @@ impl MySqlStore {
         &self.pool
     }
 
+    /// Begins a transaction at the server's default isolation.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, MySql>> {
+        self.begin_with("START TRANSACTION").await
+    }
+
+    /// Begins a `READ COMMITTED` transaction (see [`BEGIN_READ_COMMITTED`]).
+    pub(crate) async fn begin_read_committed(&self) -> Result<Transaction<'static, MySql>> {
+        self.begin_with(BEGIN_READ_COMMITTED).await
+    }
+
+    /// Begins a transaction that a dropped caller cannot leave open. sqlx's MySQL `begin`
+    /// counts the transaction only once the server has answered, so a caller dropped in
+    /// between (a timeout around a store call, a handler's timeout) returned the connection to
+    /// the pool inside a transaction nobody would end: every later `SET TRANSACTION` on it
+    /// failed, and its autocommit writes never committed. In a task of its own the begin
+    /// always completes; if the caller is gone by then, the transaction is dropped, which rolls
+    /// it back before the connection is reused.
+    async fn begin_with(&self, statement: &'static str) -> Result<Transaction<'static, MySql>> {
+        let pool = self.pool.clone();
+        match tokio::spawn(async move { pool.begin_with(statement).await }).await {
+            Ok(begun) => Ok(begun?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(sqlx::Error::PoolClosed.into()),
+        }
+    }
+
     /// Applies pending migrations under a named lock (`GET_LOCK`) that one connection, taken out
     /// of the pool, holds from start to end, so instances starting at once migrate one at a time.
     ///
@@ -339,7 +367,7 @@ impl MySqlStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
-        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let mut tx = self.begin_read_committed().await?;
         let claimed = self.claim_in(&mut tx, p).await?;
         tx.commit().await?;
         Ok(claimed)
@@ -447,7 +475,7 @@ impl MySqlStore {
         // READ COMMITTED: the edge and step reads of a workflow release take no gap locks,
         // which would make a concurrent workflow push, inserting edges at the end of the same
         // index, wait for this write or deadlock with it.
-        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let mut tx = self.begin_read_committed().await?;
         let applied = self.record_outcomes_on(&mut tx, transitions).await?;
         tx.commit().await?;
         Ok(applied)
@@ -519,7 +547,7 @@ impl MySqlStore {
 
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
         let id = id.hyphenated().to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let Some(row) = sqlx::query(self.sql.request_cancel_lock.clone())
             .bind(&id)
             .fetch_optional(&mut *tx)

@@ -58,7 +58,7 @@ impl MySqlStore {
         next: DateTime<Utc>,
         command: Option<&NewCommand>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let moved = sqlx::query(self.sql.fire_schedule.clone())
             .bind(next)
             .bind(command.map(|_| due))

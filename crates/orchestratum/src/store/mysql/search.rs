@@ -50,7 +50,7 @@ impl MySqlStore {
 
     pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {
         let id = id.hyphenated().to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let Some(row) = sqlx::query(self.sql.delete_check.clone())
             .bind(&id)
             .fetch_optional(&mut *tx)

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{BEGIN_READ_COMMITTED, MySqlStore};
+use super::MySqlStore;
 use crate::error::Result;
 use crate::store::rows;
 use crate::store::stats::{self, StatsBucket, StatsDelta};
@@ -18,7 +18,7 @@ impl MySqlStore {
             .collect();
         // READ COMMITTED: the duplicate-key checks take no gap locks, so two instances adding
         // to neighbouring buckets do not deadlock.
-        let mut tx = self.pool.begin_with(BEGIN_READ_COMMITTED).await?;
+        let mut tx = self.begin_read_committed().await?;
         sqlx::query(self.sql.add_stats.clone())
             .bind(serde_json::Value::Array(batch).to_string())
             .execute(&mut *tx)

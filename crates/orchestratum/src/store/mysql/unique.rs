@@ -25,7 +25,7 @@ impl MySqlStore {
     pub(super) async fn push_in_own_transaction(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
         let mut tries = 0;
         loop {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin().await?;
             match self.push_on(&mut tx, rows).await {
                 Ok(pushed) => {
                     tx.commit().await?;

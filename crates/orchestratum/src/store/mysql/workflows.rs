@@ -19,7 +19,7 @@ fn text(id: Uuid) -> String {
 
 impl MySqlStore {
     pub(crate) async fn push_workflow(&self, workflow: &PlannedWorkflow) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         self.push_workflow_on(&mut tx, workflow).await?;
         tx.commit().await?;
         Ok(())
@@ -147,7 +147,7 @@ impl MySqlStore {
     }
 
     pub(crate) async fn cancel_workflow(&self, id: Uuid) -> Result<Vec<(Uuid, bool)>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let found = sqlx::query(self.sql.cancel_workflow_lock.clone())
             .bind(text(id))
             .fetch_all(&mut *tx)

@@ -2,11 +2,11 @@
 -- reclaiming a lapsed row costs the lapsed run one retry (`claim_lapsed` recorded that run
 -- first). The lease lasts ?2 microseconds; ?3 is the claiming worker.
 -- No assignment reads a column another assignment writes: a multi-table UPDATE gives no order.
-UPDATE `{prefix}commands` AS c
-JOIN JSON_TABLE(?, '$[*]' COLUMNS (
+UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
     id varchar(36) PATH '$.id',
     token varchar(36) PATH '$.token',
     lapsed int PATH '$.lapsed')) AS j
+STRAIGHT_JOIN `{prefix}commands` AS c FORCE INDEX (PRIMARY)
   ON c.id = CONVERT(j.id USING ascii)
 SET c.running_at = UTC_TIMESTAMP(6),
     c.run_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND,

@@ -1,7 +1,6 @@
 -- Writes the outcomes that passed `record_outcomes_lock` (a JSON array), fenced again. No
 -- assignment reads a column another assignment writes: a multi-table UPDATE gives no order.
-UPDATE `{prefix}commands` AS c
-JOIN JSON_TABLE(?, '$[*]' COLUMNS (
+UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
     id varchar(36) PATH '$.id',
     token varchar(36) PATH '$.token',
     kind varchar(16) PATH '$.kind',
@@ -10,6 +9,7 @@ JOIN JSON_TABLE(?, '$[*]' COLUMNS (
     delay_us bigint PATH '$.delay_us',
     error longtext PATH '$.error',
     error_kind varchar(32) PATH '$.error_kind')) AS o
+STRAIGHT_JOIN `{prefix}commands` AS c FORCE INDEX (PRIMARY)
   ON c.id = CONVERT(o.id USING ascii)
 SET c.is_running = FALSE,
     c.run_expires_at = NULL,

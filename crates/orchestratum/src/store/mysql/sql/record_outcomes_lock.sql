@@ -4,11 +4,11 @@
 -- row marked running without an expiry has none).
 -- (MySQL types an ordinality as unsigned, MariaDB as signed: the cast makes both signed.)
 SELECT CAST(j.pos AS SIGNED) AS pos
-FROM `{prefix}commands` AS c
-JOIN JSON_TABLE(?, '$[*]' COLUMNS (
+FROM JSON_TABLE(?, '$[*]' COLUMNS (
     pos FOR ORDINALITY,
     id varchar(36) PATH '$.id',
     token varchar(36) PATH '$.token')) AS j
+STRAIGHT_JOIN `{prefix}commands` AS c FORCE INDEX (PRIMARY)
   ON c.id = CONVERT(j.id USING ascii)
 WHERE c.is_completed = FALSE AND c.is_failed = FALSE AND c.is_canceled = FALSE
   AND CASE WHEN j.token IS NOT NULL THEN c.is_running AND c.lease_token = CONVERT(j.token USING ascii)

@@ -1,11 +1,11 @@
 -- Releases the waiting steps of a JSON array of {id, delay_us, cancel}: due after the delay,
 -- with a cancel request where asked. A step no longer waiting was released before and is
 -- left alone. No assignment reads a column another assignment writes.
-UPDATE `{prefix}commands` AS c
-JOIN JSON_TABLE(?, '$[*]' COLUMNS (
+UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
     id varchar(36) PATH '$.id',
     delay_us bigint PATH '$.delay_us',
     cancel int PATH '$.cancel')) AS r
+STRAIGHT_JOIN `{prefix}commands` AS c FORCE INDEX (PRIMARY)
   ON c.id = CONVERT(r.id USING ascii)
 SET c.scheduled_at = UTC_TIMESTAMP(6) + INTERVAL r.delay_us MICROSECOND,
     c.cancel_requested_at = CASE WHEN r.cancel = 1
