@@ -283,7 +283,7 @@ pub async fn interrupted_calls_leave_no_transaction_open(db: TestDb) {
     let direct = db.client().await;
     let through = db
         .builder()
-        .database(&relay.url_for(&db.url))
+        .database(relay.url_for(&db.url))
         .connect()
         .await
         .expect("connect through the relay");
