@@ -17,6 +17,7 @@
 
 mod assets;
 pub mod auth;
+mod command;
 mod commands;
 mod error;
 mod metrics;
@@ -125,6 +126,7 @@ pub fn router(client: Client, options: Options) -> Router {
     let state = Arc::new(AppState { client, options });
     pages::routes()
         .merge(commands::routes())
+        .merge(command::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
