@@ -165,6 +165,15 @@ pub fn record_json(r: &CommandRecord) -> Value {
     })
 }
 
+/// A stored `retries_left` as what is true: a command that failed for good stores -1.
+pub fn retries_left(n: i32) -> String {
+    if n < 0 {
+        "0 (no retries left)".to_owned()
+    } else {
+        n.to_string()
+    }
+}
+
 /// The columns `list` shows, one row per record.
 pub fn records_table(records: &[CommandRecord]) -> Table {
     let mut table = Table::new([

@@ -358,6 +358,16 @@ async fn retry_failed_and_canceled_only(db: TestDb) {
     db.run(&["migrate"]).ok();
     let failed = push(&db, &["generate_report", "--input", "{}"]);
     db.finish(&failed, "failed").await;
+    // A failed-for-good row stores -1: `show` says what it means, its JSON keeps the column.
+    let shown = db.run(&["show", &failed]);
+    assert!(
+        shown
+            .ok()
+            .contains("retries_left:        0 (no retries left)\n"),
+        "{}",
+        shown.ok()
+    );
+    assert_eq!(db.json(&["show", &failed])["retries_left"], -1);
     let canceled = push(&db, &["generate_report", "--input", "{}", "--retries", "2"]);
     db.finish(&canceled, "canceled").await;
     let pending = push(&db, &["generate_report", "--input", "{}"]);

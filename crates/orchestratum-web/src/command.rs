@@ -4,6 +4,7 @@
 // The error of a handler step is the page it answers, built at most once per request.
 #![allow(clippy::result_large_err)]
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
@@ -13,12 +14,13 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
-use orchestratum::{Cancellation, CommandRecord, Error, Push, State as CommandState};
+use orchestratum::{Cancellation, CommandRecord, Error, Push, State as CommandState, WorkflowInfo};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::commands::{command_link, one, pairs_of};
 use crate::error::{bad_request, page, store};
+use crate::graph::{self, ANCESTORS_MAX, Graph, Item};
 use crate::pages::{Page, Shared, html_page, parse_id, see_other, time};
 use crate::security::{CSRF, Ctx};
 
@@ -107,8 +109,8 @@ async fn command_live(State(app): Shared, Extension(ctx): Extension<Ctx>, uri: U
     Ok(command_body(&app, &ctx, c).await?.into_response())
 }
 
-/// Everything on the command's page below its title: state, actions, columns, input and
-/// output, attempts, timeline, parent, follow-ups and workflow.
+/// Everything on the command's page below its title: state, actions, columns, last error,
+/// its chain and workflow as graphs, input and output, attempts and timeline.
 async fn command_body(app: &AppState, ctx: &Ctx, c: CommandRecord) -> Result<Markup, Response> {
     let id = c.id;
     let attempts = app.client.attempts(id).await.map_err(|e| store(ctx, &e))?;
@@ -125,6 +127,7 @@ async fn command_body(app: &AppState, ctx: &Ctx, c: CommandRecord) -> Result<Mar
             Err(e) => return Err(store(ctx, &e)),
         },
     };
+    let chain = chain_section(app, ctx, &c, &follow_ups).await?;
     let state = c.state();
     let mut timeline: Vec<(DateTime<Utc>, String)> = Vec::new();
     if let Some(t) = created_at(id) {
@@ -176,7 +179,7 @@ async fn command_body(app: &AppState, ctx: &Ctx, c: CommandRecord) -> Result<Mar
         ),
         ("Timeout", format!("{} s", c.timeout.as_secs_f64())),
         ("Attempt", c.attempt.to_string()),
-        ("Retries left", c.retries_left.to_string()),
+        ("Retries left", retries_left(c.retries_left)),
         ("Running since", opt_time(c.running_at)),
         ("Lease ends", opt_time(c.run_expires_at)),
         (
@@ -227,6 +230,8 @@ async fn command_body(app: &AppState, ctx: &Ctx, c: CommandRecord) -> Result<Mar
             }
             h2 { "Last error" }
             @if let Some(e) = &c.last_error { pre.error { (e) } } @else { p.muted { "None." } }
+            (chain)
+            (workflow_section(ctx, id, workflow.as_ref()))
             h2 { "Input" }
             @if let Some(i) = &c.input { pre #input { (pretty(i)) } } @else { p.muted { "None." } }
             h2 { "Output" }
@@ -251,62 +256,120 @@ async fn command_body(app: &AppState, ctx: &Ctx, c: CommandRecord) -> Result<Mar
             }
             h2 { "Timeline" }
             ol.timeline { @for (t, what) in &timeline { li { (time(*t)) " — " (what) } } }
-            h2 { "Parent and follow-ups" }
-            p {
-                "Parent: "
-                @if let Some(p) = c.parent_id {
-                    a.parent href=(command_link(ctx, p)) { code { (p) } }
-                } @else { span.muted { "none (pushed directly)" } }
-            }
-            @if follow_ups.is_empty() {
-                p.muted { "No follow-ups." }
-            } @else {
-                ul.follow-ups {
-                    @for f in &follow_ups {
-                        li { a href=(command_link(ctx, f.id)) { code { (f.id) } } " " (f.name) " (" (f.state()) ")" }
-                    }
-                }
-            }
-            @if let Some(w) = &workflow {
-                h2 { "Workflow" }
-                @match w {
-                    Err(wid) => p.muted { "Step of workflow " code { (wid) } ", no longer stored." },
-                    Ok(info) => {
-                        @let step = info.steps.iter().find(|s| s.command.id == id);
-                        @let label = |sid: Uuid| info.steps.iter().find(|s| s.command.id == sid)
-                            .and_then(|s| s.key.clone()).unwrap_or_else(|| sid.to_string());
-                        p {
-                            "Step "
-                            strong { (step.and_then(|s| s.key.clone()).unwrap_or_else(|| "(a batch member)".into())) }
-                            " of workflow "
-                            a.workflow href=(ctx.link(&format!("/workflows/{}", info.id))) { (info.name) }
-                            " (" (info.state) ")"
-                        }
-                        p {
-                            "Waits for: "
-                            @match step.filter(|s| !s.parents.is_empty()) {
-                                None => span.muted { "nothing" },
-                                Some(s) => @for (i, (p, _)) in s.parents.iter().enumerate() {
-                                    @if i > 0 { ", " }
-                                    a.step-parent href=(command_link(ctx, *p)) { (label(*p)) }
-                                },
-                            }
-                        }
-                        @let children: Vec<Uuid> = info.steps.iter()
-                            .filter(|s| s.parents.iter().any(|(p, _)| *p == id))
-                            .map(|s| s.command.id).collect();
-                        p {
-                            "Waited on by: "
-                            @if children.is_empty() { span.muted { "nothing" } }
-                            @for (i, k) in children.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                a.step-child href=(command_link(ctx, *k)) { (label(*k)) }
-                            }
-                        }
-                    }
-                }
-            }
     })
+}
+
+/// The stored `retries_left` as what is true: a command that failed for good stores -1.
+fn retries_left(n: i32) -> String {
+    if n < 0 {
+        "0 (no retries left)".into()
+    } else {
+        n.to_string()
+    }
+}
+
+/// A command as its chain's graph shows it.
+fn chain_item(r: &CommandRecord) -> Item {
+    Item {
+        id: r.id,
+        name: r.name.clone(),
+        key: None,
+        state: r.state(),
+        parents: Vec::new(),
+        failure_step: false,
+    }
+}
+
+/// The command's ancestors up the parent line, nearest first (at most [`ANCESTORS_MAX`]),
+/// whether the line goes on past them, and the parent id where it stops if that row is gone.
+async fn ancestors(
+    app: &AppState,
+    c: &CommandRecord,
+) -> orchestratum::Result<(Vec<CommandRecord>, bool, Option<Uuid>)> {
+    let mut found = Vec::new();
+    let mut seen = HashSet::from([c.id]);
+    let mut next = c.parent_id;
+    while let Some(p) = next {
+        // A loop in the parent line (only a hand-edited table has one) ends it too.
+        if found.len() == ANCESTORS_MAX || !seen.insert(p) {
+            return Ok((found, true, None));
+        }
+        match app.client.get(p).await {
+            Ok(r) => {
+                next = r.parent_id;
+                found.push(r);
+            }
+            Err(Error::NotFound(_)) => return Ok((found, false, Some(p))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((found, false, None))
+}
+
+/// The "Chain" section: the parent line, the command and its follow-ups as a graph.
+async fn chain_section(
+    app: &AppState,
+    ctx: &Ctx,
+    c: &CommandRecord,
+    follow_ups: &[CommandRecord],
+) -> Result<Markup, Response> {
+    let (line, older, missing) = ancestors(app, c).await.map_err(|e| store(ctx, &e))?;
+    let alone = line.is_empty() && missing.is_none() && follow_ups.is_empty();
+    let graph = Graph::chain(
+        &line.iter().map(chain_item).collect::<Vec<_>>(),
+        older,
+        missing,
+        &chain_item(c),
+        &follow_ups.iter().map(chain_item).collect::<Vec<_>>(),
+    );
+    Ok(html! {
+        h2 { "Chain" }
+        p {
+            "Parent: "
+            @if let Some(p) = c.parent_id {
+                a.parent href=(command_link(ctx, p)) { code { (p) } }
+            } @else { span.muted { "none (pushed directly)" } }
+            " · follow-ups: " (follow_ups.len())
+        }
+        @if alone {
+            p.muted { "No parent and no follow-ups." }
+        } @else {
+            (graph::svg(ctx, &graph, "chain-graph", "The command's chain: its ancestors, itself and its follow-ups"))
+        }
+    })
+}
+
+/// The "Workflow" section of a step: which step of which workflow, and the workflow's graph.
+fn workflow_section(ctx: &Ctx, id: Uuid, workflow: Option<&Result<WorkflowInfo, Uuid>>) -> Markup {
+    let Some(w) = workflow else {
+        return html! {};
+    };
+    html! {
+        h2 { "Workflow" }
+        @match w {
+            Err(wid) => p.muted { "Step of workflow " code { (wid) } ", no longer stored." },
+            Ok(info) => {
+                @let step = info.steps.iter().find(|s| s.command.id == id);
+                @let href = ctx.link(&format!("/workflows/{}", info.id));
+                @let items: Vec<Item> = info.steps.iter().map(|s| Item {
+                    id: s.command.id,
+                    name: s.command.name.clone(),
+                    key: s.key.clone(),
+                    state: s.command.state(),
+                    parents: s.parents.iter().map(|(p, _)| *p).collect(),
+                    failure_step: s.failure_step,
+                }).collect();
+                p {
+                    "Step "
+                    strong { (step.and_then(|s| s.key.clone()).unwrap_or_else(|| "(a batch member)".into())) }
+                    " of workflow "
+                    a.workflow href=(href) { (info.name) }
+                    " (" (info.state) ", " (info.steps.len()) " steps)"
+                }
+                (graph::svg(ctx, &Graph::workflow(&items, id, &href), "workflow-graph", "The workflow's steps, parents above children"))
+            }
+        }
+    }
 }
 
 /// A POST form of one button acting on command `id`.

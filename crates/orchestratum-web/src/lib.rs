@@ -20,6 +20,7 @@ pub mod auth;
 mod command;
 mod commands;
 mod error;
+mod graph;
 mod metrics;
 mod pages;
 mod security;

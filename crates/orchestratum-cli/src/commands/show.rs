@@ -242,7 +242,7 @@ fn print_record(r: &CommandRecord) {
         ("completed_at", output::opt_time(r.completed_at)),
         ("is_canceled", flag(r.is_canceled).into()),
         ("canceled_at", output::opt_time(r.canceled_at)),
-        ("retries_left", r.retries_left.to_string()),
+        ("retries_left", output::retries_left(r.retries_left)),
         ("is_failed", flag(r.is_failed).into()),
         ("failed_at", output::opt_time(r.failed_at)),
         ("attempt", r.attempt.to_string()),
