@@ -331,9 +331,7 @@ async fn chain_section(
             } @else { span.muted { "none (pushed directly)" } }
             " · follow-ups: " (follow_ups.len())
         }
-        @if alone {
-            p.muted { "No parent and no follow-ups." }
-        } @else {
+        @if !alone {
             (graph::svg(ctx, &graph, "chain-graph", "The command's chain: its ancestors, itself and its follow-ups"))
         }
     })

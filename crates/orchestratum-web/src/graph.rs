@@ -33,8 +33,8 @@ const GAP_Y: f64 = 34.0;
 const PAD: f64 = 12.0;
 /// The widest row, in node widths: a wider layer wraps.
 const ROW_UNITS: usize = 5;
-/// Characters that fit on a command node's line.
-const LINE_CHARS: usize = 28;
+/// Characters that fit on a command node's bold first line.
+const LINE_CHARS: usize = 24;
 
 /// One command as a graph needs it: a chain's ancestor or follow-up, or a workflow's step.
 #[derive(Debug, Clone)]
@@ -49,7 +49,8 @@ pub(crate) struct Item {
     pub state: State,
     /// The steps it waits for (workflows only).
     pub parents: Vec<Uuid>,
-    /// True for the workflow's failure step (its edges from every step are drawn faint).
+    /// True for the workflow's failure step: it waits for every step, so it is drawn last
+    /// without its edges, which would cross the whole drawing.
     pub failure_step: bool,
 }
 
@@ -73,6 +74,8 @@ pub(crate) struct Node {
     pub sub: String,
     /// Its third line: the state in words (or a summary's counts).
     pub status: String,
+    /// Its tooltip: the three lines in full.
+    pub tooltip: String,
     /// Its CSS state class (`st-completed`, …; `st-summary` for summaries).
     pub class: String,
     /// The link's class, which says how it relates to the current command.
@@ -81,19 +84,17 @@ pub(crate) struct Node {
     pub current: bool,
     /// Orders the nodes of one layer.
     pub order: String,
-    /// Drawn after every other layer (a "+N more" of a bounded workflow).
+    /// Drawn after every other layer (a failure step, a "+N more" of a bounded workflow).
     pub last: bool,
 }
 
-/// An edge, by node index; `faint` for the failure step's.
+/// An edge, by node index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Edge {
     /// The parent.
     pub from: usize,
     /// The child.
     pub to: usize,
-    /// Drawn dashed and light.
-    pub faint: bool,
 }
 
 /// Nodes and edges, ready to lay out.
@@ -110,6 +111,8 @@ pub(crate) struct Graph {
 pub(crate) struct Layout {
     /// Each node's top-left corner and width.
     pub boxes: Vec<(f64, f64, f64)>,
+    /// Each node's box and the rows of its layer, for the edges.
+    places: Vec<Place>,
     /// The drawing's size.
     pub width: f64,
     /// The drawing's height.
@@ -156,8 +159,9 @@ impl Node {
         };
         Self {
             target: Target::Command(item.id),
+            tooltip: format!("{title} — {sub} — {status}"),
             title: cut(title, LINE_CHARS),
-            sub: cut(sub, LINE_CHARS + 4),
+            sub: cut(sub, LINE_CHARS + 6),
             status,
             class: format!("st-{}", item.state),
             role: if current { "current" } else { role },
@@ -170,6 +174,12 @@ impl Node {
     fn summary(title: String, sub: String, status: String, href: Option<String>) -> Self {
         Self {
             target: Target::Summary(href),
+            tooltip: [&title, &sub, &status]
+                .iter()
+                .filter(|l| !l.is_empty())
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join(" — "),
             title,
             sub,
             status,
@@ -208,8 +218,8 @@ impl Graph {
         self.nodes.len() - 1
     }
 
-    fn edge(&mut self, from: usize, to: usize, faint: bool) {
-        let e = Edge { from, to, faint };
+    fn edge(&mut self, from: usize, to: usize) {
+        let e = Edge { from, to };
         if from != to && !self.edges.contains(&e) {
             self.edges.push(e);
         }
@@ -246,7 +256,7 @@ impl Graph {
             let role = if i == 0 { "parent" } else { "ancestor" };
             let n = g.push(Node::command(a, &a.name, &short_id(a.id), role, false));
             if let Some(p) = above {
-                g.edge(p, n, false);
+                g.edge(p, n);
             }
             above = Some(n);
         }
@@ -258,12 +268,12 @@ impl Graph {
             true,
         ));
         if let Some(p) = above {
-            g.edge(p, me, false);
+            g.edge(p, me);
         }
         for (i, f) in follow_ups.iter().take(FOLLOW_UPS_MAX).enumerate() {
             let node = Node::command(f, &f.name, &short_id(f.id), "follow-up", false);
             let n = g.push(node.ordered(format!("0{i:06}")));
-            g.edge(me, n, false);
+            g.edge(me, n);
         }
         if follow_ups.len() > FOLLOW_UPS_MAX {
             let rest = &follow_ups[FOLLOW_UPS_MAX..];
@@ -274,7 +284,7 @@ impl Graph {
                 None,
             );
             let n = g.push(node.ordered("1".into()));
-            g.edge(me, n, false);
+            g.edge(me, n);
         }
         g
     }
@@ -330,17 +340,18 @@ impl Graph {
                 Some(k) => (k.clone(), format!("0{k}")),
                 None => (format!("member {}", short_id(s.id)), format!("2{}", s.id)),
             };
-            let sub = format!("{} · {}", cut(&s.name, 18), short_id(s.id));
-            let node = Node::command(s, &title, &sub, role, s.id == current);
+            let sub = format!("{} · {}", cut(&s.name, 20), short_id(s.id));
+            let mut node = Node::command(s, &title, &sub, role, s.id == current);
+            node.last = s.failure_step;
             index.insert(s.id, g.push(node.ordered(order)));
         }
-        for s in steps {
+        for s in steps.iter().filter(|s| !s.failure_step) {
             let Some(&to) = index.get(&s.id) else {
                 continue;
             };
             for p in &s.parents {
                 if let Some(&from) = index.get(p) {
-                    g.edge(from, to, s.failure_step);
+                    g.edge(from, to);
                 }
             }
         }
@@ -384,7 +395,6 @@ impl Graph {
                     Some(Edge {
                         from: *new_index.get(&e.from)?,
                         to: *new_index.get(&e.to)?,
-                        faint: e.faint,
                     })
                 })
                 .collect(),
@@ -396,7 +406,7 @@ impl Graph {
             Some(href.to_owned()),
         );
         more.last = true;
-        g.push(more);
+        g.push(more.ordered("9".into()));
         g
     }
 
@@ -445,57 +455,149 @@ impl Graph {
         layer
     }
 
-    /// The layers as rows of nodes, top to bottom, each ordered by key and wrapped at
+    /// The layers top to bottom, each as rows of nodes ordered by key and wrapped at
     /// [`ROW_UNITS`] node widths.
-    fn rows(&self, layers: &[usize]) -> Vec<Vec<usize>> {
+    fn rows(&self, layers: &[usize]) -> Vec<Vec<Vec<usize>>> {
         let mut by_layer: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (i, l) in layers.iter().enumerate() {
             by_layer.entry(*l).or_default().push(i);
         }
-        let mut rows = Vec::new();
         let max_w = ROW_UNITS as f64 * (NODE_W + GAP_X);
-        for (_, mut nodes) in by_layer {
-            nodes.sort_by(|&a, &b| (&self.nodes[a].order, a).cmp(&(&self.nodes[b].order, b)));
-            let mut row: Vec<usize> = Vec::new();
-            let mut used = 0.0;
-            for i in nodes {
-                let w = self.nodes[i].width() + GAP_X;
-                if !row.is_empty() && used + w > max_w {
-                    rows.push(std::mem::take(&mut row));
-                    used = 0.0;
+        by_layer
+            .into_values()
+            .map(|mut nodes| {
+                nodes.sort_by(|&a, &b| (&self.nodes[a].order, a).cmp(&(&self.nodes[b].order, b)));
+                let mut rows = vec![Vec::new()];
+                let mut used = 0.0;
+                for i in nodes {
+                    let w = self.nodes[i].width() + GAP_X;
+                    if used + w > max_w && rows.last().is_some_and(|r| !r.is_empty()) {
+                        rows.push(Vec::new());
+                        used = 0.0;
+                    }
+                    rows.last_mut().expect("a row").push(i);
+                    used += w;
                 }
-                row.push(i);
-                used += w;
-            }
-            rows.push(row);
-        }
-        rows
+                rows
+            })
+            .collect()
     }
 
-    /// Where every node goes.
+    /// Where every node goes: a layer of one row is centred; the rows of a wrapped layer
+    /// start at one left edge, so their columns line up and edges can run between them.
     pub(crate) fn layout(&self) -> Layout {
         let layers = self.layers();
-        let rows = self.rows(&layers);
+        let blocks = self.rows(&layers);
         let row_w = |row: &[usize]| {
             row.iter().map(|&i| self.nodes[i].width()).sum::<f64>()
                 + GAP_X * row.len().saturating_sub(1) as f64
         };
-        let inner = rows.iter().map(|r| row_w(r)).fold(NODE_W, f64::max);
-        let mut boxes = vec![(0.0, 0.0, NODE_W); self.nodes.len()];
-        for (r, row) in rows.iter().enumerate() {
-            let y = PAD + r as f64 * (NODE_H + GAP_Y);
-            let mut x = PAD + (inner - row_w(row)) / 2.0;
-            for &i in row {
-                let w = self.nodes[i].width();
-                boxes[i] = (x, y, w);
-                x += w + GAP_X;
+        let inner = blocks
+            .iter()
+            .flatten()
+            .map(|r| row_w(r))
+            .fold(NODE_W, f64::max);
+        let mut places = vec![Place::default(); self.nodes.len()];
+        let mut y = PAD;
+        for rows in &blocks {
+            let top = y;
+            let bottom = top + rows.len() as f64 * (NODE_H + GAP_Y) - GAP_Y;
+            let widest = rows.iter().map(|r| row_w(r)).fold(0.0, f64::max);
+            for (r, row) in rows.iter().enumerate() {
+                let mut x = PAD + (inner - widest) / 2.0;
+                if rows.len() == 1 {
+                    x = PAD + (inner - row_w(row)) / 2.0;
+                }
+                for &i in row {
+                    let w = self.nodes[i].width();
+                    places[i] = Place {
+                        x,
+                        y,
+                        w,
+                        first: r == 0,
+                        last: r + 1 == rows.len(),
+                        top,
+                        bottom,
+                    };
+                    x += w + GAP_X;
+                }
+                y += NODE_H + GAP_Y;
             }
         }
         Layout {
-            boxes,
+            boxes: places.iter().map(|p| (p.x, p.y, p.w)).collect(),
+            places,
             width: inner + 2.0 * PAD,
-            height: rows.len() as f64 * (NODE_H + GAP_Y) - GAP_Y + 2.0 * PAD,
+            height: y - GAP_Y + PAD,
         }
+    }
+}
+
+/// A node's box and the rows of its layer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Place {
+    x: f64,
+    y: f64,
+    w: f64,
+    /// In the first row of its layer (nothing of its layer above it).
+    first: bool,
+    /// In the last row of its layer (nothing of its layer below it).
+    last: bool,
+    /// The top of its layer's first row.
+    top: f64,
+    /// The bottom of its layer's last row.
+    bottom: f64,
+}
+
+impl Layout {
+    /// The SVG path of edge `e`: from the parent's bottom to the child's top. Out of a
+    /// wrapped layer's upper row, or into a lower row, it runs down the gap between columns
+    /// instead of through the boxes of the rows between.
+    fn edge_path(&self, e: &Edge) -> String {
+        let (p, c) = (self.places[e.from], self.places[e.to]);
+        let half = GAP_Y / 2.0;
+        let mut d = format!("M{},{}", fmt(p.x + p.w / 2.0), fmt(p.y + NODE_H));
+        let mut at = (p.x + p.w / 2.0, p.y + NODE_H);
+        if !p.last {
+            let lane = p.x + p.w + GAP_X / 2.0;
+            d += &format!(
+                " L{},{} L{},{} L{},{}",
+                fmt(at.0),
+                fmt(at.1 + half - 4.0),
+                fmt(lane),
+                fmt(at.1 + half - 4.0),
+                fmt(lane),
+                fmt(p.bottom + 6.0)
+            );
+            at = (lane, p.bottom + 6.0);
+        }
+        let mut tail = String::new();
+        let entry = if c.first {
+            (c.x + c.w / 2.0, c.y - 1.0)
+        } else {
+            let lane = c.x - GAP_X / 2.0;
+            tail = format!(
+                " L{},{} L{},{} L{},{}",
+                fmt(lane),
+                fmt(c.y - half + 4.0),
+                fmt(c.x + c.w / 2.0),
+                fmt(c.y - half + 4.0),
+                fmt(c.x + c.w / 2.0),
+                fmt(c.y - 1.0)
+            );
+            (lane, c.top - 6.0)
+        };
+        let bend = ((entry.1 - at.1) / 2.0).max(8.0);
+        d += &format!(
+            " C{},{} {},{} {},{}",
+            fmt(at.0),
+            fmt(at.1 + bend),
+            fmt(entry.0),
+            fmt(entry.1 - bend),
+            fmt(entry.0),
+            fmt(entry.1)
+        );
+        d + &tail
     }
 }
 
@@ -516,13 +618,7 @@ pub(crate) fn svg(ctx: &Ctx, g: &Graph, id: &str, label: &str) -> Markup {
                     orient="auto-start-reverse" { path d="M0,0 L10,5 L0,10 z" {} }
             }
             @for e in &g.edges {
-                @let (fx, fy, fw) = layout.boxes[e.from];
-                @let (tx, ty, tw) = layout.boxes[e.to];
-                @let (x1, y1, x2, y2) = (fx + fw / 2.0, fy + NODE_H, tx + tw / 2.0, ty - 1.0);
-                @let bend = ((y2 - y1) / 2.0).max(12.0);
-                path.edge.faint[e.faint] marker-end=(format!("url(#{arrow})"))
-                    d=(format!("M{},{} C{},{} {},{} {},{}", fmt(x1), fmt(y1), fmt(x1), fmt(y1 + bend),
-                        fmt(x2), fmt(y2 - bend), fmt(x2), fmt(y2))) {}
+                path.edge marker-end=(format!("url(#{arrow})")) d=(layout.edge_path(e)) {}
             }
             @for (i, n) in g.nodes.iter().enumerate() {
                 @let (x, y, w) = layout.boxes[i];
@@ -531,7 +627,7 @@ pub(crate) fn svg(ctx: &Ctx, g: &Graph, id: &str, label: &str) -> Markup {
                     Target::Summary(h) => h.clone(),
                 };
                 @let body = html! {
-                    title { (n.title) " — " (n.sub) " — " (n.status) }
+                    title { (n.tooltip) }
                     @if n.current {
                         rect.halo x=(fmt(x - 4.0)) y=(fmt(y - 4.0)) width=(fmt(w + 8.0)) height=(fmt(NODE_H + 8.0)) rx="9" {}
                     }
@@ -669,9 +765,9 @@ mod tests {
         assert_eq!(*layers.last().unwrap(), ANCESTORS_MAX + 2);
         // Twenty follow-ups and the "+5" in one layer, wrapped into rows of five.
         let layout = g.layout();
-        let rows: HashSet<u64> = layout.boxes[ANCESTORS_MAX + 2..]
+        let rows: HashSet<String> = layout.boxes[ANCESTORS_MAX + 2..]
             .iter()
-            .map(|b| b.1 as u64)
+            .map(|b| fmt(b.1))
             .collect();
         assert!(rows.len() >= 5, "{rows:?}");
         assert!(layout.width <= ROW_UNITS as f64 * (NODE_W + GAP_X) + 2.0 * PAD);
@@ -711,14 +807,7 @@ mod tests {
         assert_eq!(summary.status, "290 completed, 10 failed");
         assert!(summary.current, "the current member is in it");
         assert_eq!(summary.target, Target::Summary(Some("/workflows/w".into())));
-        assert_eq!(
-            g.edges,
-            vec![Edge {
-                from: 0,
-                to: 1,
-                faint: false
-            }]
-        );
+        assert_eq!(g.edges, vec![Edge { from: 0, to: 1 }]);
         assert_eq!(g.layers(), vec![0, 1]);
     }
 
@@ -763,15 +852,20 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_step_goes_last_with_faint_edges() {
-        let mut f = keyed(9, "alert", &[1, 2]);
+    fn a_failure_step_goes_last_without_edges() {
+        // It waits for every step: a, b and c (a root drawn beside a).
+        let mut f = keyed(9, "alert", &[1, 2, 3]);
         f.failure_step = true;
-        let steps = [keyed(1, "a", &[]), keyed(2, "b", &[1]), f];
+        let steps = [
+            keyed(1, "a", &[]),
+            keyed(2, "b", &[1]),
+            keyed(3, "c", &[]),
+            f,
+        ];
         let g = Graph::workflow(&steps, id(1), "/w");
-        assert_eq!(g.layers(), vec![0, 1, 2]);
-        assert_eq!(g.nodes[2].title, "alert (on failure)");
-        assert!(g.edges.iter().filter(|e| e.to == 2).all(|e| e.faint));
-        assert!(g.edges.iter().filter(|e| e.to == 1).all(|e| !e.faint));
+        assert_eq!(g.layers(), vec![0, 1, 0, 2]);
+        assert_eq!(g.nodes[3].title, "alert (on failure)");
+        assert_eq!(g.edges, vec![Edge { from: 0, to: 1 }]);
     }
 
     #[test]

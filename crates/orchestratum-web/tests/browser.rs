@@ -1,7 +1,8 @@
 //! The dashboard driven as a person uses it, in headless Chromium through Debian's
 //! `chromedriver`: the router served on a free port over a real database, a worker in this
-//! process. Journeys: find a failed command by filter, read its attempts, retry it and see it
-//! complete without a reload; pause a name, see its commands stay pending, resume, see them run.
+//! process. Journeys: find a failed command by filter, read its attempts and its chain's graph,
+//! retry it and see it complete without a reload, follow the graph to its parent; pause a name,
+//! see its commands stay pending, resume, see them run; follow a workflow step's graph.
 //!
 //! Under `CI=true` a missing `chromium` or `chromedriver` fails the test; elsewhere it is skipped
 //! with a printed reason. With `ORCH_SCREENSHOTS=<dir>` the SQLite run saves 1280×800 PNGs of
@@ -16,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use orchestratum::workflow::{Step, Workflow};
-use orchestratum::{Command, Context, Handler, HandlerError, HandlerResult, Orchestratum, State};
+use orchestratum::{
+    Command, Context, Failure, Handler, HandlerError, HandlerResult, Next, Orchestratum, State,
+};
 use orchestratum_web::{Options, router};
 use serde::{Deserialize, Serialize};
 use support::{Backend, TestDb};
@@ -41,6 +44,53 @@ async fn postgres_journeys() {
     db.cleanup().await;
 }
 
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_journeys() {
+    let db = TestDb::new(Backend::Mysql).await;
+    journeys(&db, None).await;
+    db.cleanup().await;
+}
+
+/// An order whose success enqueues its invoice: the invoice's parent in the chain.
+#[derive(Serialize, Deserialize)]
+struct OrderCommand {
+    customer: String,
+}
+impl Command for OrderCommand {
+    type Output = ();
+    fn on_success(&self, _: &()) -> Vec<Next> {
+        vec![Next::new(InvoiceCommand {
+            customer: self.customer.clone(),
+        })]
+    }
+}
+
+struct OrderHandler;
+impl Handler for OrderHandler {
+    type Command = OrderCommand;
+    async fn execute(&self, _: OrderCommand, _: Context) -> HandlerResult<()> {
+        Ok(())
+    }
+}
+
+/// What a failed invoice enqueues: its follow-up in the chain.
+#[derive(Serialize, Deserialize)]
+struct NotifyCommand {
+    about: String,
+}
+impl Command for NotifyCommand {
+    type Output = ();
+}
+
+struct NotifyHandler;
+impl Handler for NotifyHandler {
+    type Command = NotifyCommand;
+    async fn execute(&self, _: NotifyCommand, _: Context) -> HandlerResult<()> {
+        Ok(())
+    }
+}
+
 /// Fails for good until `ok` is set, then succeeds.
 #[derive(Serialize, Deserialize)]
 struct InvoiceCommand {
@@ -48,6 +98,11 @@ struct InvoiceCommand {
 }
 impl Command for InvoiceCommand {
     type Output = String;
+    fn on_failure(&self, _: &Failure) -> Vec<Next> {
+        vec![Next::new(NotifyCommand {
+            about: self.customer.clone(),
+        })]
+    }
 }
 
 struct InvoiceHandler {
@@ -102,19 +157,12 @@ fn browser_available() -> bool {
 }
 
 /// Polls `check` until it returns `Some`, failing the test with `what` after [`DEADLINE`].
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    support::eventually(what, DEADLINE, check).await
 }
 
 fn free_port() -> u16 {
@@ -204,6 +252,8 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
         .builder()
         .handler(InvoiceHandler { ok: ok.clone() })
         .handler(ExportHandler)
+        .handler(OrderHandler)
+        .handler(NotifyHandler)
         .start()
         .await
         .expect("start a worker");
@@ -219,17 +269,30 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
     let driver = headless(&driver_url).await;
     let dir = screenshots.as_deref();
 
-    // (a) A failed command, found by filter, retried, seen completing without a reload.
-    let done = client
-        .push(InvoiceCommand {
+    // (a) A failed command (an order's follow-up, with a follow-up of its own), found by
+    // filter, its chain read, retried, seen completing without a reload.
+    let order = client
+        .push(OrderCommand {
             customer: "<script>alert('acme')</script>".into(),
         })
         .await
         .unwrap();
     let fine = client.push(ExportCommand { n: 1 }).await.unwrap();
+    let done = eventually("the order's invoice", || async {
+        Some(client.follow_ups(order).await.ok()?.first()?.id)
+    })
+    .await;
     let waited = tokio::time::timeout(DEADLINE, client.wait::<InvoiceCommand>(done)).await;
     assert!(waited.is_ok(), "the invoice ran");
     assert_eq!(client.get(done).await.unwrap().state(), State::Failed);
+    let notify = eventually("the invoice's notification", || async {
+        Some(client.follow_ups(done).await.ok()?.first()?.id)
+    })
+    .await;
+    tokio::time::timeout(DEADLINE, client.wait::<NotifyCommand>(notify))
+        .await
+        .expect("the notification ran")
+        .unwrap();
     tokio::time::timeout(DEADLINE, client.wait::<ExportCommand>(fine))
         .await
         .expect("the export ran")
@@ -266,8 +329,17 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
         input.contains("<script>alert('acme')</script>"),
         "input shown as text: {input}"
     );
+    // The chain's graph: the order above, the notification below, this one ringed.
+    for css in [
+        format!("#chain-graph a.parent[href='/commands/{order}']"),
+        format!("#chain-graph a.follow-up[href='/commands/{notify}']"),
+    ] {
+        assert!(driver.find(By::Css(&css)).await.is_ok(), "{css}");
+    }
+    let me = text_of(&driver, "#chain-graph a.current").await.unwrap();
+    assert!(me.contains("failed · this command"), "{me}");
     if dir.is_some() {
-        // The columns fill the first screen; the picture is of the error and the attempts.
+        // The columns fill the first screen; the picture is of the error and the chain.
         driver
             .execute("document.querySelector('h2').scrollIntoView();", Vec::new())
             .await
@@ -306,6 +378,25 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
     );
     let output = text_of(&driver, "#output").await.unwrap_or_default();
     assert!(output.contains("invoice for"), "output live too: {output}");
+    eventually("the graph live too", || async {
+        let me = text_of(&driver, "#chain-graph a.current").await?;
+        me.contains("completed · this command").then_some(())
+    })
+    .await;
+    // A node is a link: the parent's node opens the order, whose graph has the invoice below.
+    click(&driver, By::Css("#chain-graph a.parent")).await;
+    eventually("the order's page", || async {
+        let url = driver.current_url().await.ok()?;
+        url.as_str()
+            .ends_with(&format!("/commands/{order}"))
+            .then_some(())
+    })
+    .await;
+    let below = format!("#chain-graph a.follow-up[href='/commands/{done}']");
+    eventually("the invoice below the order", || async {
+        driver.find(By::Css(&below)).await.ok()
+    })
+    .await;
 
     // (b) A paused name keeps its commands pending; resumed, they run.
     driver.goto(format!("{base}/flow")).await.unwrap();
@@ -403,7 +494,8 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
     })
     .await;
 
-    if dir.is_some() {
+    // (c) A workflow step's page draws its workflow; a node opens that step's page.
+    let wf_id = {
         let wf = client
             .push_workflow(
                 Workflow::new("nightly-export")
@@ -426,19 +518,54 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
             .await
             .expect("the workflow finishes")
             .unwrap();
+        let step = |key: &str| wf.step(key).expect("a step");
         driver
-            .goto(format!("{base}/workflows/{}", wf.id))
+            .goto(format!("{base}/commands/{}", step("transform")))
+            .await
+            .unwrap();
+        let drawn = eventually("the workflow's graph", || async {
+            driver
+                .find_all(By::Css("#workflow-graph g.node"))
+                .await
+                .ok()
+        })
+        .await;
+        assert_eq!(drawn.len(), 4, "every step drawn");
+        let me = text_of(&driver, "#workflow-graph a.current").await.unwrap();
+        assert!(me.contains("transform"), "{me}");
+        if dir.is_some() {
+            driver
+                .execute(
+                    "document.querySelector('#workflow-graph').scrollIntoView({block: 'center'});",
+                    Vec::new(),
+                )
+                .await
+                .unwrap();
+        }
+        shot(&driver, dir, "step").await;
+        click(&driver, By::Css("#workflow-graph a.step-parent")).await;
+        eventually("the parent step's page", || async {
+            let url = driver.current_url().await.ok()?;
+            let at = format!("/commands/{}", step("extract"));
+            url.as_str().ends_with(&at).then_some(())
+        })
+        .await;
+        wf.id
+    };
+    if dir.is_some() {
+        driver
+            .goto(format!("{base}/workflows/{wf_id}"))
             .await
             .unwrap();
         shot(&driver, dir, "workflow").await;
-        // Every finished attempt so far: the invoice's failure and its retry, the globex
-        // invoice, four exports and the workflow's four steps. Workers write the per-minute
-        // stats as they go, so the chart may lag a moment behind the counts.
+        // Every finished attempt so far: the order, the invoice's failure and its retry, the
+        // notification, the globex invoice, four exports and the workflow's four steps.
+        // Workers write the per-minute stats as they go, so the chart may lag behind.
         let all = "//tr[th[normalize-space()='All']]/td[last()]";
         eventually("the chart to count every attempt", || async {
             driver.goto(format!("{base}/?hours=1")).await.ok()?;
             let total = driver.find(By::XPath(all)).await.ok()?.text().await.ok()?;
-            (total == "11").then_some(())
+            (total == "13").then_some(())
         })
         .await;
         shot(&driver, dir, "overview").await;

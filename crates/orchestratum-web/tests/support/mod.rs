@@ -264,6 +264,25 @@ pub async fn post_raw(
     send(app, builder.body(Body::from(body)).unwrap()).await
 }
 
+/// Polls `check` until it returns `Some`, failing the test with `what` after `within`.
+pub async fn eventually<T, F, Fut>(what: &str, within: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Creates the test database if it is missing; an unreachable server fails the test.
 async fn ensure_postgres_database(url: &str) {
     static CREATED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
