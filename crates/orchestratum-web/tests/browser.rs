@@ -232,6 +232,12 @@ async fn text_of(driver: &WebDriver, css: &str) -> Option<String> {
     driver.find(By::Css(css)).await.ok()?.text().await.ok()
 }
 
+/// The text of the element `css` matches, read again if the live refresh replaced the element
+/// between finding and reading it (its first tick always replaces the part it refreshes).
+async fn text_now(driver: &WebDriver, css: &str) -> String {
+    eventually(css, || text_of(driver, css)).await
+}
+
 async fn shot(driver: &WebDriver, dir: Option<&Path>, name: &str) {
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).expect("screenshot dir");
@@ -324,7 +330,7 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
         attempts.contains("payment gateway unreachable") && attempts.contains("discarded"),
         "the attempt and its error: {attempts}"
     );
-    let input = text_of(&driver, "#input").await.unwrap();
+    let input = text_now(&driver, "#input").await;
     assert!(
         input.contains("<script>alert('acme')</script>"),
         "input shown as text: {input}"
@@ -336,7 +342,7 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
     ] {
         assert!(driver.find(By::Css(&css)).await.is_ok(), "{css}");
     }
-    let me = text_of(&driver, "#chain-graph a.current").await.unwrap();
+    let me = text_now(&driver, "#chain-graph a.current").await;
     assert!(me.contains("failed · this command"), "{me}");
     if dir.is_some() {
         // The columns fill the first screen; the picture is of the error and the chain.
@@ -376,7 +382,7 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
         &serde_json::json!("kept"),
         "the page was not reloaded"
     );
-    let output = text_of(&driver, "#output").await.unwrap_or_default();
+    let output = text_now(&driver, "#output").await;
     assert!(output.contains("invoice for"), "output live too: {output}");
     eventually("the graph live too", || async {
         let me = text_of(&driver, "#chain-graph a.current").await?;
@@ -531,7 +537,7 @@ async fn journeys(db: &TestDb, screenshots: Option<PathBuf>) {
         })
         .await;
         assert_eq!(drawn.len(), 4, "every step drawn");
-        let me = text_of(&driver, "#workflow-graph a.current").await.unwrap();
+        let me = text_now(&driver, "#workflow-graph a.current").await;
         assert!(me.contains("transform"), "{me}");
         if dir.is_some() {
             driver
