@@ -1,5 +1,6 @@
-//! `GET /metrics`: the queue's gauges in Prometheus text format, from one summary query and
-//! one read of the stats table, then whatever the application's exporter renders.
+//! `GET /metrics`: the queue's gauges in Prometheus text format, from the overview's reads (the
+//! unfinished commands counted through their index, the table's row estimate; decision 0019)
+//! and one read of the stats table, then whatever the application's exporter renders.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use orchestratum::admin::QueueSummary;
+use orchestratum::admin::Overview;
 use orchestratum::{State as CommandState, StatsBucket, StatsOutcome};
 
 use crate::AppState;
@@ -25,7 +26,7 @@ pub(crate) async fn metrics(State(app): State<Arc<AppState>>) -> Response {
     let last = now.timestamp().div_euclid(60) - 1;
     let since = chrono::DateTime::from_timestamp(last * 60, 0).unwrap_or(now);
     let read = async {
-        let summary = app.client.admin().summary(0).await?;
+        let summary = app.client.admin().overview(0, None).await?;
         let stats = app.client.stats(since, None).await?;
         Ok::<_, orchestratum::Error>((summary, stats))
     };
@@ -89,38 +90,49 @@ fn family(out: &mut String, name: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} gauge");
 }
 
-/// The gauges of a summary and of the last minute's buckets.
-fn render(summary: &QueueSummary, last_minute: &[&StatsBucket]) -> String {
+/// The unfinished states: the ones the gauges count exactly.
+fn unfinished_states() -> impl Iterator<Item = CommandState> {
+    CommandState::ALL.into_iter().filter(|s| !s.is_terminal())
+}
+
+/// The gauges of an overview (no finished window) and of the last minute's buckets.
+fn render(summary: &Overview, last_minute: &[&StatsBucket]) -> String {
     let mut out = String::new();
     family(
         &mut out,
         "orchestratum_queue_commands",
-        "Commands in the table by state.",
+        "Unfinished commands in the table by state (exact; finished outcomes are in orchestratum_stats_last_minute_outcomes).",
     );
-    for s in CommandState::ALL {
+    for s in unfinished_states() {
         let _ = writeln!(
             out,
             "orchestratum_queue_commands{{state=\"{}\"}} {}",
             s.as_str(),
-            summary.by_state.get(s)
+            summary.by_state.unfinished.get(s)
         );
     }
     family(
         &mut out,
         "orchestratum_queue_commands_by_name",
-        "Commands in the table by command name and state.",
+        "Unfinished commands in the table by command name and state (exact).",
     );
     for (name, counts) in &summary.by_name {
-        for s in CommandState::ALL {
+        for s in unfinished_states() {
             let _ = writeln!(
                 out,
                 "orchestratum_queue_commands_by_name{{name=\"{}\",state=\"{}\"}} {}",
                 label(name),
                 s.as_str(),
-                counts.get(s)
+                counts.unfinished.get(s)
             );
         }
     }
+    family(
+        &mut out,
+        "orchestratum_queue_rows_estimate",
+        "Rows in the commands table, finished ones included: the database's estimate, not a count (PostgreSQL planner statistics, InnoDB TABLE_ROWS; exact on SQLite).",
+    );
+    let _ = writeln!(out, "orchestratum_queue_rows_estimate {}", summary.rows.n);
     family(
         &mut out,
         "orchestratum_queue_oldest_pending_age_seconds",

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
-use orchestratum::admin::QueueSummary;
+use orchestratum::admin::{Accuracy, Count, Overview, OverviewCounts};
 use orchestratum::{IfParentFails, State as CommandState};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -213,6 +213,29 @@ async fn throughput_live(
     Ok(throughput::section(&ctx, &t).into_response())
 }
 
+/// Query of the live counts fragment: the window of its finished counts, as on the overview.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LiveQuery {
+    hours: Option<u32>,
+}
+
+/// The overview's counts (decision 0019: no scan of the finished rows), the finished ones
+/// over the `hours` window of the chart.
+async fn read_overview(
+    app: &AppState,
+    ctx: &Ctx,
+    lapsed: usize,
+    hours: u32,
+) -> Result<Overview, Response> {
+    let since = throughput::window_start(Utc::now(), hours);
+    app.client
+        .admin()
+        .overview(lapsed, Some(since))
+        .await
+        .map_err(|e| store(ctx, &e))
+}
+
 async fn overview(
     State(app): Shared,
     Extension(ctx): Extension<Ctx>,
@@ -224,26 +247,22 @@ async fn overview(
         return Err(bad_request(&ctx, "lapsed must be between 1 and 100"));
     }
     let t = chart(&app, &ctx, q.hours, q.name).await?;
-    let summary = app
-        .client
-        .admin()
-        .summary(lapsed)
-        .await
-        .map_err(|e| store(&ctx, &e))?;
-    let paused: Vec<&str> = summary
+    let overview = read_overview(&app, &ctx, lapsed, t.hours).await?;
+    let paused: Vec<&str> = overview
         .controls
         .iter()
         .filter(|c| c.paused)
         .map(|c| c.name.as_str())
         .collect();
     let interval = ctx.refresh_ms.to_string();
+    let live = format!("{}?hours={}", ctx.link("/live/overview"), t.hours);
     Ok(html_page(
         &ctx,
         "Overview",
         html! {
             h1 { "Overview" }
-            section #live data-live=(ctx.link("/live/overview")) data-interval=(interval) {
-                (live_counts(&ctx, &summary))
+            section #live data-live=(live) data-interval=(interval) {
+                (live_counts(&ctx, &overview, t.hours))
             }
             h2 { "Throughput" }
             section #throughput data-live=(throughput::live_url(&ctx, t.hours, t.name.as_deref()))
@@ -251,9 +270,9 @@ async fn overview(
                 (throughput::section(&ctx, &t))
             }
             h2 { "By name" }
-            (counts_table(&ctx, "Name", "name", &summary.by_name))
+            (counts_table(&ctx, "Name", "name", &overview.by_name, t.hours))
             h2 { "By target" }
-            (counts_table(&ctx, "Target", "target", &summary.by_target))
+            (counts_table(&ctx, "Target", "target", &overview.by_target, t.hours))
             h2 { "Paused names" }
             @if paused.is_empty() {
                 p.muted { "None." }
@@ -261,12 +280,12 @@ async fn overview(
                 ul { @for name in &paused { li { (name) } } }
             }
             h2 { "Lapsed leases" }
-            @if summary.expired.is_empty() {
+            @if overview.expired.is_empty() {
                 p.muted { "None." }
             } @else {
                 table {
                     tr { th { "Id" } th { "Name" } th { "Target" } th { "Lease ended" } th { "Attempt" } }
-                    @for c in &summary.expired {
+                    @for c in &overview.expired {
                         tr {
                             td { code { (c.id) } }
                             td { (c.name) }
@@ -287,50 +306,110 @@ async fn overview(
     ))
 }
 
-async fn overview_live(State(app): Shared, Extension(ctx): Extension<Ctx>) -> Page {
-    let summary = app
-        .client
-        .admin()
-        .summary(1)
-        .await
-        .map_err(|e| store(&ctx, &e))?;
-    Ok(live_counts(&ctx, &summary).into_response())
+async fn overview_live(
+    State(app): Shared,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(raw): RawQuery,
+) -> Page {
+    let q: LiveQuery = query(&ctx, raw)?;
+    let hours = q.hours.unwrap_or(HOURS_DEFAULT);
+    if !HOURS.contains(&hours) {
+        return Err(bad_request(&ctx, "hours must be 1, 6 or 24"));
+    }
+    let overview = read_overview(&app, &ctx, 1, hours).await?;
+    Ok(live_counts(&ctx, &overview, hours).into_response())
+}
+
+/// A state's column heading: a finished state says its number is the window's outcomes.
+fn state_heading(s: CommandState, hours: u32) -> Markup {
+    html! {
+        @if s.is_terminal() {
+            (s.as_str()) br; span.mark { "last " (hours) " h" }
+        } @else {
+            (s.as_str())
+        }
+    }
+}
+
+/// One count's cell content: the number, or "–" when there is none (a target's finished
+/// states: the stats have no target).
+fn count_cell(count: Option<Count>) -> Markup {
+    html! {
+        @match count {
+            Some(c) => (c.n),
+            None => span.muted title="not counted: the per-minute stats have no target" { "–" },
+        }
+    }
+}
+
+/// A number of rows, short: "1.0 M", "12.3 k", "950".
+fn short(n: i64) -> String {
+    let f = n as f64;
+    match n.unsigned_abs() {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1} k", f / 1e3),
+        _ => format!("{:.1} M", f / 1e6),
+    }
 }
 
 /// The part of the overview the script refreshes.
-fn live_counts(ctx: &Ctx, summary: &QueueSummary) -> Markup {
+fn live_counts(ctx: &Ctx, overview: &Overview, hours: u32) -> Markup {
+    let rows = overview.rows;
     html! {
         table.counts {
             tr {
                 @for s in CommandState::ALL {
-                    th { a href=(list_link(ctx, &[("state", s.as_str())])) { (s.as_str()) } }
+                    th { a href=(list_link(ctx, &[("state", s.as_str())])) { (state_heading(s, hours)) } }
                 }
-                th { "total" }
+                th { "unfinished" }
+                th { "rows in the table" }
             }
             tr {
                 @for s in CommandState::ALL {
-                    td.num data-state=(s.as_str()) { (summary.by_state.get(s)) }
+                    @let count = overview.by_state.get(s);
+                    td.num data-state=(s.as_str())
+                        data-accuracy=(count.map_or("none", |c| c.accuracy.as_str())) {
+                        (count_cell(count))
+                    }
                 }
-                td.num { (summary.by_state.total()) }
+                td.num #unfinished data-accuracy="exact" { (overview.by_state.unfinished_total()) }
+                td.num #table-rows data-accuracy=(rows.accuracy.as_str()) data-rows=(rows.n) {
+                    @if rows.accuracy == Accuracy::Exact {
+                        (rows.n)
+                    } @else {
+                        "≈ " (short(rows.n)) " " span.mark { "(estimate)" }
+                    }
+                }
+            }
+        }
+        p.muted.note {
+            "Pending, scheduled, waiting and running are exact counts. Completed, failed and \
+             canceled are the outcomes of the last " (hours) " h from the per-minute stats \
+             (they survive pruning; a command retried after failing counts again), not rows in \
+             the table."
+            @if rows.accuracy == Accuracy::Estimated {
+                " “≈ … (estimate)” is the database's estimate of the table's rows, not a count."
             }
         }
         p {
             "Oldest pending: "
             strong #oldest-pending {
-                (summary.oldest_pending_age.map(age).unwrap_or_else(|| "none".into()))
+                (overview.oldest_pending_age.map(age).unwrap_or_else(|| "none".into()))
             }
             " · Lapsed leases: "
-            strong #lapsed-leases { (summary.expired_leases) }
+            strong #lapsed-leases { (overview.expired_leases) }
         }
     }
 }
 
-/// Counts by `param` (name or target), each key linking to the list filtered by it.
+/// Counts by `param` (name or target), each key linking to the list filtered by it; the
+/// finished states are the window's outcomes ("–" where not counted).
 fn counts_table(
     ctx: &Ctx,
     label: &str,
     param: &str,
-    groups: &std::collections::BTreeMap<String, orchestratum::admin::StateCounts>,
+    groups: &std::collections::BTreeMap<String, OverviewCounts>,
+    hours: u32,
 ) -> Markup {
     html! {
         @if groups.is_empty() {
@@ -339,16 +418,20 @@ fn counts_table(
             table {
                 tr {
                     th { (label) }
-                    @for s in CommandState::ALL { th { (s.as_str()) } }
+                    @for s in CommandState::ALL { th { (state_heading(s, hours)) } }
                 }
                 @for (key, counts) in groups {
                     tr {
                         td { a href=(list_link(ctx, &[(param, key.as_str())])) { (key) } }
                         @for s in CommandState::ALL {
-                            td.num {
-                                @if counts.get(s) > 0 {
-                                    a href=(list_link(ctx, &[(param, key.as_str()), ("state", s.as_str())])) { (counts.get(s)) }
-                                } @else { (counts.get(s)) }
+                            @let count = counts.get(s);
+                            td.num data-accuracy=(count.map_or("none", |c| c.accuracy.as_str())) {
+                                @match count {
+                                    Some(c) if c.n > 0 => {
+                                        a href=(list_link(ctx, &[(param, key.as_str()), ("state", s.as_str())])) { (c.n) }
+                                    }
+                                    other => (count_cell(other)),
+                                }
                             }
                         }
                     }

@@ -11,6 +11,7 @@ use crate::push::{Planned, Push, Pushed};
 use crate::record::CommandRecord;
 use crate::record::State;
 pub use crate::store::Control;
+pub use crate::store::{Accuracy, Count, Overview, OverviewCounts};
 use crate::store::Deleted;
 pub use crate::store::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
@@ -41,6 +42,19 @@ impl Admin {
     /// lapsed leases, and the flow controls (paused names, fleet limits).
     pub async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
         self.shared.store.summary(expired_limit).await
+    }
+
+    /// The dashboard's summary, cheap on a big table (decision 0019): exact counts of the
+    /// unfinished states by state, name and target, read through an index of unfinished rows
+    /// only; the table's row estimate; and, from `finished_since` on, the finished outcomes
+    /// the per-minute stats counted. Each number says whether it is exact, estimated or
+    /// windowed ([`Count`]). [`Admin::summary`] keeps the exact counts of every state.
+    pub async fn overview(
+        &self,
+        expired_limit: usize,
+        finished_since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Overview> {
+        self.shared.store.overview(expired_limit, finished_since).await
     }
 
     /// Commands, newest `scheduled_at` first, filtered by `params`.

@@ -361,6 +361,8 @@ mod transaction;
 pub(crate) mod workflows;
 // Per-minute outcome counts, after `dispatch!` too.
 mod stats;
+// The dashboard's overview, after `dispatch!` too.
+mod overview;
 pub use self::admin::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
@@ -371,6 +373,7 @@ pub use self::schedules::ScheduleRow;
 pub use self::search::{
     BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
 };
+pub use self::overview::{Accuracy, Count, Overview, OverviewCounts};
 pub use self::stats::{StatsBucket, StatsDelta};
 pub(crate) use self::transaction::WriteTransaction;
 

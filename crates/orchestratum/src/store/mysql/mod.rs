@@ -24,6 +24,7 @@
 mod admin;
 mod batch;
 mod flow;
+mod overview;
 mod schedules;
 mod search;
 mod stats;
@@ -146,6 +147,13 @@ super::statements!(
     retry,
     retry_lock,
     summary,
+    // The dashboard overview (`overview.rs`).
+    finished_since,
+    first_target,
+    next_target,
+    overview_expired,
+    overview_unfinished,
+    table_rows,
     // Per-minute stats (`stats.rs`).
     add_stats,
     prune_stats,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod flow;
+mod overview;
 mod schedules;
 mod search;
 mod stats;
@@ -106,6 +107,10 @@ super::statements!(
     prune,
     retry,
     summary,
+    // The dashboard overview (`overview.rs`).
+    finished_since,
+    overview_unfinished,
+    table_rows,
     // Per-minute stats (`stats.rs`).
     add_stats,
     prune_stats,

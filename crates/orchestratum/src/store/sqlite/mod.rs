@@ -6,6 +6,7 @@
 
 mod admin;
 mod flow;
+mod overview;
 mod guid;
 mod schedules;
 mod search;
@@ -117,6 +118,10 @@ super::statements!(
     prune,
     retry,
     summary,
+    // The dashboard overview (`overview.rs`).
+    finished_since,
+    overview_unfinished,
+    table_rows,
     // Per-minute stats (`stats.rs`).
     add_stats,
     prune_stats,

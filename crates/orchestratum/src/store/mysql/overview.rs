@@ -1,0 +1,77 @@
+//! The dashboard's overview (`store::overview`) on MySQL and MariaDB. There is no partial
+//! index: the unfinished index leads with the target and the three final flags, so the
+//! overview walks the targets (one seek each, `next_target.sql`) and reads each target's
+//! unfinished rows by equality. MariaDB neither skip-scans nor loose-scans that index (it has
+//! a descending part), so one statement over every target would read every row.
+
+use sqlx::MySqlConnection;
+
+use super::MySqlStore;
+use crate::error::Result;
+use crate::store::overview::{self, Accuracy, Count, FinishedRow};
+use crate::store::{QueueSummary, rows};
+
+impl MySqlStore {
+    pub(crate) async fn overview_unfinished(&self, expired_limit: usize) -> Result<QueueSummary> {
+        let mut conn = self.pool.acquire().await?;
+        let mut summary = QueueSummary::default();
+        let mut expired = Vec::new();
+        let mut target = self.target_after(&mut conn, None).await?;
+        while let Some(t) = target {
+            let groups = sqlx::query(self.sql.overview_unfinished.clone())
+                .bind(&t)
+                .fetch_all(&mut *conn)
+                .await?;
+            for row in &groups {
+                summary.add_group(rows::summary_group(row)?)?;
+            }
+            if expired_limit > 0 {
+                let lapsed = sqlx::query(self.sql.overview_expired.clone())
+                    .bind(&t)
+                    .bind(i64::try_from(expired_limit).unwrap_or(i64::MAX))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                expired.extend(rows::all(&lapsed, rows::record)?);
+            }
+            target = self.target_after(&mut conn, Some(&t)).await?;
+        }
+        // Longest lapsed first over every target, as `expired_leases.sql` orders them.
+        expired.sort_by(|a, b| (a.run_expires_at, a.id).cmp(&(b.run_expires_at, b.id)));
+        expired.truncate(expired_limit);
+        summary.expired = expired;
+        Ok(summary)
+    }
+
+    /// The first target, or the one after `after` in the column's collation.
+    async fn target_after(
+        &self,
+        conn: &mut MySqlConnection,
+        after: Option<&str>,
+    ) -> Result<Option<String>> {
+        let row = match after {
+            None => sqlx::query(self.sql.first_target.clone()),
+            Some(t) => sqlx::query(self.sql.next_target.clone()).bind(t),
+        }
+        .fetch_one(conn)
+        .await?;
+        rows::Columns::opt_text(&row, "target")
+    }
+
+    pub(crate) async fn table_rows(&self) -> Result<Count> {
+        let row = sqlx::query(self.sql.table_rows.clone())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Count {
+            n: rows::Columns::big(&row, "n")?,
+            accuracy: Accuracy::Estimated,
+        })
+    }
+
+    pub(crate) async fn finished_since(&self, minute: i64) -> Result<Vec<FinishedRow>> {
+        let rows = sqlx::query(self.sql.finished_since.clone())
+            .bind(minute)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::all(&rows, overview::finished_row)
+    }
+}
