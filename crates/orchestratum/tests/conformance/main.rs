@@ -118,6 +118,7 @@ conformance!(
     // The operators' operations (the CLI's).
     admin_list_filters_newest_first,
     admin_summary_counts_states_and_lapsed_leases,
+    admin_overview_counts_unfinished_exactly_and_finished_from_stats,
     admin_follow_ups_are_listed_by_parent,
     admin_retry_only_failed_or_canceled,
     admin_prune_deletes_old_finished_in_batches,

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use orchestratum::store::{DowngradeParams, ListParams, PruneParams, Since};
-use orchestratum::{Error, Push, State};
+use orchestratum::admin::Accuracy;
+use orchestratum::store::{DowngradeParams, ListParams, PruneParams, Since, StatsDelta};
+use orchestratum::{Error, Push, State, Step, Workflow};
 
 use super::worker;
 use crate::support::commands::*;
@@ -24,25 +25,45 @@ fn all(limit: usize) -> ListParams<'static> {
 
 /// Marks a command as running under a lease that lapsed a minute ago, as a dead worker leaves it.
 async fn lapse(db: &TestDb, id: uuid::Uuid) {
+    lease(db, id, false).await;
+}
+
+/// Marks a command as running under a lease that lapsed a minute ago, or (`live`) that ends
+/// in an hour.
+async fn lease(db: &TestDb, id: uuid::Uuid, live: bool) {
     let id = db.id_literal(id);
+    let (pg, sqlite, mysql) = if live {
+        (
+            "+ interval '1 hour'",
+            "2999-01-01 00:00:00.000+00:00",
+            "+ INTERVAL 1 HOUR",
+        )
+    } else {
+        (
+            "- interval '1 minute'",
+            "2000-01-01 00:01:00.000+00:00",
+            "- INTERVAL 1 MINUTE",
+        )
+    };
     let sql = match db.backend {
         Backend::Postgres => format!(
             "UPDATE {} SET is_running = true, running_at = now() - interval '2 minutes', \
-             run_expires_at = now() - interval '1 minute', attempt = 1 WHERE id = {id}",
+             run_expires_at = now() {pg}, attempt = 1 WHERE id = {id}",
             db.table()
         ),
         Backend::Sqlite => format!(
             "UPDATE {} SET is_running = 1, running_at = '2000-01-01 00:00:00.000+00:00', \
-             run_expires_at = '2000-01-01 00:01:00.000+00:00', attempt = 1 WHERE id = {id}",
+             run_expires_at = '{sqlite}', attempt = 1 WHERE id = {id}",
             db.table()
         ),
         #[cfg(feature = "mysql")]
         Backend::Mysql => format!(
             "UPDATE {} SET is_running = TRUE, running_at = UTC_TIMESTAMP(6) - INTERVAL 2 MINUTE, \
-             run_expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE, attempt = 1 WHERE id = {id}",
+             run_expires_at = UTC_TIMESTAMP(6) {mysql}, attempt = 1 WHERE id = {id}",
             db.table()
         ),
     };
+    let _ = mysql; // unused without the `mysql` feature
     db.exec(&sql).await;
 }
 
@@ -175,6 +196,147 @@ pub async fn admin_summary_counts_states_and_lapsed_leases(db: TestDb) {
     let s = empty.client().await.store().summary(10).await.unwrap();
     assert_eq!(s.by_state.total(), 0);
     assert_eq!(s.oldest_pending_age, None);
+    empty.cleanup().await;
+}
+
+/// The overview counts the unfinished states exactly (as the summary does) by state, name
+/// and target, takes the finished ones from the stats table over its window (a name with no
+/// row left is counted, a bucket before the window is not), and gives the table's row
+/// estimate (exact on SQLite).
+pub async fn admin_overview_counts_unfinished_exactly_and_finished_from_stats(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    let done = orch.push(SimpleCommand { n: 1 }).await.unwrap();
+    let failed = orch
+        .push_with(AlwaysFailsCommand, Push::new().retries(0))
+        .await
+        .unwrap();
+    let canceled = orch
+        .push_with(
+            SimpleCommand { n: 3 },
+            Push::new().delay(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    orch.cancel(canceled).await.unwrap();
+    wait_terminal(&orch, done).await;
+    wait_terminal(&orch, failed).await;
+    orch.shutdown(SHUTDOWN).await.unwrap();
+
+    // Unfinished rows nobody runs: due, lapsed, held under a live lease, scheduled, and a
+    // workflow's step waiting for its parent.
+    let client = db.client().await;
+    let elsewhere = || Push::new().target("elsewhere");
+    client
+        .push_with(SimpleCommand { n: 4 }, elsewhere())
+        .await
+        .unwrap();
+    let lapsed = client
+        .push_with(SimpleCommand { n: 5 }, elsewhere())
+        .await
+        .unwrap();
+    lapse(&db, lapsed).await;
+    let held = client
+        .push_with(UnhandledCommand, elsewhere())
+        .await
+        .unwrap();
+    lease(&db, held, true).await;
+    client
+        .push_with(
+            SimpleCommand { n: 6 },
+            elsewhere().delay(Duration::from_secs(3600)),
+        )
+        .await
+        .unwrap();
+    client
+        .push_workflow(
+            Workflow::new("pair")
+                .step(Step::with("a", SimpleCommand { n: 7 }, elsewhere()))
+                .step(Step::with("b", SimpleCommand { n: 8 }, elsewhere()).after("a")),
+        )
+        .await
+        .unwrap();
+    // Stats for a name whose rows are gone, and one bucket before the window.
+    let now = chrono::Utc::now().timestamp().div_euclid(60);
+    let delta = |minute, count| StatsDelta {
+        minute,
+        name: "pruned".into(),
+        outcome: "completed",
+        count,
+        run_us: 0,
+    };
+    let store = client.store();
+    store
+        .add_stats(&[delta(now - 120, 100), delta(now - 5, 7)])
+        .await
+        .unwrap();
+
+    let since = chrono::Utc::now() - chrono::Duration::minutes(60);
+    let o = client.admin().overview(10, Some(since)).await.unwrap();
+    let exact = |s: State| o.by_state.get(s).map(|c| (c.n, c.accuracy));
+    assert_eq!(exact(State::Pending), Some((3, Accuracy::Exact)), "{o:?}");
+    assert_eq!(exact(State::Running), Some((1, Accuracy::Exact)));
+    assert_eq!(exact(State::Scheduled), Some((1, Accuracy::Exact)));
+    assert_eq!(exact(State::Waiting), Some((1, Accuracy::Exact)));
+    assert_eq!(o.by_state.unfinished_total(), 6);
+    assert_eq!(
+        exact(State::Completed),
+        Some((1 + 7, Accuracy::Windowed)),
+        "the stats' completions in the window, the pruned name's included: {o:?}"
+    );
+    assert_eq!(exact(State::Failed), Some((1, Accuracy::Windowed)));
+    assert_eq!(exact(State::Canceled), Some((1, Accuracy::Windowed)));
+    let simple = o.by_name["simple"].finished.unwrap();
+    assert_eq!((simple.completed, simple.canceled), (1, 1));
+    assert_eq!(o.by_name["always_fails"].finished.unwrap().failed, 1);
+    assert_eq!(o.by_name["pruned"].finished.unwrap().completed, 7);
+    assert_eq!(o.by_name["pruned"].unfinished_total(), 0);
+    let first = o.finished_since.unwrap();
+    assert!(first <= since && since - first < chrono::Duration::minutes(1));
+    // Targets: exact unfinished counts, no finished ones (the stats have no target).
+    assert_eq!(o.by_target["elsewhere"].unfinished.pending, 3);
+    assert_eq!(o.by_target["elsewhere"].unfinished_total(), 6);
+    assert_eq!(o.by_target["elsewhere"].get(State::Completed), None);
+    assert!(!o.by_target.contains_key("test"), "no unfinished row: {o:?}");
+    assert_eq!(o.expired_leases, 1);
+    assert_eq!(o.expired.iter().map(|c| c.id).collect::<Vec<_>>(), [lapsed]);
+    assert!(o.oldest_pending_age.is_some());
+    // The unfinished counts are the summary's, group by group.
+    let s = store.summary(10).await.unwrap();
+    let unfinished = |c: &orchestratum::store::StateCounts| {
+        State::ALL.map(|st| if st.is_terminal() { 0 } else { c.get(st) })
+    };
+    for (name, counts) in &s.by_name {
+        let mine = o.by_name.get(name).map(|c| c.unfinished).unwrap_or_default();
+        assert_eq!(unfinished(&mine), unfinished(counts), "{name}");
+    }
+    for (target, counts) in &s.by_target {
+        let mine = o.by_target.get(target).map(|c| c.unfinished).unwrap_or_default();
+        assert_eq!(unfinished(&mine), unfinished(counts), "{target}");
+    }
+    // The row estimate is present; SQLite counts exactly.
+    match db.backend {
+        Backend::Sqlite => assert_eq!((o.rows.n, o.rows.accuracy), (9, Accuracy::Exact)),
+        _ => assert!(o.rows.n >= 0 && o.rows.accuracy == Accuracy::Estimated, "{o:?}"),
+    }
+    // Without a window: no finished counts at all, and no lapsed lease listed.
+    let bare = client.admin().overview(0, None).await.unwrap();
+    assert_eq!(bare.by_state.get(State::Completed), None);
+    assert_eq!(bare.by_state.unfinished_total(), 6);
+    assert!(bare.expired.is_empty() && bare.expired_leases == 1);
+
+    let empty = TestDb::new(db.backend).await;
+    let o = empty
+        .client()
+        .await
+        .admin()
+        .overview(10, Some(since))
+        .await
+        .unwrap();
+    assert_eq!(o.by_state.unfinished_total(), 0);
+    assert_eq!(o.by_state.get(State::Completed).map(|c| c.n), Some(0));
+    assert!(o.by_name.is_empty() && o.by_target.is_empty());
+    assert_eq!(o.oldest_pending_age, None);
     empty.cleanup().await;
 }
 
