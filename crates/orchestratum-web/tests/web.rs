@@ -29,6 +29,7 @@ support::on_every_backend!(
     database_errors_answer_a_page,
     bearer_and_basic_hooks,
     throughput_chart,
+    overview_marks_estimates_and_windows,
     metrics_endpoint,
 );
 
@@ -105,7 +106,10 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
     assert_eq!(overview.headers[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(overview.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert!(body.contains("<h1>Overview</h1>"), "{body}");
-    assert!(body.contains(r#"data-state="pending">2<"#), "{body}");
+    assert!(
+        body.contains(r#"data-state="pending" data-accuracy="exact">2<"#),
+        "{body}"
+    );
     assert!(
         body.contains(r#"<td><a href="/commands?name=step">step</a></td>"#),
         "name row, linked to the list: {body}"
@@ -138,7 +142,8 @@ async fn pages_show_the_queue_escaped(db: TestDb) {
     let live = get(&app, "/live/overview").await;
     assert_eq!(live.status, StatusCode::OK);
     assert!(
-        live.body.contains(r#"data-state="pending">2<"#),
+        live.body
+            .contains(r#"data-state="pending" data-accuracy="exact">2<"#),
         "{}",
         live.body
     );
@@ -544,7 +549,7 @@ async fn mounted_under_a_prefix(db: TestDb) {
         assert!(body.contains(r#"href="/ops/workers""#), "{body}");
         assert!(body.contains(r#"href="/ops/assets/style.css"#), "{body}");
         assert!(
-            body.contains(r#"data-live="/ops/live/overview" data-interval="2000""#),
+            body.contains(r#"data-live="/ops/live/overview?hours=6" data-interval="2000""#),
             "{body}"
         );
         assert!(!body.contains(r#"href="/workers""#), "{body}");
@@ -929,6 +934,77 @@ async fn scrape(app: &Router, token: Option<&str>) -> support::Answer {
     send(app, b.body(Body::empty()).unwrap()).await
 }
 
+/// The overview counts the unfinished states exactly and marks the rest: the finished states
+/// are the stats' outcomes over the chart's window (a name without rows included, a bucket
+/// before the window not), a target has none, and the table's rows are the database's
+/// estimate on PostgreSQL and MySQL, shown "≈ … (estimate)", an exact count on SQLite.
+async fn overview_marks_estimates_and_windows(db: TestDb) {
+    let client = db.client().await;
+    client.push(StepCommand).await.unwrap();
+    let m = this_minute();
+    bucket(&client, m, 2, "step", "completed", 5).await;
+    bucket(&client, m, 3, "gone", "failed", 4).await;
+    bucket(&client, m, 120, "gone", "failed", 30).await;
+    let app = router(client.clone(), Options::new());
+
+    let overview = get(&app, "/?hours=1").await;
+    let body = overview.page();
+    assert!(
+        body.contains(r#"data-state="pending" data-accuracy="exact">1<"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"data-state="completed" data-accuracy="windowed">5<"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"data-state="failed" data-accuracy="windowed">4<"#),
+        "the stats' failures in the last hour, not the older bucket: {body}"
+    );
+    assert!(body.contains("completed<br><span class=\"mark\">last 1 h</span>"), "{body}");
+    assert!(body.contains("outcomes of the last 1 h from the per-minute stats"), "{body}");
+    assert!(
+        body.contains(r#"<td><a href="/commands?name=gone">gone</a></td>"#),
+        "a name with outcomes and no row: {body}"
+    );
+    assert!(
+        body.contains(r#"data-accuracy="none"><span class="muted" title="not counted: the per-minute stats have no target">–</span>"#),
+        "a target's finished states are not counted: {body}"
+    );
+    match db.backend {
+        Backend::Sqlite => assert!(
+            body.contains(r#"id="table-rows" data-accuracy="exact" data-rows="1">1<"#),
+            "{body}"
+        ),
+        _ => {
+            assert!(
+                body.contains(r#"id="table-rows" data-accuracy="estimated""#),
+                "{body}"
+            );
+            assert!(body.contains(r#"<span class="mark">(estimate)</span>"#), "{body}");
+            assert!(body.contains("is the database's estimate of the table's rows"), "{body}");
+        }
+    }
+    assert!(
+        body.contains(r#"data-live="/live/overview?hours=1""#),
+        "the live counts keep the window: {body}"
+    );
+
+    let live = get(&app, "/live/overview?hours=24").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(live.body.contains("last 24 h"), "{}", live.body);
+    assert!(
+        live.body
+            .contains(r#"data-state="failed" data-accuracy="windowed">34<"#),
+        "{}",
+        live.body
+    );
+    assert_eq!(
+        get(&app, "/live/overview?hours=5").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
 /// `/metrics` answers Prometheus text, never cached, with the queue's gauges by state and by
 /// name, the oldest pending age, lapsed leases, paused names and the last whole minute's
 /// outcomes from the stats table (names escaped as label values), then the hook's text; it
@@ -988,9 +1064,6 @@ async fn metrics_endpoint(db: TestDb) {
         ("pending", 3.0),
         ("scheduled", 1.0),
         ("running", 0.0),
-        ("completed", 0.0),
-        ("failed", 0.0),
-        ("canceled", 0.0),
         ("waiting", 0.0),
     ] {
         assert_eq!(
@@ -1003,7 +1076,28 @@ async fn metrics_endpoint(db: TestDb) {
     assert_eq!(g(by_name, &[("name", "step"), ("state", "pending")]), 2.0);
     assert_eq!(g(by_name, &[("name", "step"), ("state", "scheduled")]), 1.0);
     assert_eq!(g(by_name, &[("name", SCRIPT), ("state", "pending")]), 1.0);
-    assert_eq!(g(by_name, &[("name", SCRIPT), ("state", "failed")]), 0.0);
+    // The finished states are not counted (that would scan the table): their outcomes are
+    // the stats' gauge below, and the table's size is the row estimate.
+    for state in ["completed", "failed", "canceled"] {
+        assert!(
+            !answer.body.contains(&format!(r#"state="{state}"}}"#)),
+            "{state}: {}",
+            answer.body
+        );
+    }
+    let rows = g("orchestratum_queue_rows_estimate", &[]);
+    match db.backend {
+        Backend::Sqlite => assert_eq!(rows, 4.0),
+        _ => assert!(rows >= 0.0, "{rows}"),
+    }
+    assert!(
+        answer.body.contains(
+            "# HELP orchestratum_queue_rows_estimate Rows in the commands table, finished ones \
+             included: the database's estimate, not a count"
+        ),
+        "{}",
+        answer.body
+    );
     let age = g("orchestratum_queue_oldest_pending_age_seconds", &[]);
     assert!((0.0..600.0).contains(&age), "{age}");
     assert_eq!(g("orchestratum_queue_lapsed_leases", &[]), 0.0);
@@ -1032,6 +1126,7 @@ async fn metrics_endpoint(db: TestDb) {
         "orchestratum_queue_oldest_pending_age_seconds",
         "orchestratum_queue_lapsed_leases",
         "orchestratum_queue_paused_names",
+        "orchestratum_queue_rows_estimate",
         "orchestratum_stats_last_minute_outcomes",
     ] {
         assert!(
