@@ -1,7 +1,8 @@
 -- The unfinished commands only, counted by name, target and state as `summary.sql` counts
 -- them (same columns), without reading a finished row: the due and scheduled rows through the
 -- partial claim index (this predicate is the index's), the waiting workflow steps through the
--- steps table and the primary key (the claim index leaves them out).
+-- steps table and the primary key (the claim index leaves them out; CROSS JOIN keeps the
+-- steps the outer loop, where SQLite's planner would otherwise scan the commands).
 SELECT name, target, state, count(*) AS n,
        (julianday('now') - julianday(min(scheduled_at))) * 86400.0 AS oldest_secs,
        sum(CASE WHEN lapsed THEN 1 ELSE 0 END) AS lapsed
@@ -22,7 +23,7 @@ FROM (
         UNION ALL
         SELECT c.name, c.target, c.scheduled_at, c.is_running, c.run_expires_at
         FROM "{prefix}workflow_steps" AS s
-        JOIN "{prefix}commands" AS c ON c.id = s.command_id
+        CROSS JOIN "{prefix}commands" AS c ON c.id = s.command_id
         WHERE NOT c.is_completed AND NOT c.is_failed AND NOT c.is_canceled
           AND c.scheduled_at >= '9999-01-01'
     ) AS u
