@@ -961,8 +961,14 @@ async fn overview_marks_estimates_and_windows(db: TestDb) {
         body.contains(r#"data-state="failed" data-accuracy="windowed">4<"#),
         "the stats' failures in the last hour, not the older bucket: {body}"
     );
-    assert!(body.contains("completed<br><span class=\"mark\">last 1 h</span>"), "{body}");
-    assert!(body.contains("outcomes of the last 1 h from the per-minute stats"), "{body}");
+    assert!(
+        body.contains("completed<br><span class=\"mark\">last 1 h</span>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("outcomes of the last 1 h from the per-minute stats"),
+        "{body}"
+    );
     assert!(
         body.contains(r#"<td><a href="/commands?name=gone">gone</a></td>"#),
         "a name with outcomes and no row: {body}"
@@ -981,8 +987,14 @@ async fn overview_marks_estimates_and_windows(db: TestDb) {
                 body.contains(r#"id="table-rows" data-accuracy="estimated""#),
                 "{body}"
             );
-            assert!(body.contains(r#"<span class="mark">(estimate)</span>"#), "{body}");
-            assert!(body.contains("is the database's estimate of the table's rows"), "{body}");
+            assert!(
+                body.contains(r#"<span class="mark">(estimate)</span>"#),
+                "{body}"
+            );
+            assert!(
+                body.contains("is the database's estimate of the table's rows"),
+                "{body}"
+            );
         }
     }
     assert!(

@@ -11,8 +11,8 @@ use crate::push::{Planned, Push, Pushed};
 use crate::record::CommandRecord;
 use crate::record::State;
 pub use crate::store::Control;
-pub use crate::store::{Accuracy, Count, Overview, OverviewCounts};
 use crate::store::Deleted;
+pub use crate::store::{Accuracy, Count, Overview, OverviewCounts};
 pub use crate::store::{
     AppliedMigration, DowngradeParams, DowngradeReport, ListParams, MigrationStatus,
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
@@ -54,7 +54,10 @@ impl Admin {
         expired_limit: usize,
         finished_since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Overview> {
-        self.shared.store.overview(expired_limit, finished_since).await
+        self.shared
+            .store
+            .overview(expired_limit, finished_since)
+            .await
     }
 
     /// Commands, newest `scheduled_at` first, filtered by `params`.

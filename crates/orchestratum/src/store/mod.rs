@@ -369,11 +369,11 @@ pub use self::admin::{
 };
 pub(crate) use self::flow::check_name;
 pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
+pub use self::overview::{Accuracy, Count, Overview, OverviewCounts};
 pub use self::schedules::ScheduleRow;
 pub use self::search::{
     BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
 };
-pub use self::overview::{Accuracy, Count, Overview, OverviewCounts};
 pub use self::stats::{StatsBucket, StatsDelta};
 pub(crate) use self::transaction::WriteTransaction;
 

@@ -22,10 +22,12 @@ impl MySqlStore {
                 .bind(&t)
                 .fetch_all(&mut *conn)
                 .await?;
+            let lapsed_before = summary.expired_leases;
             for row in &groups {
                 summary.add_group(rows::summary_group(row)?)?;
             }
-            if expired_limit > 0 {
+            // Only a target the counts found lapsed leases in is read again for them.
+            if expired_limit > 0 && summary.expired_leases > lapsed_before {
                 let lapsed = sqlx::query(self.sql.overview_expired.clone())
                     .bind(&t)
                     .bind(i64::try_from(expired_limit).unwrap_or(i64::MAX))
@@ -35,8 +37,9 @@ impl MySqlStore {
             }
             target = self.target_after(&mut conn, Some(&t)).await?;
         }
-        // Longest lapsed first over every target, as `expired_leases.sql` orders them.
-        expired.sort_by(|a, b| (a.run_expires_at, a.id).cmp(&(b.run_expires_at, b.id)));
+        // Longest lapsed first over every target, as `expired_leases.sql` orders them (no end
+        // first, as MySQL sorts NULL).
+        expired.sort_by_key(|c| (c.run_expires_at, c.id));
         expired.truncate(expired_limit);
         summary.expired = expired;
         Ok(summary)

@@ -6,8 +6,8 @@
 
 mod admin;
 mod flow;
-mod overview;
 mod guid;
+mod overview;
 mod schedules;
 mod search;
 mod stats;

@@ -297,7 +297,10 @@ pub async fn admin_overview_counts_unfinished_exactly_and_finished_from_stats(db
     assert_eq!(o.by_target["elsewhere"].unfinished.pending, 3);
     assert_eq!(o.by_target["elsewhere"].unfinished_total(), 6);
     assert_eq!(o.by_target["elsewhere"].get(State::Completed), None);
-    assert!(!o.by_target.contains_key("test"), "no unfinished row: {o:?}");
+    assert!(
+        !o.by_target.contains_key("test"),
+        "no unfinished row: {o:?}"
+    );
     assert_eq!(o.expired_leases, 1);
     assert_eq!(o.expired.iter().map(|c| c.id).collect::<Vec<_>>(), [lapsed]);
     assert!(o.oldest_pending_age.is_some());
@@ -307,17 +310,28 @@ pub async fn admin_overview_counts_unfinished_exactly_and_finished_from_stats(db
         State::ALL.map(|st| if st.is_terminal() { 0 } else { c.get(st) })
     };
     for (name, counts) in &s.by_name {
-        let mine = o.by_name.get(name).map(|c| c.unfinished).unwrap_or_default();
+        let mine = o
+            .by_name
+            .get(name)
+            .map(|c| c.unfinished)
+            .unwrap_or_default();
         assert_eq!(unfinished(&mine), unfinished(counts), "{name}");
     }
     for (target, counts) in &s.by_target {
-        let mine = o.by_target.get(target).map(|c| c.unfinished).unwrap_or_default();
+        let mine = o
+            .by_target
+            .get(target)
+            .map(|c| c.unfinished)
+            .unwrap_or_default();
         assert_eq!(unfinished(&mine), unfinished(counts), "{target}");
     }
     // The row estimate is present; SQLite counts exactly.
     match db.backend {
         Backend::Sqlite => assert_eq!((o.rows.n, o.rows.accuracy), (9, Accuracy::Exact)),
-        _ => assert!(o.rows.n >= 0 && o.rows.accuracy == Accuracy::Estimated, "{o:?}"),
+        _ => assert!(
+            o.rows.n >= 0 && o.rows.accuracy == Accuracy::Estimated,
+            "{o:?}"
+        ),
     }
     // Without a window: no finished counts at all, and no lapsed lease listed.
     let bare = client.admin().overview(0, None).await.unwrap();
