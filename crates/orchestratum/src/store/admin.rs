@@ -208,6 +208,40 @@ impl QueueSummary {
     }
 }
 
+/// The groups of a summary statement (`summary.sql`, `overview_unfinished.sql`) and up to
+/// `expired_limit` lapsed leases (`expired_leases.sql`, not run for 0), on one connection of
+/// any backend.
+pub(crate) async fn grouped<DB>(
+    conn: &mut DB::Connection,
+    groups: &sqlx::SqlStr,
+    expired_leases: &sqlx::SqlStr,
+    expired_limit: usize,
+) -> Result<QueueSummary>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    i64: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+    DB::Row: super::rows::Columns,
+{
+    use super::rows;
+    let found = sqlx::query::<DB>(groups.clone())
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut summary = QueueSummary::default();
+    for row in &found {
+        summary.add_group(rows::summary_group(row)?)?;
+    }
+    if expired_limit > 0 {
+        let expired = sqlx::query::<DB>(expired_leases.clone())
+            .bind(i64::try_from(expired_limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await?;
+        summary.expired = rows::all(&expired, rows::record)?;
+    }
+    Ok(summary)
+}
+
 /// The lower bound of `list --since`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Since {

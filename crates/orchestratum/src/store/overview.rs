@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::{Database, Encode, Executor, IntoArguments, SqlStr, Type};
 
-use super::rows::Columns;
+use super::rows::{self, Columns};
 use super::{Control, QueueSummary, StateCounts, Store};
 use crate::error::{Error, Result};
 use crate::record::{CommandRecord, State};
@@ -122,6 +123,43 @@ pub(crate) fn finished_row(r: &impl Columns) -> Result<FinishedRow> {
     })
 }
 
+/// The overview's reads besides the unfinished counts, on any backend: the table's rows
+/// (`table_rows.sql`, whose number is `accuracy`) and, from `minute` on, the window's outcomes
+/// (`finished_since.sql`).
+pub(crate) async fn counts<DB>(
+    conn: &mut DB::Connection,
+    table_rows: &SqlStr,
+    accuracy: Accuracy,
+    finished_since: &SqlStr,
+    minute: Option<i64>,
+) -> Result<(Count, Option<Vec<FinishedRow>>)>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    i64: Type<DB> + for<'q> Encode<'q, DB>,
+    DB::Row: Columns,
+{
+    let row = sqlx::query::<DB>(table_rows.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    let total = Count {
+        n: row.big("n")?,
+        accuracy,
+    };
+    let finished = match minute {
+        Some(minute) => {
+            let found = sqlx::query::<DB>(finished_since.clone())
+                .bind(minute)
+                .fetch_all(&mut *conn)
+                .await?;
+            Some(rows::all(&found, finished_row)?)
+        }
+        None => None,
+    };
+    Ok((total, finished))
+}
+
 /// The final state an outcome ends in; a retry ends in none.
 fn final_state(outcome: StatsOutcome) -> Option<State> {
     match outcome {
@@ -202,16 +240,14 @@ impl Store {
         finished_since: Option<DateTime<Utc>>,
     ) -> Result<Overview> {
         let unfinished = dispatch!(self, s => s.overview_unfinished(expired_limit).await)?;
-        let finished = match finished_since {
-            Some(since) => {
-                let minute = since.timestamp().div_euclid(60);
-                let rows = dispatch!(self, s => s.finished_since(minute).await)?;
-                let start = DateTime::from_timestamp(minute * 60, 0).unwrap_or(since);
-                Some((start, rows))
-            }
-            None => None,
-        };
-        let rows = dispatch!(self, s => s.table_rows().await)?;
+        let minute = finished_since.map(|since| since.timestamp().div_euclid(60));
+        let (rows, finished) = dispatch!(self, s => s.overview_counts(minute).await)?;
+        let finished = finished.map(|found| {
+            let start = minute
+                .and_then(|m| DateTime::from_timestamp(m * 60, 0))
+                .unwrap_or_default();
+            (start, found)
+        });
         let mut overview = Overview::new(unfinished, finished, rows);
         overview.controls = self.controls().await?;
         Ok(overview)

@@ -4,7 +4,7 @@
 //! unfinished rows by equality. MariaDB neither skip-scans nor loose-scans that index (it has
 //! a descending part), so one statement over every target would read every row.
 
-use sqlx::MySqlConnection;
+use sqlx::{MySql, MySqlConnection};
 
 use super::MySqlStore;
 use crate::error::Result;
@@ -60,21 +60,12 @@ impl MySqlStore {
         rows::Columns::opt_text(&row, "target")
     }
 
-    pub(crate) async fn table_rows(&self) -> Result<Count> {
-        let row = sqlx::query(self.sql.table_rows.clone())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Count {
-            n: rows::Columns::big(&row, "n")?,
-            accuracy: Accuracy::Estimated,
-        })
-    }
-
-    pub(crate) async fn finished_since(&self, minute: i64) -> Result<Vec<FinishedRow>> {
-        let rows = sqlx::query(self.sql.finished_since.clone())
-            .bind(minute)
-            .fetch_all(&self.pool)
-            .await?;
-        rows::all(&rows, overview::finished_row)
+    pub(crate) async fn overview_counts(
+        &self,
+        minute: Option<i64>,
+    ) -> Result<(Count, Option<Vec<FinishedRow>>)> {
+        let mut conn = self.pool.acquire().await?;
+        let (rows, finished) = (&self.sql.table_rows, &self.sql.finished_since);
+        overview::counts::<MySql>(&mut conn, rows, Accuracy::Estimated, finished, minute).await
     }
 }

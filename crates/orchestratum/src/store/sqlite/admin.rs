@@ -35,30 +35,9 @@ impl SqliteStore {
     }
 
     pub(crate) async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
-        self.grouped(self.sql.summary.clone(), expired_limit).await
-    }
-
-    /// The groups of a summary statement (`summary.sql`, `overview_unfinished.sql`) and up to
-    /// `expired_limit` lapsed leases, on one connection.
-    pub(super) async fn grouped(
-        &self,
-        groups: sqlx::SqlStr,
-        expired_limit: usize,
-    ) -> Result<QueueSummary> {
         let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(groups).fetch_all(&mut *conn).await?;
-        let mut summary = QueueSummary::default();
-        for row in &rows {
-            summary.add_group(rows::summary_group(row)?)?;
-        }
-        if expired_limit > 0 {
-            let expired = sqlx::query(self.sql.expired_leases.clone())
-                .bind(i64::try_from(expired_limit).unwrap_or(i64::MAX))
-                .fetch_all(&mut *conn)
-                .await?;
-            summary.expired = rows::all(&expired, rows::record)?;
-        }
-        Ok(summary)
+        let (groups, expired) = (&self.sql.summary, &self.sql.expired_leases);
+        crate::store::admin::grouped::<Sqlite>(&mut conn, groups, expired, expired_limit).await
     }
 
     pub(crate) async fn list(&self, params: ListParams<'_>) -> Result<Vec<CommandRecord>> {

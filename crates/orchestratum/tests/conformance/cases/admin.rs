@@ -129,9 +129,9 @@ pub async fn admin_list_filters_newest_first(db: TestDb) {
     assert_eq!(store.list(past).await.unwrap().len(), 3);
 }
 
-pub async fn admin_summary_counts_states_and_lapsed_leases(db: TestDb) {
-    let probe = Probe::new();
-    let orch = worker(&db, &probe).await;
+/// Runs one `simple` command to completion and one `always_fails` to failure, and cancels a
+/// `simple` one nobody ran.
+async fn one_of_each_finished(orch: &orchestratum::Orchestratum) {
     let done = orch.push(SimpleCommand { n: 1 }).await.unwrap();
     let failed = orch
         .push_with(AlwaysFailsCommand, Push::new().retries(0))
@@ -145,8 +145,14 @@ pub async fn admin_summary_counts_states_and_lapsed_leases(db: TestDb) {
         .await
         .unwrap();
     orch.cancel(canceled).await.unwrap();
-    wait_terminal(&orch, done).await;
-    wait_terminal(&orch, failed).await;
+    wait_terminal(orch, done).await;
+    wait_terminal(orch, failed).await;
+}
+
+pub async fn admin_summary_counts_states_and_lapsed_leases(db: TestDb) {
+    let probe = Probe::new();
+    let orch = worker(&db, &probe).await;
+    one_of_each_finished(&orch).await;
     // Rows no worker of this instance takes: another target, and one due later.
     orch.push_with(SimpleCommand { n: 4 }, Push::new().target("elsewhere"))
         .await
@@ -206,21 +212,7 @@ pub async fn admin_summary_counts_states_and_lapsed_leases(db: TestDb) {
 pub async fn admin_overview_counts_unfinished_exactly_and_finished_from_stats(db: TestDb) {
     let probe = Probe::new();
     let orch = worker(&db, &probe).await;
-    let done = orch.push(SimpleCommand { n: 1 }).await.unwrap();
-    let failed = orch
-        .push_with(AlwaysFailsCommand, Push::new().retries(0))
-        .await
-        .unwrap();
-    let canceled = orch
-        .push_with(
-            SimpleCommand { n: 3 },
-            Push::new().delay(Duration::from_secs(3600)),
-        )
-        .await
-        .unwrap();
-    orch.cancel(canceled).await.unwrap();
-    wait_terminal(&orch, done).await;
-    wait_terminal(&orch, failed).await;
+    one_of_each_finished(&orch).await;
     orch.shutdown(SHUTDOWN).await.unwrap();
 
     // Unfinished rows nobody runs: due, lapsed, held under a live lease, scheduled, and a
