@@ -91,6 +91,7 @@ impl PgBouncer {
              max_client_conn = 2000\n\
              log_connections = 0\n\
              log_disconnections = 0\n\
+             log_stats = 0\n\
              {ignore}",
             host = server.get_host(),
             server_port = server.get_port(),

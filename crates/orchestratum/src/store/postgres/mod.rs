@@ -640,3 +640,16 @@ fn interval(value: sqlx::postgres::types::PgInterval) -> Result<Duration> {
             reason: format!("negative interval {value:?}"),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pooled_begin_sets_the_idle_timeout_of_direct_sessions() {
+        let millis = super::super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
+        let sql = include_str!("sql/begin_pooled.sql");
+        assert!(
+            sql.contains(&format!("SET LOCAL idle_in_transaction_session_timeout = {millis}")),
+            "{sql}"
+        );
+    }
+}
