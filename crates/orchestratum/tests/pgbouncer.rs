@@ -54,13 +54,11 @@ async fn two_workers_on_one_server_connection_finish_every_command() {
         );
     }
     let mut ids = Vec::new();
-    for (i, worker) in workers.iter().enumerate() {
+    for (i, worker) in (0i64..).zip(&workers) {
         let batch: Vec<_> = (0..100).map(|n| SimpleCommand { n }).collect();
         ids.extend(worker.push_many(batch).await.unwrap());
         for n in 0..10 {
-            let order = ProcessOrderCommand {
-                amount: (i * 10 + n) as i64,
-            };
+            let order = ProcessOrderCommand { amount: i * 10 + n };
             ids.push(worker.push(order).await.unwrap());
         }
     }
@@ -98,7 +96,7 @@ async fn instances_starting_at_once_apply_each_migration_once() {
     let distinct = db
         .count(&format!("SELECT count(DISTINCT version) FROM {table}"))
         .await;
-    let latest = orchestratum::store::postgres::MIGRATIONS.len() as i64;
+    let latest = i64::try_from(orchestratum::store::postgres::MIGRATIONS.len()).unwrap();
     assert_eq!((recorded, distinct), (latest, latest));
     db.cleanup().await;
 }

@@ -82,7 +82,7 @@ impl PostgresStore {
                 limit: p.limit.min(room),
                 ..p
             };
-            self.claim_on(&mut *tx, p).await?
+            self.claim_on(&mut tx, p).await?
         };
         tx.commit().await?;
         Ok(CappedClaim {

@@ -648,7 +648,9 @@ mod tests {
         let millis = super::super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
         let sql = include_str!("sql/begin_pooled.sql");
         assert!(
-            sql.contains(&format!("SET LOCAL idle_in_transaction_session_timeout = {millis}")),
+            sql.contains(&format!(
+                "SET LOCAL idle_in_transaction_session_timeout = {millis}"
+            )),
             "{sql}"
         );
     }
