@@ -115,6 +115,8 @@ pub use crate::retention::Retention;
 pub use crate::retry::Backoff;
 pub use crate::schedule::{Misfire, Schedule, ScheduleInfo};
 pub use crate::stats::{Stats, StatsBucket, StatsOutcome};
+#[cfg(feature = "postgres")]
+pub use crate::store::Pooler;
 pub use crate::worker::{Unhandled, WorkerInfo};
 pub use crate::workflow::{
     Batch, IfParentFails, Parents, PushedWorkflow, Step, Workflow, WorkflowInfo, WorkflowState,

@@ -28,7 +28,10 @@ pub(crate) fn listen(
         let mut backoff = Duration::from_millis(100);
         while !stop.is_cancelled() {
             let mut listener = match store.listen().await {
-                Ok(listener) => listener,
+                Ok(Some(listener)) => listener,
+                // Nothing carries LISTEN (a transaction-mode pooler without a direct URL): the
+                // runtime does not start this task then; were it started, it has nothing to do.
+                Ok(None) => return,
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?backoff, "cannot LISTEN for wake-ups; polling meanwhile");
                     tokio::select! {

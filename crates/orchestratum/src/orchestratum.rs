@@ -55,6 +55,10 @@ pub struct Builder {
     registry: Registry,
     registration_error: Option<Error>,
     schedules: Vec<Schedule>,
+    #[cfg(feature = "postgres")]
+    pooler: Option<crate::store::Pooler>,
+    #[cfg(feature = "postgres")]
+    listen_url: Option<String>,
 }
 
 impl Default for Builder {
@@ -76,6 +80,10 @@ impl Default for Builder {
             registry: Registry::default(),
             registration_error: None,
             schedules: Vec::new(),
+            #[cfg(feature = "postgres")]
+            pooler: None,
+            #[cfg(feature = "postgres")]
+            listen_url: None,
         }
     }
 }
@@ -91,6 +99,24 @@ impl Builder {
     #[cfg(feature = "postgres")]
     pub fn postgres_pool(mut self, pool: sqlx::PgPool) -> Self {
         self.source = Some(Source::PgPool(pool));
+        self
+    }
+
+    /// What sits between this instance and PostgreSQL (default: what the URL's `pooler=` says,
+    /// else nothing). Behind PgBouncer in transaction mode, `Pooler::Transaction`: no statement
+    /// then relies on session state (see `docs/backends.md`). Overrides the URL's parameter.
+    #[cfg(feature = "postgres")]
+    pub fn pooler(mut self, pooler: crate::store::Pooler) -> Self {
+        self.pooler = Some(pooler);
+        self
+    }
+
+    /// A direct PostgreSQL URL (not through the pooler) for LISTEN, which a transaction-mode
+    /// pooler cannot carry; without one, such an instance wakes on its own pushes and polls.
+    /// Overrides the URL's `listen_url=`.
+    #[cfg(feature = "postgres")]
+    pub fn listen_url(mut self, url: impl Into<String>) -> Self {
+        self.listen_url = Some(url.into());
         self
     }
 
@@ -290,6 +316,12 @@ impl Builder {
             unhandled_after: self.unhandled_after.unwrap_or(config.unhandled_after),
             ..config
         };
+        #[cfg(feature = "postgres")]
+        if (self.pooler.is_some_and(crate::store::Pooler::any) || self.listen_url.is_some())
+            && !matches!(self.source, None | Some(Source::Url(_) | Source::PgPool(_)))
+        {
+            return Err(crate::store::pooler_on_another_backend());
+        }
         let store = match self.source {
             None => {
                 return Err(Error::InvalidConfig {
@@ -297,10 +329,25 @@ impl Builder {
                     reason: "is required: call .database(url)".into(),
                 });
             }
+            #[cfg(feature = "postgres")]
+            Some(Source::Url(url)) => {
+                Store::connect_pooled(
+                    &url,
+                    config.table_prefix.clone(),
+                    self.pooler,
+                    self.listen_url.as_deref(),
+                )
+                .await?
+            }
+            #[cfg(not(feature = "postgres"))]
             Some(Source::Url(url)) => Store::connect(&url, config.table_prefix.clone()).await?,
             #[cfg(feature = "postgres")]
             Some(Source::PgPool(pool)) => Store::Postgres(
-                crate::store::postgres::PostgresStore::from_pool(pool, config.table_prefix.clone()),
+                crate::store::postgres::PostgresStore::from_pool(pool, config.table_prefix.clone())
+                    .pooled(crate::store::Pooling {
+                        pooler: self.pooler.unwrap_or_default(),
+                        listen_url: self.listen_url,
+                    })?,
             ),
             #[cfg(feature = "sqlite")]
             Some(Source::SqlitePool(pool)) => Store::Sqlite(

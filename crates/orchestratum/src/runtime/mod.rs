@@ -237,7 +237,7 @@ impl Runtime {
             .then(|| stats::start(shared.clone(), stop_background.clone()));
         let listener = match &shared.store {
             #[cfg(feature = "postgres")]
-            crate::store::Store::Postgres(pg) => Some(crate::notify::listen(
+            crate::store::Store::Postgres(pg) if pg.listens() => Some(crate::notify::listen(
                 pg.clone(),
                 shared.clone(),
                 stop_claiming.clone(),

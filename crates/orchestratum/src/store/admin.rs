@@ -210,15 +210,17 @@ impl QueueSummary {
 
 /// The groups of a summary statement (`summary.sql`, `overview_unfinished.sql`) and up to
 /// `expired_limit` lapsed leases (`expired_leases.sql`, not run for 0), on one connection of
-/// any backend.
+/// any backend; `named` as the backend caches its statements (not behind a transaction-mode
+/// pooler).
 pub(crate) async fn grouped<DB>(
     conn: &mut DB::Connection,
     groups: &sqlx::SqlStr,
     expired_leases: &sqlx::SqlStr,
     expired_limit: usize,
+    named: bool,
 ) -> Result<QueueSummary>
 where
-    DB: sqlx::Database,
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     i64: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
@@ -226,6 +228,7 @@ where
 {
     use super::rows;
     let found = sqlx::query::<DB>(groups.clone())
+        .persistent(named)
         .fetch_all(&mut *conn)
         .await?;
     let mut summary = QueueSummary::default();
@@ -234,6 +237,7 @@ where
     }
     if expired_limit > 0 {
         let expired = sqlx::query::<DB>(expired_leases.clone())
+            .persistent(named)
             .bind(i64::try_from(expired_limit).unwrap_or(i64::MAX))
             .fetch_all(&mut *conn)
             .await?;

@@ -5,9 +5,9 @@ use crate::error::{Error, Result};
 /// The backend a URL names, with its parsed connection options.
 #[derive(Debug, Clone)]
 pub enum DatabaseUrl {
-    /// `postgres://` or `postgresql://`.
+    /// `postgres://` or `postgresql://`, with what its `pooler=` and `listen_url=` say.
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::postgres::PgConnectOptions),
+    Postgres(sqlx::postgres::PgConnectOptions, super::pooler::Pooling),
     /// `sqlite:` (a file path, `?mode=rwc` to create it).
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::sqlite::SqliteConnectOptions),
@@ -46,7 +46,20 @@ impl DatabaseUrl {
         };
         match scheme.to_ascii_lowercase().as_str() {
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => url.parse().map(Self::Postgres).map_err(invalid),
+            "postgres" | "postgresql" => {
+                let (rest, pooling) = super::pooler::take_params(url, &|| redact(url))?;
+                if let Some(listen) = &pooling.listen_url {
+                    listen
+                        .parse::<sqlx::postgres::PgConnectOptions>()
+                        .map_err(|e| Error::InvalidUrl {
+                            url: redact(url),
+                            reason: format!("`listen_url` {}: {e}", redact(listen)),
+                        })?;
+                }
+                rest.parse()
+                    .map(|o| Self::Postgres(o, pooling))
+                    .map_err(invalid)
+            }
             #[cfg(feature = "sqlite")]
             "sqlite" => url.parse().map(Self::Sqlite).map_err(invalid),
             // sqlx knows only `mysql://`; MariaDB speaks the same protocol.
@@ -64,7 +77,20 @@ impl DatabaseUrl {
 }
 
 /// The URL with its password (if any) replaced by `***`, safe to log; works on malformed URLs.
+/// A `listen_url=` parameter (a URL inside the URL) is shown decoded, its password redacted too.
 pub fn redact(url: &str) -> String {
+    let url = match url.split_once("listen_url=") {
+        Some((head, tail)) => {
+            let end = tail.find(['&', '#']).unwrap_or(tail.len());
+            let inner = percent_encoding::percent_decode_str(&tail[..end]).decode_utf8_lossy();
+            format!("{head}listen_url={}{}", redact_one(&inner), &tail[end..])
+        }
+        None => url.to_owned(),
+    };
+    redact_one(&url)
+}
+
+fn redact_one(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         if let Some(at) = rest[..authority_end].rfind('@')
@@ -114,6 +140,39 @@ mod tests {
             "postgres://u:***@h/db?x=1"
         );
         assert_eq!(redact("sqlite://orch.db"), "sqlite://orch.db");
+        assert_eq!(
+            redact(
+                "postgres://u:pw@h/db?pooler=transaction&listen_url=postgres%3A%2F%2Fu%3Asecret%40d%2Fdb&x=1"
+            ),
+            "postgres://u:***@h/db?pooler=transaction&listen_url=postgres://u:***@d/db&x=1"
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn pooler_parameters_leave_the_postgres_url() {
+        match DatabaseUrl::parse("postgres://u@h:6432/app?pooler=transaction&sslmode=disable") {
+            Ok(DatabaseUrl::Postgres(_, pooling)) => {
+                assert_eq!(pooling.pooler, super::super::pooler::Pooler::Transaction)
+            }
+            other => panic!("{other:?}"),
+        }
+        let msg = DatabaseUrl::parse("postgres://u:secret@h/app?pooler=statement")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("statement") && !msg.contains("secret"),
+            "{msg}"
+        );
+        let msg = DatabaseUrl::parse(
+            "postgres://h/app?listen_url=postgres%3A%2F%2Fu%3Asecret%40h%3Anotaport%2Fapp",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("listen_url") && !msg.contains("secret"),
+            "{msg}"
+        );
     }
 
     #[cfg(feature = "mysql")]

@@ -3,6 +3,8 @@
 //! a transaction on PostgreSQL, `BEGIN IMMEDIATE` on SQLite, `GET_LOCK` on a connection of its
 //! own on MySQL, where DDL cannot be rolled back) and runs these on that connection.
 
+use sqlx::database::HasStatementCache;
+use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Database, Encode, Executor, IntoArguments, SqlStr, Type};
 
 use super::admin::{self as seam, DowngradeParams, DowngradeReport, MigrationStatus};
@@ -22,11 +24,27 @@ pub(crate) struct MigrationSql<'a> {
     pub record: &'a SqlStr,
     pub delete: &'a SqlStr,
     pub live_leases: &'a SqlStr,
+    /// Whether the driver may keep them as named prepared statements (not behind a
+    /// transaction-mode pooler).
+    pub named: bool,
+}
+
+impl MigrationSql<'_> {
+    /// One of these statements, named or not as `named` says.
+    fn query<'q, DB: Database + HasStatementCache>(
+        &self,
+        statement: &SqlStr,
+    ) -> Query<'q, DB, DB::Arguments> {
+        sqlx::query::<DB>(statement.clone()).persistent(self.named)
+    }
 }
 
 /// The [`MigrationSql`] of a backend's `Statements`.
 macro_rules! migration_sql {
     ($sql:expr) => {
+        crate::store::migrator::migration_sql!($sql, true)
+    };
+    ($sql:expr, $named:expr) => {
         crate::store::migrator::MigrationSql {
             create_table: &$sql.migrations_table,
             table_exists: &$sql.migrations_table_exists,
@@ -36,6 +54,7 @@ macro_rules! migration_sql {
             record: &$sql.record_migration,
             delete: &$sql.delete_migration,
             live_leases: &$sql.live_leases,
+            named: $named,
         }
     };
 }
@@ -56,25 +75,25 @@ pub(crate) async fn apply_pending<DB>(
     schema: Schema<'_>,
 ) -> Result<MigrationReport>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     i64: Type<DB> + for<'q> Encode<'q, DB>,
     for<'q> &'q str: Type<DB> + Encode<'q, DB>,
     DB::Row: Columns,
 {
-    sqlx::query::<DB>(sql.create_table.clone())
+    sql.query::<DB>(sql.create_table)
         .execute(&mut *conn)
         .await?;
-    let mut applied = versions::<DB>(conn, sql.applied).await?;
+    let mut applied = versions::<DB>(conn, &sql, sql.applied).await?;
     let mut report = MigrationReport {
         applied: Vec::new(),
         adopted_existing_table: false,
         current: 0,
     };
     // A commands table without our bookkeeping is the .NET library's: version 1 as it stands.
-    if applied.is_empty() && count::<DB>(conn, sql.commands_table_exists).await? > 0 {
-        record::<DB>(conn, sql.record, &schema.up[0]).await?;
+    if applied.is_empty() && count::<DB>(conn, &sql, sql.commands_table_exists).await? > 0 {
+        record::<DB>(conn, &sql, sql.record, &schema.up[0]).await?;
         applied.push(1);
         report.adopted_existing_table = true;
     }
@@ -91,7 +110,7 @@ where
                 description: m.description,
                 source,
             })?;
-        record::<DB>(conn, sql.record, m).await?;
+        record::<DB>(conn, &sql, sql.record, m).await?;
         report.applied.push(m.version);
     }
     report.current = known;
@@ -105,21 +124,19 @@ pub(crate) async fn status<DB>(
     schema: Schema<'_>,
 ) -> Result<MigrationStatus>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     DB::Row: Columns,
 {
-    let applied = if count::<DB>(conn, sql.table_exists).await? > 0 {
-        let history = sqlx::query::<DB>(sql.history.clone())
-            .fetch_all(&mut *conn)
-            .await?;
+    let applied = if count::<DB>(conn, &sql, sql.table_exists).await? > 0 {
+        let history = sql.query::<DB>(sql.history).fetch_all(&mut *conn).await?;
         rows::all(&history, rows::applied_migration)?
     } else {
         Vec::new()
     };
     let unrecorded_reference_table =
-        applied.is_empty() && count::<DB>(conn, sql.commands_table_exists).await? > 0;
+        applied.is_empty() && count::<DB>(conn, &sql, sql.commands_table_exists).await? > 0;
     let pending = schema
         .up
         .iter()
@@ -148,14 +165,14 @@ pub(crate) async fn revert<DB>(
     params: DowngradeParams,
 ) -> Result<DowngradeReport>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     i64: Type<DB> + for<'q> Encode<'q, DB>,
     DB::Row: Columns,
 {
-    let applied = if count::<DB>(conn, sql.table_exists).await? > 0 {
-        versions::<DB>(conn, sql.applied).await?
+    let applied = if count::<DB>(conn, &sql, sql.table_exists).await? > 0 {
+        versions::<DB>(conn, &sql, sql.applied).await?
     } else {
         Vec::new()
     };
@@ -163,7 +180,7 @@ where
     let latest = migrate::latest(schema.up);
     let plan = seam::plan_downgrade(params, &applied, latest, schema.down, schema.up)?;
     if !plan.is_empty() && !params.force {
-        let live = count::<DB>(conn, sql.live_leases).await?;
+        let live = count::<DB>(conn, &sql, sql.live_leases).await?;
         if live > 0 {
             return Err(seam::live_leases_refusal(params.to, from, live));
         }
@@ -180,7 +197,7 @@ where
                     description,
                     source,
                 })?;
-            sqlx::query::<DB>(sql.delete.clone())
+            sql.query::<DB>(sql.delete)
                 .bind(step.version)
                 .execute(&mut *conn)
                 .await?;
@@ -211,42 +228,51 @@ pub(crate) fn keeps(report: &DowngradeReport) -> bool {
 }
 
 /// The `n` a counting statement returns.
-async fn count<DB>(conn: &mut DB::Connection, statement: &SqlStr) -> Result<i64>
+async fn count<DB>(
+    conn: &mut DB::Connection,
+    sql: &MigrationSql<'_>,
+    statement: &SqlStr,
+) -> Result<i64>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     DB::Row: Columns,
 {
-    let row = sqlx::query::<DB>(statement.clone())
-        .fetch_one(&mut *conn)
-        .await?;
+    let row = sql.query::<DB>(statement).fetch_one(&mut *conn).await?;
     row.big("n")
 }
 
 /// The recorded versions, in order.
-async fn versions<DB>(conn: &mut DB::Connection, statement: &SqlStr) -> Result<Vec<i64>>
+async fn versions<DB>(
+    conn: &mut DB::Connection,
+    sql: &MigrationSql<'_>,
+    statement: &SqlStr,
+) -> Result<Vec<i64>>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     DB::Row: Columns,
 {
-    let found = sqlx::query::<DB>(statement.clone())
-        .fetch_all(&mut *conn)
-        .await?;
+    let found = sql.query::<DB>(statement).fetch_all(&mut *conn).await?;
     found.iter().map(|r| r.big("version")).collect()
 }
 
-async fn record<DB>(conn: &mut DB::Connection, statement: &SqlStr, m: &Migration) -> Result<()>
+async fn record<DB>(
+    conn: &mut DB::Connection,
+    sql: &MigrationSql<'_>,
+    statement: &SqlStr,
+    m: &Migration,
+) -> Result<()>
 where
-    DB: Database,
+    DB: Database + HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     i64: Type<DB> + for<'q> Encode<'q, DB>,
     for<'q> &'q str: Type<DB> + Encode<'q, DB>,
 {
-    sqlx::query::<DB>(statement.clone())
+    sql.query::<DB>(statement)
         .bind(m.version)
         .bind(m.description)
         .execute(conn)

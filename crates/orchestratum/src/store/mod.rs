@@ -9,6 +9,8 @@ mod limits;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
+pub mod pooler;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -21,6 +23,8 @@ use uuid::Uuid;
 
 pub use self::database_url::DatabaseUrl;
 pub use self::limits::{Limits, MAX_DURATION};
+#[cfg(feature = "postgres")]
+pub use self::pooler::{Pooler, Pooling, UnknownPooler};
 pub use self::table_prefix::TablePrefix;
 use crate::attempt::Attempt;
 use crate::error::Result;
@@ -106,6 +110,15 @@ pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
 /// (`Context::transaction`) is bound by it too: idle longer between its statements, it ends.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The error for `pooler` or `listen_url` set on a backend other than PostgreSQL.
+#[cfg(feature = "postgres")]
+pub(crate) fn pooler_on_another_backend() -> crate::error::Error {
+    crate::error::Error::InvalidConfig {
+        option: "pooler",
+        reason: "`pooler` and `listen_url` apply to PostgreSQL only".into(),
+    }
+}
 
 /// What a claim asks for.
 #[derive(Debug, Clone, Copy)]
@@ -382,8 +395,8 @@ impl Store {
     pub async fn connect(url: &str, prefix: TablePrefix) -> Result<Self> {
         Ok(match DatabaseUrl::parse(url)? {
             #[cfg(feature = "postgres")]
-            DatabaseUrl::Postgres(o) => {
-                Store::Postgres(postgres::PostgresStore::connect(o, url, prefix).await?)
+            DatabaseUrl::Postgres(o, pooling) => {
+                Store::Postgres(postgres::PostgresStore::connect(o, url, prefix, pooling).await?)
             }
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(o) => {
@@ -394,6 +407,36 @@ impl Store {
                 Store::MySql(mysql::MySqlStore::connect(o, url, prefix).await?)
             }
         })
+    }
+
+    /// [`Store::connect`], with a pooler and a LISTEN URL given in code taking precedence over
+    /// the URL's `pooler=` and `listen_url=`; both are PostgreSQL's only.
+    #[cfg(feature = "postgres")]
+    pub async fn connect_pooled(
+        url: &str,
+        prefix: TablePrefix,
+        pooler: Option<Pooler>,
+        listen_url: Option<&str>,
+    ) -> Result<Self> {
+        if pooler.is_none() && listen_url.is_none() {
+            return Self::connect(url, prefix).await;
+        }
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Postgres(o, mut pooling) => {
+                pooling.pooler = pooler.unwrap_or(pooling.pooler);
+                if let Some(listen) = listen_url {
+                    pooling.listen_url = Some(listen.to_owned());
+                }
+                let store = postgres::PostgresStore::connect(o, url, prefix, pooling).await?;
+                Ok(Store::Postgres(store))
+            }
+            #[allow(unreachable_patterns)]
+            _ if pooler.is_some_and(Pooler::any) || listen_url.is_some() => {
+                Err(pooler_on_another_backend())
+            }
+            #[allow(unreachable_patterns)]
+            _ => Self::connect(url, prefix).await,
+        }
     }
 
     /// The backend's name, for messages.

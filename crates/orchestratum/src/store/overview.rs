@@ -132,15 +132,17 @@ pub(crate) async fn counts<DB>(
     accuracy: Accuracy,
     finished_since: &SqlStr,
     minute: Option<i64>,
+    named: bool,
 ) -> Result<(Count, Option<Vec<FinishedRow>>)>
 where
-    DB: Database,
+    DB: Database + sqlx::database::HasStatementCache,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     i64: Type<DB> + for<'q> Encode<'q, DB>,
     DB::Row: Columns,
 {
     let row = sqlx::query::<DB>(table_rows.clone())
+        .persistent(named)
         .fetch_one(&mut *conn)
         .await?;
     let total = Count {
@@ -150,6 +152,7 @@ where
     let finished = match minute {
         Some(minute) => {
             let found = sqlx::query::<DB>(finished_since.clone())
+                .persistent(named)
                 .bind(minute)
                 .fetch_all(&mut *conn)
                 .await?;

@@ -60,7 +60,7 @@ impl Store {
     pub(crate) async fn begin_write(&self) -> Result<WriteTransaction> {
         Ok(match self {
             #[cfg(feature = "postgres")]
-            Store::Postgres(s) => WriteTransaction::Postgres(s.pool().begin().await?),
+            Store::Postgres(s) => WriteTransaction::Postgres(s.begin().await?),
             #[cfg(feature = "sqlite")]
             Store::Sqlite(s) => WriteTransaction::Sqlite(s.begin_write().await?),
             #[cfg(feature = "mysql")]

@@ -1,6 +1,7 @@
 //! The conformance suite: every behaviour case, written once, run on every backend.
 //! Each case gets its own database (a fresh table prefix on PostgreSQL and MySQL/MariaDB, or a
-//! fresh SQLite file).
+//! fresh SQLite file). The PostgreSQL cases run twice: directly, and through a PgBouncer of
+//! their own in transaction mode (`support/pgbouncer.rs`).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -15,6 +16,15 @@ macro_rules! conformance {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     crate::support::run(crate::support::Backend::Postgres, crate::cases::$case).await;
+                }
+            )*
+        }
+        /// PostgreSQL through PgBouncer in transaction mode (`pooler=transaction`).
+        mod pgbouncer {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::support::run_through_pgbouncer(crate::cases::$case).await;
                 }
             )*
         }
@@ -190,6 +200,14 @@ mod deferred_constraints {
     async fn postgres_refused_commit_leaves_the_command_uncompleted() {
         crate::support::run(
             crate::support::Backend::Postgres,
+            crate::cases::refused_commit_leaves_the_command_uncompleted,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pgbouncer_refused_commit_leaves_the_command_uncompleted() {
+        crate::support::run_through_pgbouncer(
             crate::cases::refused_commit_leaves_the_command_uncompleted,
         )
         .await;

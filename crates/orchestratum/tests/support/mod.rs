@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod commands;
+pub mod pgbouncer;
 pub mod relay;
 
 use std::future::Future;
@@ -34,9 +35,16 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct TestDb {
     pub backend: Backend,
+    /// What the library connects to: through PgBouncer for [`TestDb::through_pgbouncer`].
     pub url: String,
+    /// The server itself, for fixtures and assertions (raw SQL the library does not run).
+    pub direct: String,
     pub prefix: String,
+    /// The pooler the builder is told about, beside the URL's `pooler=`: a case handing the
+    /// builder a pool of its own keeps it.
+    pub pooler: Option<orchestratum::Pooler>,
     _dir: Option<Arc<tempfile::TempDir>>,
+    _bouncer: Option<Arc<pgbouncer::PgBouncer>>,
 }
 
 impl TestDb {
@@ -49,9 +57,12 @@ impl TestDb {
                 ensure_postgres_database(&url).await;
                 Self {
                     backend,
+                    direct: url.clone(),
                     url,
                     prefix,
+                    pooler: None,
                     _dir: None,
+                    _bouncer: None,
                 }
             }
             #[cfg(feature = "mysql")]
@@ -61,9 +72,12 @@ impl TestDb {
                 ensure_mysql_database(&url).await;
                 Self {
                     backend,
+                    direct: url.clone(),
                     url,
                     prefix,
+                    pooler: None,
                     _dir: None,
+                    _bouncer: None,
                 }
             }
             Backend::Sqlite => {
@@ -71,9 +85,12 @@ impl TestDb {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("orch.db").display());
                 Self {
                     backend,
+                    direct: url.clone(),
                     url,
                     prefix,
+                    pooler: None,
                     _dir: Some(Arc::new(dir)),
+                    _bouncer: None,
                 }
             }
         }
@@ -84,17 +101,48 @@ impl TestDb {
         Self {
             backend,
             url: url.into(),
+            direct: url.into(),
             prefix: format!("t{}_", &Uuid::new_v4().simple().to_string()[..12]),
+            pooler: None,
             _dir: None,
+            _bouncer: None,
+        }
+    }
+
+    /// A PostgreSQL database reached through a PgBouncer of its own in transaction mode, with
+    /// `pooler=transaction` in the URL the library gets, and LISTEN on the direct URL
+    /// (`listen_url=`) when `listen` is set.
+    pub async fn through_pgbouncer(settings: pgbouncer::Settings, listen: bool) -> Self {
+        let direct = Self::new(Backend::Postgres).await;
+        let bouncer = pgbouncer::PgBouncer::start(&direct.direct, settings);
+        let url = bouncer.url_for(&direct.direct);
+        let joint = if url.contains('?') { '&' } else { '?' };
+        let mut url = format!("{url}{joint}pooler=transaction");
+        if listen {
+            let encoded = percent_encoding::utf8_percent_encode(
+                &direct.direct,
+                percent_encoding::NON_ALPHANUMERIC,
+            );
+            url.push_str(&format!("&listen_url={encoded}"));
+        }
+        Self {
+            url,
+            pooler: Some(orchestratum::Pooler::Transaction),
+            _bouncer: Some(Arc::new(bouncer)),
+            ..direct
         }
     }
 
     /// A builder on this database with this test's prefix and instance key "test".
     pub fn builder(&self) -> Builder {
-        Orchestratum::builder()
+        let builder = Orchestratum::builder()
             .database(&self.url)
             .table_prefix(&self.prefix)
-            .instance_key("test")
+            .instance_key("test");
+        match self.pooler {
+            Some(pooler) => builder.pooler(pooler),
+            None => builder,
+        }
     }
 
     /// A client-only connection (migrates).
@@ -129,7 +177,7 @@ impl TestDb {
     pub async fn exec(&self, sql: &str) {
         match self.backend {
             Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url)
+                let mut c = sqlx::PgConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -138,7 +186,7 @@ impl TestDb {
                     .expect(sql);
             }
             Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                let mut c = sqlx::SqliteConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -148,7 +196,7 @@ impl TestDb {
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                let mut c = sqlx::MySqlConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
@@ -163,7 +211,7 @@ impl TestDb {
     pub async fn count(&self, sql: &str) -> i64 {
         match self.backend {
             Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url)
+                let mut c = sqlx::PgConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -172,7 +220,7 @@ impl TestDb {
                     .expect(sql)
             }
             Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                let mut c = sqlx::SqliteConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -182,7 +230,7 @@ impl TestDb {
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                let mut c = sqlx::MySqlConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -197,7 +245,7 @@ impl TestDb {
     pub async fn triples(&self, sql: &str) -> Vec<(String, i64, i64)> {
         match self.backend {
             Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url)
+                let mut c = sqlx::PgConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_as(AssertSqlSafe(sql.to_owned()))
@@ -206,7 +254,7 @@ impl TestDb {
                     .expect(sql)
             }
             Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                let mut c = sqlx::SqliteConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_as(AssertSqlSafe(sql.to_owned()))
@@ -216,7 +264,7 @@ impl TestDb {
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                let mut c = sqlx::MySqlConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_as(AssertSqlSafe(sql.to_owned()))
@@ -231,7 +279,7 @@ impl TestDb {
     pub async fn texts(&self, sql: &str) -> Vec<String> {
         match self.backend {
             Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url)
+                let mut c = sqlx::PgConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -240,7 +288,7 @@ impl TestDb {
                     .expect(sql)
             }
             Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                let mut c = sqlx::SqliteConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -250,7 +298,7 @@ impl TestDb {
             }
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
-                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                let mut c = sqlx::MySqlConnection::connect(&self.direct)
                     .await
                     .expect("connect");
                 sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
@@ -347,11 +395,29 @@ where
     F: FnOnce(TestDb) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_on(TestDb::new(backend).await, case).await;
+}
+
+/// Runs one conformance case on PostgreSQL through a PgBouncer in transaction mode, with
+/// LISTEN on a direct URL (the cases count on PostgreSQL's cross-process wake-ups).
+pub async fn run_through_pgbouncer<F, Fut>(case: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let db = TestDb::through_pgbouncer(pgbouncer::Settings::default(), true).await;
+    run_on(db, case).await;
+}
+
+async fn run_on<F, Fut>(db: TestDb, case: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let _ = tracing_subscriber::fmt()
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "orchestratum=debug".into()))
         .with_test_writer()
         .try_init();
-    let db = TestDb::new(backend).await;
     case(db.clone()).await;
     db.cleanup().await;
 }

@@ -66,6 +66,7 @@ impl MySqlStore {
     ) -> Result<(Count, Option<Vec<FinishedRow>>)> {
         let mut conn = self.pool.acquire().await?;
         let (rows, finished) = (&self.sql.table_rows, &self.sql.finished_since);
-        overview::counts::<MySql>(&mut conn, rows, Accuracy::Estimated, finished, minute).await
+        overview::counts::<MySql>(&mut conn, rows, Accuracy::Estimated, finished, minute, true)
+            .await
     }
 }

@@ -15,16 +15,27 @@ use crate::store::{
 
 impl PostgresStore {
     pub(crate) async fn migration_status(&self) -> Result<MigrationStatus> {
-        let mut conn = self.pool.acquire().await?;
-        migrator::status::<Postgres>(&mut conn, migration_sql!(self.sql), self.schema()).await
+        let mut session = self.session().await?;
+        let status = migrator::status::<Postgres>(
+            &mut session,
+            migration_sql!(self.sql, self.named()),
+            self.schema(),
+        )
+        .await?;
+        session.done().await?;
+        Ok(status)
     }
 
     pub(crate) async fn migrate_down(&self, params: DowngradeParams) -> Result<DowngradeReport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         self.lock_migrations(&mut tx).await?;
-        let report =
-            migrator::revert::<Postgres>(&mut tx, migration_sql!(self.sql), self.schema(), params)
-                .await?;
+        let report = migrator::revert::<Postgres>(
+            &mut tx,
+            migration_sql!(self.sql, self.named()),
+            self.schema(),
+            params,
+        )
+        .await?;
         if migrator::keeps(&report) {
             tx.commit().await?;
         } else {
@@ -34,30 +45,40 @@ impl PostgresStore {
     }
 
     pub(crate) async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.session().await?;
         let (groups, expired) = (&self.sql.summary, &self.sql.expired_leases);
-        crate::store::admin::grouped::<Postgres>(&mut conn, groups, expired, expired_limit).await
+        let named = self.named();
+        let summary = crate::store::admin::grouped::<Postgres>(
+            &mut conn,
+            groups,
+            expired,
+            expired_limit,
+            named,
+        )
+        .await?;
+        conn.done().await?;
+        Ok(summary)
     }
 
     pub(crate) async fn list(&self, params: ListParams<'_>) -> Result<Vec<CommandRecord>> {
         let b = params.binds();
-        let rows = sqlx::query(self.sql.list.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.list)
             .bind(b.state)
             .bind(b.name)
             .bind(b.target)
             .bind(b.since_ago_us)
             .bind(b.since_at)
             .bind(b.limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, rows::record)
     }
 
     pub(crate) async fn follow_ups(&self, id: Uuid) -> Result<Vec<CommandRecord>> {
-        let rows = sqlx::query(self.sql.follow_ups.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.follow_ups)
             .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, rows::record)
     }
 
@@ -66,22 +87,22 @@ impl PostgresStore {
         id: Uuid,
         retries: Option<i32>,
     ) -> Result<Option<CommandRecord>> {
-        let row = sqlx::query(self.sql.retry.clone())
+        let row = alone!(self, |c| self
+            .query(&self.sql.retry)
             .bind(id)
             .bind(retries)
             .bind(&*self.channel)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(c));
         row.as_ref().map(rows::record).transpose()
     }
 
     pub(crate) async fn prune(&self, params: PruneParams) -> Result<u64> {
-        let done = sqlx::query(self.sql.prune.clone())
+        let done = alone!(self, |c| self
+            .query(&self.sql.prune)
             .bind(micros(params.older_than))
             .bind(params.state.map(State::as_str))
             .bind(i64::try_from(params.limit).unwrap_or(i64::MAX))
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(done.rows_affected())
     }
 }

@@ -7,35 +7,33 @@ use crate::store::flow::{self, CappedClaim, Control};
 
 impl PostgresStore {
     pub(crate) async fn pause(&self, name: &str) -> Result<Control> {
-        let row = sqlx::query(self.sql.control_pause.clone())
+        let row = alone!(self, |c| self
+            .query(&self.sql.control_pause)
             .bind(name)
-            .fetch_one(&self.pool)
-            .await?;
+            .fetch_one(c));
         flow::control(&row)
     }
 
     pub(crate) async fn resume(&self, name: &str) -> Result<Control> {
-        let row = sqlx::query(self.sql.control_resume.clone())
+        let row = alone!(self, |c| self
+            .query(&self.sql.control_resume)
             .bind(name)
             .bind(&*self.channel)
-            .fetch_one(&self.pool)
-            .await?;
+            .fetch_one(c));
         flow::control(&row)
     }
 
     pub(crate) async fn controls(&self) -> Result<Vec<Control>> {
-        let rows = sqlx::query(self.sql.controls.clone())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = alone!(self, |c| self.query(&self.sql.controls).fetch_all(c));
         rows.iter().map(flow::control).collect()
     }
 
     pub(crate) async fn record_fleet_limit(&self, name: &str, limit: u32) -> Result<()> {
-        sqlx::query(self.sql.control_fleet_limit.clone())
+        alone!(self, |c| self
+            .query(&self.sql.control_fleet_limit)
             .bind(name)
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(())
     }
 
@@ -46,31 +44,33 @@ impl PostgresStore {
     ) -> Result<CappedClaim> {
         let Some(limit) = fleet_limit else {
             return Ok(CappedClaim {
-                commands: self.claim_on(&self.pool, p).await?,
+                commands: alone!(self, |c| self.claim_on(c, p)),
                 fleet_room: None,
             });
         };
         let name = p.names.first().map(String::as_str).unwrap_or_default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // The lock and the count are two statements: in READ COMMITTED each statement sees
         // the commits made before it started, so the count, begun after the lock was granted,
         // sees every claim of the previous holder.
-        let locked = sqlx::query(self.sql.control_lock.clone())
+        let locked = self
+            .query(&self.sql.control_lock)
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?;
         if locked.is_none() {
-            sqlx::query(self.sql.control_fleet_limit.clone())
+            self.query(&self.sql.control_fleet_limit)
                 .bind(name)
                 .bind(i32::try_from(limit).unwrap_or(i32::MAX))
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(self.sql.control_lock.clone())
+            self.query(&self.sql.control_lock)
                 .bind(name)
                 .fetch_one(&mut *tx)
                 .await?;
         }
-        let running: i64 = sqlx::query_scalar(self.sql.live_running.clone())
+        let running: i64 = self
+            .scalar(&self.sql.live_running)
             .bind(name)
             .fetch_one(&mut *tx)
             .await?;
@@ -82,7 +82,7 @@ impl PostgresStore {
                 limit: p.limit.min(room),
                 ..p
             };
-            self.claim_on(&mut *tx, p).await?
+            self.claim_on(&mut tx, p).await?
         };
         tx.commit().await?;
         Ok(CappedClaim {

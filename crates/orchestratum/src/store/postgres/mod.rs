@@ -1,5 +1,17 @@
 //! `PostgresStore`: the store's operations as PostgreSQL statements (one `.sql` file each).
 
+/// Runs one statement the way [`PostgresStore::session`] says, on the connection named `c`:
+/// `alone!(self, |c| self.query(&self.sql.get).bind(id).fetch_optional(c))`.
+macro_rules! alone {
+    ($store:expr, |$c:ident| $statement:expr) => {{
+        let mut session = $store.session().await?;
+        let $c = &mut *session;
+        let out = $statement.await?;
+        session.done().await?;
+        out
+    }};
+}
+
 mod admin;
 mod flow;
 mod overview;
@@ -9,16 +21,19 @@ mod stats;
 mod unique;
 mod workflows;
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::pool::PoolOptions;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgRow};
+use sqlx::pool::{PoolConnection, PoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPool, PgRow};
+use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::types::Uuid;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{FromRow, PgConnection, Postgres, Row, SqlStr, Transaction};
 
 use super::migrator::{self, migration_sql};
+use super::pooler::{Pooler, Pooling};
 use super::rows::{self, Columns, native_columns};
 use super::{CancelRequest, ClaimParams, ClaimedCommand, Lease, RenewedLease, Transition, micros};
 use crate::attempt::Attempt;
@@ -47,6 +62,7 @@ super::migrations! {
 
 super::statements!(
     applied_migrations,
+    begin_pooled,
     attempts,
     deregister_worker,
     register_worker,
@@ -124,29 +140,107 @@ pub struct PostgresStore {
     prefix: TablePrefix,
     channel: Arc<str>,
     sql: Arc<Statements>,
+    pooler: Pooler,
+    /// Where LISTEN runs: the pool, a pool on the direct `listen_url`, or nowhere (behind a
+    /// transaction-mode pooler without one).
+    listen: Option<PgPool>,
+}
+
+/// A connection for one store call outside any caller's transaction.
+pub(crate) enum Session {
+    /// A pool connection: each statement commits on its own.
+    Direct(PoolConnection<Postgres>),
+    /// Behind a transaction-mode pooler, a transaction of its own: the pooler hands the server
+    /// connection to another client at every transaction's end, so outside one a statement's
+    /// parse and its execution may reach two servers (and run another client's statement).
+    Own(Transaction<'static, Postgres>),
+}
+
+impl Session {
+    /// Ends the call: commits the session's transaction, if it has one.
+    pub(crate) async fn done(self) -> Result<()> {
+        if let Session::Own(tx) = self {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Deref for Session {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        match self {
+            Session::Direct(c) => c,
+            Session::Own(tx) => tx,
+        }
+    }
+}
+
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            Session::Direct(c) => c,
+            Session::Own(tx) => tx,
+        }
+    }
 }
 
 impl PostgresStore {
-    /// Connects a pool; fails at once if the server cannot be reached.
+    /// Connects a pool; fails at once if the server (or the pooler) cannot be reached.
     pub async fn connect(
         options: PgConnectOptions,
         url: &str,
         prefix: TablePrefix,
+        pooling: Pooling,
     ) -> Result<Self> {
-        let idle = super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
-        let options = options.options([("idle_in_transaction_session_timeout", idle)]);
+        let options = if pooling.pooler.any() {
+            // Poolers refuse startup parameters they do not track (PgBouncer: "unsupported
+            // startup parameter"); the idle timeout is `SET LOCAL` in each transaction instead.
+            options.extra_float_digits(None)
+        } else {
+            let idle = super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
+            options.options([("idle_in_transaction_session_timeout", idle)])
+        };
         let pool = super::connect_server_pool(options, PoolOptions::new(), url).await?;
-        Ok(Self::from_pool(pool, prefix))
+        Self::from_pool(pool, prefix).pooled(pooling)
     }
 
-    /// Uses a pool the application already has.
+    /// Uses a pool the application already has (as if nothing sat between it and the server;
+    /// see [`PostgresStore::pooled`]).
     pub fn from_pool(pool: PgPool, prefix: TablePrefix) -> Self {
         Self {
             channel: format!("{}commands", prefix.as_str()).into(),
             sql: Arc::new(Statements::render(&prefix)),
+            listen: Some(pool.clone()),
             pool,
             prefix,
+            pooler: Pooler::None,
         }
+    }
+
+    /// The same store behind the pooler `pooling` describes: its statements and transactions
+    /// keep to what that pooler carries, and LISTEN moves to `listen_url` (or off).
+    pub fn pooled(mut self, pooling: Pooling) -> Result<Self> {
+        self.pooler = pooling.pooler;
+        self.listen = match (&pooling.listen_url, pooling.pooler) {
+            (Some(url), _) => {
+                let options: PgConnectOptions =
+                    url.parse().map_err(|e: sqlx::Error| Error::InvalidUrl {
+                        url: super::database_url::redact(url),
+                        reason: e.to_string(),
+                    })?;
+                // One connection: a listener holds it for as long as it listens.
+                Some(
+                    PoolOptions::new()
+                        .max_connections(1)
+                        .connect_lazy_with(options),
+                )
+            }
+            (None, Pooler::Transaction) => None,
+            (None, _) => Some(self.pool.clone()),
+        };
+        Ok(self)
     }
 
     /// The pool, for callers that want to share it.
@@ -154,19 +248,78 @@ impl PostgresStore {
         &self.pool
     }
 
+    /// The pooler this store keeps to.
+    pub fn pooler(&self) -> Pooler {
+        self.pooler
+    }
+
+    /// True if this store can LISTEN for other processes' wake-ups.
+    pub(crate) fn listens(&self) -> bool {
+        self.listen.is_some()
+    }
+
+    /// Named statements are cached per connection, unless a transaction-mode pooler may give
+    /// each transaction another server connection (where the name is unknown, or another
+    /// client's).
+    fn named(&self) -> bool {
+        self.pooler != Pooler::Transaction
+    }
+
+    /// One of this store's statements, unnamed behind a transaction-mode pooler.
+    fn query<'q>(&self, sql: &SqlStr) -> Query<'q, Postgres, PgArguments> {
+        sqlx::query(sql.clone()).persistent(self.named())
+    }
+
+    /// [`PostgresStore::query`] yielding one column.
+    fn scalar<'q, O>(&self, sql: &SqlStr) -> QueryScalar<'q, Postgres, O, PgArguments>
+    where
+        (O,): for<'r> FromRow<'r, PgRow>,
+    {
+        sqlx::query_scalar(sql.clone()).persistent(self.named())
+    }
+
+    /// [`PostgresStore::query`] yielding rows as `O`.
+    fn query_as<'q, O>(&self, sql: &SqlStr) -> QueryAs<'q, Postgres, O, PgArguments>
+    where
+        O: for<'r> FromRow<'r, PgRow>,
+    {
+        sqlx::query_as(sql.clone()).persistent(self.named())
+    }
+
+    /// A connection for one call outside a caller's transaction (see [`Session`]).
+    pub(crate) async fn session(&self) -> Result<Session> {
+        Ok(match self.pooler {
+            Pooler::Transaction => Session::Own(self.begin().await?),
+            _ => Session::Direct(self.pool.acquire().await?),
+        })
+    }
+
+    /// Begins a transaction; behind a pooler the session settings ride along as `SET LOCAL`,
+    /// in the same round trip.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(if self.pooler.any() {
+            self.pool.begin_with(self.sql.begin_pooled.clone()).await?
+        } else {
+            self.pool.begin().await?
+        })
+    }
+
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         self.lock_migrations(&mut tx).await?;
-        let report =
-            migrator::apply_pending::<Postgres>(&mut tx, migration_sql!(self.sql), self.schema())
-                .await?;
+        let report = migrator::apply_pending::<Postgres>(
+            &mut tx,
+            migration_sql!(self.sql, self.named()),
+            self.schema(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(report)
     }
 
     /// Takes the transaction-scoped advisory lock `migrate` and `migrate_down` share.
     async fn lock_migrations(&self, conn: &mut PgConnection) -> Result<()> {
-        sqlx::query(self.sql.migration_lock.clone())
+        self.query(&self.sql.migration_lock)
             .bind(self.prefix.as_str())
             .execute(conn)
             .await?;
@@ -182,8 +335,10 @@ impl PostgresStore {
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
-        let mut conn = self.pool.acquire().await?;
-        self.push_on(&mut conn, rows).await
+        let mut session = self.session().await?;
+        let pushed = self.push_on(&mut session, rows).await?;
+        session.done().await?;
+        Ok(pushed)
     }
 
     /// Inserts on the caller's connection, skipping rows whose unique key is held; returns the
@@ -223,7 +378,8 @@ impl PostgresStore {
         } else {
             self.sql.push.clone()
         };
-        let query = sqlx::query(statement)
+        let query = self
+            .query(&statement)
             .bind(ids)
             .bind(targets)
             .bind(names)
@@ -245,22 +401,23 @@ impl PostgresStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
-        self.claim_on(&self.pool, p).await
+        Ok(alone!(self, |c| self.claim_on(c, p)))
     }
 
     /// The claim statement on a pool or inside a transaction (a fleet-limited claim's).
-    async fn claim_on<'e, E: sqlx::PgExecutor<'e>>(
+    async fn claim_on(
         &self,
-        executor: E,
+        conn: &mut PgConnection,
         p: ClaimParams<'_>,
     ) -> Result<Vec<ClaimedCommand>> {
-        let rows = sqlx::query(self.sql.claim.clone())
+        let rows = self
+            .query(&self.sql.claim)
             .bind(p.target)
             .bind(p.names)
             .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
             .bind(micros(p.lease))
             .bind(p.worker)
-            .fetch_all(executor)
+            .fetch_all(conn)
             .await?;
         rows::all(&rows, rows::claimed)
     }
@@ -270,11 +427,11 @@ impl PostgresStore {
         target: &str,
         names: &[String],
     ) -> Result<Option<Duration>> {
-        let secs: Option<f64> = sqlx::query_scalar(self.sql.next_due.clone())
+        let secs: Option<f64> = alone!(self, |c| self
+            .scalar(&self.sql.next_due)
             .bind(target)
             .bind(names)
-            .fetch_one(&self.pool)
-            .await?;
+            .fetch_one(c));
         Ok(secs.map(|s| Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)))
     }
 
@@ -285,12 +442,12 @@ impl PostgresStore {
     ) -> Result<Vec<RenewedLease>> {
         let ids: Vec<Uuid> = leases.iter().map(|l| l.id).collect();
         let tokens: Vec<Uuid> = leases.iter().map(|l| l.token).collect();
-        let rows = sqlx::query(self.sql.renew_leases.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.renew_leases)
             .bind(ids)
             .bind(tokens)
             .bind(micros(lease))
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, rows::renewed)
     }
 
@@ -301,12 +458,11 @@ impl PostgresStore {
             .iter()
             .all(|t| t.follow_ups.is_empty() && !t.step)
         {
-            return Ok(self
+            return Ok(alone!(self, |c| self
                 .update_outcomes(transitions)
-                .fetch_all(&self.pool)
-                .await?);
+                .fetch_all(c)));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let applied = self.record_outcomes_on(&mut tx, transitions).await?;
         tx.commit().await?;
         Ok(applied)
@@ -363,7 +519,7 @@ impl PostgresStore {
             error_kinds.push(cols.error_kind.map(FailureKind::as_str));
             attempt_outcomes.push(cols.attempt_outcome);
         }
-        sqlx::query_scalar(self.sql.record_outcomes.clone())
+        self.scalar(&self.sql.record_outcomes)
             .bind(ids)
             .bind(tokens)
             .bind(kinds)
@@ -377,32 +533,33 @@ impl PostgresStore {
     }
 
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
-        let row = sqlx::query(self.sql.request_cancel.clone())
+        let row = alone!(self, |c| self
+            .query(&self.sql.request_cancel)
             .bind(id)
             .bind(&*self.channel)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(c));
         row.as_ref().map(rows::cancel_request).transpose()
     }
 
     pub(crate) async fn get(&self, id: Uuid) -> Result<Option<CommandRecord>> {
-        let row = sqlx::query(self.sql.get.clone())
+        let row = alone!(self, |c| self
+            .query(&self.sql.get)
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(c));
         row.as_ref().map(rows::record).transpose()
     }
 
     pub(crate) async fn attempts(&self, id: Uuid) -> Result<Vec<Attempt>> {
-        let rows = sqlx::query(self.sql.attempts.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.attempts)
             .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, rows::attempt)
     }
 
     pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
-        sqlx::query(self.sql.register_worker.clone())
+        alone!(self, |c| self
+            .query(&self.sql.register_worker)
             .bind(b.worker_id)
             .bind(&b.instance_key)
             .bind(&b.host)
@@ -412,46 +569,44 @@ impl PostgresStore {
             .bind(i32::try_from(b.max_command_pull).unwrap_or(i32::MAX))
             .bind(b.lease_ms)
             .bind(i32::try_from(b.in_flight).unwrap_or(i32::MAX))
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(())
     }
 
     pub(crate) async fn sweep_workers(&self) -> Result<u64> {
-        let done = sqlx::query(self.sql.sweep_workers.clone())
-            .execute(&self.pool)
-            .await?;
+        let done = alone!(self, |c| self.query(&self.sql.sweep_workers).execute(c));
         Ok(done.rows_affected())
     }
 
     pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
-        sqlx::query(self.sql.deregister_worker.clone())
+        alone!(self, |c| self
+            .query(&self.sql.deregister_worker)
             .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(())
     }
 
     pub(crate) async fn workers(&self) -> Result<Vec<WorkerInfo>> {
-        let rows = sqlx::query(self.sql.workers.clone())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = alone!(self, |c| self.query(&self.sql.workers).fetch_all(c));
         rows::all(&rows, rows::worker)
     }
 
     pub(crate) async fn unhandled(&self, older_than: Duration) -> Result<Vec<Unhandled>> {
-        let rows = sqlx::query(self.sql.unhandled.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.unhandled)
             .bind(micros(older_than))
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, rows::unhandled)
     }
 
-    /// A listener on this table's wake-up channel.
-    pub(crate) async fn listen(&self) -> Result<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
+    /// A listener on this table's wake-up channel; `None` when nothing can carry LISTEN.
+    pub(crate) async fn listen(&self) -> Result<Option<PgListener>> {
+        let Some(pool) = &self.listen else {
+            return Ok(None);
+        };
+        let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(&self.channel).await?;
-        Ok(listener)
+        Ok(Some(listener))
     }
 }
 
@@ -489,4 +644,19 @@ fn interval(value: sqlx::postgres::types::PgInterval) -> Result<Duration> {
             column: "timeout",
             reason: format!("negative interval {value:?}"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pooled_begin_sets_the_idle_timeout_of_direct_sessions() {
+        let millis = super::super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
+        let sql = include_str!("sql/begin_pooled.sql");
+        assert!(
+            sql.contains(&format!(
+                "SET LOCAL idle_in_transaction_session_timeout = {millis}"
+            )),
+            "{sql}"
+        );
+    }
 }

@@ -4,22 +4,37 @@ use sqlx::Postgres;
 
 use super::PostgresStore;
 use crate::error::Result;
-use crate::store::QueueSummary;
 use crate::store::overview::{self, Accuracy, Count, FinishedRow};
+use crate::store::{QueueSummary, admin};
 
 impl PostgresStore {
     pub(crate) async fn overview_unfinished(&self, expired_limit: usize) -> Result<QueueSummary> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.session().await?;
         let (groups, expired) = (&self.sql.overview_unfinished, &self.sql.expired_leases);
-        crate::store::admin::grouped::<Postgres>(&mut conn, groups, expired, expired_limit).await
+        let summary =
+            admin::grouped::<Postgres>(&mut conn, groups, expired, expired_limit, self.named())
+                .await?;
+        conn.done().await?;
+        Ok(summary)
     }
 
     pub(crate) async fn overview_counts(
         &self,
         minute: Option<i64>,
     ) -> Result<(Count, Option<Vec<FinishedRow>>)> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.session().await?;
         let (rows, finished) = (&self.sql.table_rows, &self.sql.finished_since);
-        overview::counts::<Postgres>(&mut conn, rows, Accuracy::Estimated, finished, minute).await
+        let estimated = Accuracy::Estimated;
+        let counts = overview::counts::<Postgres>(
+            &mut conn,
+            rows,
+            estimated,
+            finished,
+            minute,
+            self.named(),
+        )
+        .await?;
+        conn.done().await?;
+        Ok(counts)
     }
 }

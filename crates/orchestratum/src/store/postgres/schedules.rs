@@ -10,28 +10,27 @@ use crate::store::{ScheduleRow, micros};
 
 impl PostgresStore {
     pub(crate) async fn schedules(&self) -> Result<Vec<ScheduleRow>> {
-        let rows = sqlx::query(self.sql.schedules.clone())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = alone!(self, |c| self.query(&self.sql.schedules).fetch_all(c));
         rows.iter().map(schedule_row).collect()
     }
 
     pub(crate) async fn schedule(&self, name: &str) -> Result<Option<ScheduleRow>> {
-        let row = sqlx::query(self.sql.schedule.clone())
+        let row = alone!(self, |c| self
+            .query(&self.sql.schedule)
             .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(c));
         row.as_ref().map(schedule_row).transpose()
     }
 
     pub(crate) async fn schedule_now(&self) -> Result<DateTime<Utc>> {
-        Ok(sqlx::query_scalar(self.sql.schedule_now.clone())
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(alone!(self, |c| self
+            .scalar(&self.sql.schedule_now)
+            .fetch_one(c)))
     }
 
     pub(crate) async fn register_schedule(&self, r: &ScheduleRow) -> Result<()> {
-        sqlx::query(self.sql.register_schedule.clone())
+        alone!(self, |c| self
+            .query(&self.sql.register_schedule)
             .bind(&r.name)
             .bind(&r.kind)
             .bind(&r.expression)
@@ -46,8 +45,7 @@ impl PostgresStore {
             .bind(r.priority)
             .bind(r.unique_key.as_deref())
             .bind(r.unique_states)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(())
     }
 
@@ -58,8 +56,9 @@ impl PostgresStore {
         next: DateTime<Utc>,
         command: Option<&NewCommand>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let moved = sqlx::query(self.sql.fire_schedule.clone())
+        let mut tx = self.begin().await?;
+        let moved = self
+            .query(&self.sql.fire_schedule)
             .bind(name)
             .bind(next)
             .bind(command.map(|_| due))
@@ -74,7 +73,7 @@ impl PostgresStore {
         }
         if let Some(command) = command {
             self.push_on(&mut tx, std::slice::from_ref(command)).await?;
-            sqlx::query(self.sql.stamp_scheduled.clone())
+            self.query(&self.sql.stamp_scheduled)
                 .bind(command.id)
                 .bind(due)
                 .execute(&mut *tx)
@@ -85,27 +84,27 @@ impl PostgresStore {
     }
 
     pub(crate) async fn pause_schedule(&self, name: &str) -> Result<u64> {
-        let done = sqlx::query(self.sql.pause_schedule.clone())
+        let done = alone!(self, |c| self
+            .query(&self.sql.pause_schedule)
             .bind(name)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(done.rows_affected())
     }
 
     pub(crate) async fn resume_schedule(&self, name: &str, next: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query(self.sql.resume_schedule.clone())
+        let done = alone!(self, |c| self
+            .query(&self.sql.resume_schedule)
             .bind(name)
             .bind(next)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(done.rows_affected())
     }
 
     pub(crate) async fn touch_schedule(&self, name: &str) -> Result<()> {
-        sqlx::query(self.sql.touch_schedule.clone())
+        alone!(self, |c| self
+            .query(&self.sql.touch_schedule)
             .bind(name)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(())
     }
 }

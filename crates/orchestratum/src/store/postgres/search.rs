@@ -10,7 +10,8 @@ use crate::store::search::{Deleted, SearchBinds};
 
 impl PostgresStore {
     pub(crate) async fn search(&self, b: &SearchBinds<'_>) -> Result<Vec<CommandRecord>> {
-        let rows = sqlx::query(self.sql.search.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.search)
             .bind(b.state)
             .bind(b.name)
             .bind(b.target)
@@ -22,14 +23,14 @@ impl PostgresStore {
             .bind(b.pattern.as_deref())
             .bind(b.after)
             .bind(b.fetch)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, rows::record)
     }
 
     pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {
-        let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query(self.sql.delete_check.clone())
+        let mut tx = self.begin().await?;
+        let Some(row) = self
+            .query(&self.sql.delete_check)
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
@@ -41,7 +42,7 @@ impl PostgresStore {
             tx.rollback().await?;
             return Ok(Deleted::Refused(refusal));
         }
-        sqlx::query(self.sql.delete.clone())
+        self.query(&self.sql.delete)
             .bind(id)
             .execute(&mut *tx)
             .await?;

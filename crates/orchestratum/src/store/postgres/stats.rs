@@ -12,31 +12,31 @@ impl PostgresStore {
         let outcomes: Vec<&str> = deltas.iter().map(|d| d.outcome).collect();
         let counts: Vec<i64> = deltas.iter().map(|d| d.count).collect();
         let runs: Vec<i64> = deltas.iter().map(|d| d.run_us).collect();
-        sqlx::query(self.sql.add_stats.clone())
+        alone!(self, |c| self
+            .query(&self.sql.add_stats)
             .bind(minutes)
             .bind(names)
             .bind(outcomes)
             .bind(counts)
             .bind(runs)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(())
     }
 
     pub(crate) async fn stats(&self, minute: i64, name: Option<&str>) -> Result<Vec<StatsBucket>> {
-        let rows = sqlx::query(self.sql.stats.clone())
+        let rows = alone!(self, |c| self
+            .query(&self.sql.stats)
             .bind(minute)
             .bind(name)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&rows, stats::bucket)
     }
 
     pub(crate) async fn prune_stats(&self, minute: i64) -> Result<u64> {
-        let done = sqlx::query(self.sql.prune_stats.clone())
+        let done = alone!(self, |c| self
+            .query(&self.sql.prune_stats)
             .bind(minute)
-            .execute(&self.pool)
-            .await?;
+            .execute(c));
         Ok(done.rows_affected())
     }
 }

@@ -41,7 +41,8 @@ impl PostgresStore {
         conn: &mut PgConnection,
         keys: &[&str],
     ) -> Result<HashMap<String, Uuid>> {
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(self.sql.unique_holders.clone())
+        let rows: Vec<(Uuid, String)> = self
+            .query_as(&self.sql.unique_holders)
             .bind(keys)
             .fetch_all(conn)
             .await?;

@@ -12,7 +12,7 @@ use crate::workflow::{ParentStep, PlannedWorkflow, WorkflowInfo};
 
 impl PostgresStore {
     pub(crate) async fn push_workflow(&self, workflow: &PlannedWorkflow) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         self.push_workflow_on(&mut tx, workflow).await?;
         tx.commit().await?;
         Ok(())
@@ -26,7 +26,7 @@ impl PostgresStore {
     ) -> Result<()> {
         self.insert_rows(conn, &w.rows).await?;
         let steps = &w.steps;
-        sqlx::query(self.sql.add_workflow.clone())
+        self.query(&self.sql.add_workflow)
             .bind(w.id)
             .bind(&w.name)
             .bind(steps.iter().map(|s| s.command_id).collect::<Vec<_>>())
@@ -46,7 +46,8 @@ impl PostgresStore {
     /// completes, inside the finishing transaction.
     pub(crate) async fn release_on(&self, conn: &mut PgConnection, ended: &[Ended]) -> Result<()> {
         let parents: Vec<Uuid> = ended.iter().map(|e| e.id).collect();
-        let found = sqlx::query(self.sql.resolve_edges.clone())
+        let found = self
+            .query(&self.sql.resolve_edges)
             .bind(parents)
             .fetch_all(&mut *conn)
             .await?;
@@ -54,7 +55,8 @@ impl PostgresStore {
         if tallies.is_empty() {
             return Ok(());
         }
-        let found = sqlx::query(self.sql.count_parents.clone())
+        let found = self
+            .query(&self.sql.count_parents)
             .bind(tallies.iter().map(|t| t.child_id).collect::<Vec<_>>())
             .bind(tallies.iter().map(|t| t.ended).collect::<Vec<_>>())
             .bind(tallies.iter().map(|t| t.unmet).collect::<Vec<_>>())
@@ -64,7 +66,7 @@ impl PostgresStore {
         if releases.is_empty() {
             return Ok(());
         }
-        sqlx::query(self.sql.release_steps.clone())
+        self.query(&self.sql.release_steps)
             .bind(releases.iter().map(|r| r.command_id).collect::<Vec<_>>())
             .bind(releases.iter().map(|r| r.delay_us).collect::<Vec<_>>())
             .bind(releases.iter().map(|r| r.cancel).collect::<Vec<_>>())
@@ -75,14 +77,14 @@ impl PostgresStore {
     }
 
     pub(crate) async fn workflow(&self, id: Uuid) -> Result<Option<WorkflowInfo>> {
-        let steps = sqlx::query(self.sql.workflow_steps.clone())
+        let steps = alone!(self, |c| self
+            .query(&self.sql.workflow_steps)
             .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-        let edges = sqlx::query(self.sql.workflow_edges.clone())
+            .fetch_all(c));
+        let edges = alone!(self, |c| self
+            .query(&self.sql.workflow_edges)
             .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         Ok(workflows::assemble(
             id,
             rows::all(&steps, workflows::step)?,
@@ -91,19 +93,19 @@ impl PostgresStore {
     }
 
     pub(crate) async fn parents(&self, id: Uuid) -> Result<Vec<ParentStep>> {
-        let found = sqlx::query(self.sql.parent_steps.clone())
+        let found = alone!(self, |c| self
+            .query(&self.sql.parent_steps)
             .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&found, workflows::parent)
     }
 
     pub(crate) async fn cancel_workflow(&self, id: Uuid) -> Result<Vec<(Uuid, bool)>> {
-        let found = sqlx::query(self.sql.cancel_workflow.clone())
+        let found = alone!(self, |c| self
+            .query(&self.sql.cancel_workflow)
             .bind(id)
             .bind(&*self.channel)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(c));
         rows::all(&found, workflows::cancel_requested)
     }
 }

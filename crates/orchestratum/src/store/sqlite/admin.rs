@@ -37,7 +37,8 @@ impl SqliteStore {
     pub(crate) async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
         let mut conn = self.pool.acquire().await?;
         let (groups, expired) = (&self.sql.summary, &self.sql.expired_leases);
-        crate::store::admin::grouped::<Sqlite>(&mut conn, groups, expired, expired_limit).await
+        crate::store::admin::grouped::<Sqlite>(&mut conn, groups, expired, expired_limit, true)
+            .await
     }
 
     pub(crate) async fn list(&self, params: ListParams<'_>) -> Result<Vec<CommandRecord>> {

@@ -11,7 +11,8 @@ impl SqliteStore {
     pub(crate) async fn overview_unfinished(&self, expired_limit: usize) -> Result<QueueSummary> {
         let mut conn = self.pool.acquire().await?;
         let (groups, expired) = (&self.sql.overview_unfinished, &self.sql.expired_leases);
-        crate::store::admin::grouped::<Sqlite>(&mut conn, groups, expired, expired_limit).await
+        crate::store::admin::grouped::<Sqlite>(&mut conn, groups, expired, expired_limit, true)
+            .await
     }
 
     pub(crate) async fn overview_counts(
@@ -20,6 +21,6 @@ impl SqliteStore {
     ) -> Result<(Count, Option<Vec<FinishedRow>>)> {
         let mut conn = self.pool.acquire().await?;
         let (rows, finished) = (&self.sql.table_rows, &self.sql.finished_since);
-        overview::counts::<Sqlite>(&mut conn, rows, Accuracy::Exact, finished, minute).await
+        overview::counts::<Sqlite>(&mut conn, rows, Accuracy::Exact, finished, minute, true).await
     }
 }
