@@ -369,7 +369,8 @@ pub(crate) use self::flow::check_name;
 pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 pub use self::schedules::ScheduleRow;
 pub use self::search::{
-    BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
+    BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SEARCH_SCAN_DEFAULT,
+    SEARCH_SCAN_MAX, ScanStop, SearchFilter, Selection,
 };
 pub use self::stats::{StatsBucket, StatsDelta};
 pub(crate) use self::transaction::WriteTransaction;

@@ -16,6 +16,12 @@ use crate::record::{CommandRecord, State};
 /// Most rows one search page (and one batch of a bulk action) holds.
 pub const SEARCH_LIMIT_MAX: usize = 1000;
 
+/// Rows one page of a text search examines unless [`SearchFilter::scan_budget`] says otherwise.
+pub const SEARCH_SCAN_DEFAULT: usize = 100_000;
+
+/// Most rows one page of a text search may examine ([`SearchFilter::scan_budget`]).
+pub const SEARCH_SCAN_MAX: usize = 10_000_000;
+
 /// Filters of `search`; `None` means any. Every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchFilter {
@@ -39,6 +45,12 @@ pub struct SearchFilter {
     /// Only commands whose input or last error contains this text, literally (`%` and `_`
     /// are not wildcards), ignoring ASCII case.
     pub text: Option<String>,
+    /// With `text` (and no `id`): most rows one page examines, newest id first, of the rows
+    /// the id bounds leave (created range, cursor) whatever the other filters say; `None` is
+    /// [`SEARCH_SCAN_DEFAULT`], at most [`SEARCH_SCAN_MAX`]. A page that examined them all
+    /// before the range ended says so ([`Page::scan_stopped`]) and its cursor continues below
+    /// the last row examined. `LIKE '%text%'` has no index, so this bounds each page's cost.
+    pub scan_budget: Option<usize>,
 }
 
 /// Where a search page ends: pass it back to get the next page. Opaque: print it with
@@ -77,6 +89,26 @@ pub struct Page {
     pub rows: Vec<CommandRecord>,
     /// The cursor of the next page; `None` on the last one.
     pub next: Option<Cursor>,
+    /// Set when a text search examined its budget of rows before the filter's range ended:
+    /// older rows were not searched, and `next` continues below the last row examined.
+    pub scan_stopped: Option<ScanStop>,
+}
+
+/// Where a text search page stopped examining rows ([`SearchFilter::scan_budget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanStop {
+    /// The rows it examined (the budget).
+    pub rows: usize,
+    /// The last (oldest) row it examined; rows with smaller ids were not searched.
+    pub last_id: Uuid,
+}
+
+impl ScanStop {
+    /// When the last row examined was created (its UUIDv7 time; `None` for other versions).
+    pub fn created_at(&self) -> Option<DateTime<Utc>> {
+        let (secs, nanos) = self.last_id.get_timestamp()?.to_unix();
+        DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+    }
 }
 
 /// The commands a bulk action applies to.
@@ -183,6 +215,8 @@ pub(crate) struct SearchBinds<'a> {
     pub after: Option<Uuid>,
     /// One more row than the page holds, to tell whether another page follows.
     pub fetch: i64,
+    /// The scan budget of a text search (`None`: no budget).
+    scan: Option<usize>,
 }
 
 /// The smallest UUIDv7 of the millisecond `t` falls in; ids compare in time order.
@@ -219,6 +253,15 @@ impl SearchFilter {
                 "a page holds 1 to {SEARCH_LIMIT_MAX} rows, not {limit}"
             )));
         }
+        let scan = match (&self.text, self.id) {
+            (Some(_), None) => Some(self.scan_budget.unwrap_or(SEARCH_SCAN_DEFAULT)),
+            _ => None,
+        };
+        if let Some(budget) = scan.filter(|b| !(1..=SEARCH_SCAN_MAX).contains(b)) {
+            return Err(Error::InvalidFilter(format!(
+                "a text search examines 1 to {SEARCH_SCAN_MAX} rows a page, not {budget}"
+            )));
+        }
         Ok(SearchBinds {
             state: self.state.map(State::as_str),
             name: self.name.as_deref(),
@@ -237,23 +280,34 @@ impl SearchFilter {
             pattern: self.text.as_deref().map(like_pattern),
             after: after.map(|c| c.0),
             fetch: i64::try_from(limit).unwrap_or(i64::MAX) + 1,
+            scan,
         })
     }
 }
 
 impl Page {
     /// The page of `limit` rows from `fetched` (which may hold one more, telling that
-    /// another page follows).
-    pub(crate) fn of(mut fetched: Vec<CommandRecord>, limit: usize) -> Self {
-        let next = if fetched.len() > limit {
+    /// another page follows), searched down to `stop` when a scan budget bounded it.
+    pub(crate) fn of(
+        mut fetched: Vec<CommandRecord>,
+        limit: usize,
+        stop: Option<ScanStop>,
+    ) -> Self {
+        if fetched.len() > limit {
+            // A full page: the next one starts below its last row, inside the scanned rows.
             fetched.truncate(limit);
-            fetched.last().map(|r| Cursor(r.id))
-        } else {
-            None
-        };
+            let next = fetched.last().map(|r| Cursor(r.id));
+            return Page {
+                rows: fetched,
+                next,
+                scan_stopped: None,
+            };
+        }
+        // Every scanned row was read: continue below the last of them, never rescanning.
         Page {
             rows: fetched,
-            next,
+            next: stop.map(|s| Cursor(s.last_id)),
+            scan_stopped: stop,
         }
     }
 }
@@ -267,9 +321,33 @@ impl Store {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<Page> {
-        let binds = filter.binds(after, limit)?;
+        let mut binds = filter.binds(after, limit)?;
+        let stop = match binds.scan {
+            Some(budget) => {
+                // The budget-th row of the id range and the one after it, if any: rows from
+                // it up are the ones this page examines. Bounding by id, not by a count in
+                // the search itself, keeps the continuation exact under concurrent deletes.
+                let below = match (binds.id_until, binds.after) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let skip = i64::try_from(budget - 1).unwrap_or(i64::MAX);
+                let edge = dispatch!(self, s => s.search_edge(binds.id_from, below, skip).await)?;
+                match edge[..] {
+                    [last, _beyond, ..] => {
+                        binds.id_from = Some(last);
+                        Some(ScanStop {
+                            rows: budget,
+                            last_id: last,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            None => None,
+        };
         let fetched = dispatch!(self, s => s.search(&binds).await)?;
-        Ok(Page::of(fetched, limit))
+        Ok(Page::of(fetched, limit, stop))
     }
 
     /// Deletes one command with its attempts and workflow rows, unless a live lease holds
