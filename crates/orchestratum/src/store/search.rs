@@ -22,6 +22,10 @@ pub const SEARCH_SCAN_DEFAULT: usize = 100_000;
 /// Most rows one page of a text search may examine ([`SearchFilter::scan_budget`]).
 pub const SEARCH_SCAN_MAX: usize = 10_000_000;
 
+/// The rows of a text search's first window: a text in a few percent of the rows fills a
+/// page of 50 there, after a walk of this many primary-key entries rather than the budget's.
+const FIRST_WINDOW: usize = 1_000;
+
 /// Filters of `search`; `None` means any. Every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchFilter {
@@ -321,33 +325,63 @@ impl Store {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<Page> {
-        let mut binds = filter.binds(after, limit)?;
-        let stop = match binds.scan {
-            Some(budget) => {
-                // The budget-th row of the id range and the one after it, if any: rows from
-                // it up are the ones this page examines. Bounding by id, not by a count in
-                // the search itself, keeps the continuation exact under concurrent deletes.
-                let below = match (binds.id_until, binds.after) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                let skip = i64::try_from(budget - 1).unwrap_or(i64::MAX);
-                let edge = dispatch!(self, s => s.search_edge(binds.id_from, below, skip).await)?;
-                match edge[..] {
-                    [last, _beyond, ..] => {
-                        binds.id_from = Some(last);
-                        Some(ScanStop {
-                            rows: budget,
-                            last_id: last,
-                        })
-                    }
-                    _ => None,
-                }
+        let binds = filter.binds(after, limit)?;
+        match binds.scan {
+            None => {
+                let fetched = dispatch!(self, s => s.search(&binds).await)?;
+                Ok(Page::of(fetched, limit, None))
             }
-            None => None,
+            Some(budget) => self.search_budgeted(binds, limit, budget).await,
+        }
+    }
+
+    /// A text search page examining at most `budget` rows, in windows of ids growing tenfold
+    /// from [`FIRST_WINDOW`]: each window is fixed by id (its last row read off the primary
+    /// key) before it is searched, so the next page starts below the last row examined even
+    /// when rows are deleted meanwhile, and a frequent text fills its page in the first small
+    /// window instead of paying for the whole budget's walk.
+    async fn search_budgeted(
+        &self,
+        mut binds: SearchBinds<'_>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Page> {
+        let range_from = binds.id_from;
+        // The window's upper bound (exclusive): below the cursor and the created range.
+        let mut upper = match (binds.id_until, binds.after) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        let fetched = dispatch!(self, s => s.search(&binds).await)?;
-        Ok(Page::of(fetched, limit, stop))
+        let want = usize::try_from(binds.fetch).unwrap_or(usize::MAX);
+        let (mut fetched, mut scanned) = (Vec::new(), 0usize);
+        let mut window = FIRST_WINDOW.min(budget);
+        loop {
+            // The window's last row and the one after it, if any (then older rows remain).
+            let skip = i64::try_from(window - 1).unwrap_or(i64::MAX);
+            let edge = dispatch!(self, s => s.search_edge(range_from, upper, skip).await)?;
+            let last = match edge[..] {
+                [last, _beyond, ..] => Some(last),
+                _ => None,
+            };
+            binds.id_from = last.or(range_from);
+            binds.after = upper;
+            binds.fetch = i64::try_from(want - fetched.len()).unwrap_or(i64::MAX);
+            fetched.extend(dispatch!(self, s => s.search(&binds).await)?);
+            scanned += window;
+            let Some(last) = last.filter(|_| fetched.len() < want) else {
+                // A full page, or the range's end.
+                return Ok(Page::of(fetched, limit, None));
+            };
+            if scanned >= budget {
+                let stop = ScanStop {
+                    rows: budget,
+                    last_id: last,
+                };
+                return Ok(Page::of(fetched, limit, Some(stop)));
+            }
+            upper = Some(last);
+            window = window.saturating_mul(10).min(budget - scanned);
+        }
     }
 
     /// Deletes one command with its attempts and workflow rows, unless a live lease holds

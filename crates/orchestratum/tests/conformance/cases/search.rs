@@ -344,6 +344,63 @@ pub async fn text_search_examines_its_scan_budget_and_continues_below_it(db: Tes
     }
 }
 
+pub async fn text_search_windows_add_up_to_its_budget(db: TestDb) {
+    let client = db.client().await;
+    let admin = client.admin();
+    // 2,500 rows; `"n":24` is in the newest hundred (2400..=2499), in 240..=249 and in 24.
+    let pushed = client
+        .push_many((0..2500).map(|n| crate::support::commands::SimpleCommand { n }))
+        .await
+        .unwrap();
+    let mut expected: Vec<Uuid> = pushed
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| (2400..2500).contains(n) || (240..250).contains(n) || *n == 24)
+        .map(|(_, &id)| id)
+        .collect();
+    expected.sort();
+    expected.reverse();
+    let mut by_age = pushed.clone();
+    by_age.sort();
+    by_age.reverse();
+    let text = |budget| SearchFilter {
+        text: Some("\"n\":24".into()),
+        scan_budget: Some(budget),
+        ..Default::default()
+    };
+
+    // A budget of 2,200 is a first window of 1,000 rows and a second of 1,200: the first
+    // page of 200 holds the newest hundred and stops at the 2,200th row; the next finds the
+    // rest below it.
+    let (found, pages) = budgeted_pages(&admin, &text(2200), 200).await;
+    assert_eq!(found, expected);
+    assert_eq!(pages, vec![(100, Some(by_age[2199])), (11, None)]);
+    // A page that fills in its first window continues from its last row, then stops at
+    // the budget counted from there.
+    let (found, pages) = budgeted_pages(&admin, &text(2200), 50).await;
+    assert_eq!(found, expected);
+    assert_eq!(
+        pages,
+        vec![(50, None), (50, Some(by_age[2249])), (11, None)]
+    );
+    // The default budget covers the whole table: one page, no stop.
+    let whole = admin
+        .search(
+            &SearchFilter {
+                scan_budget: None,
+                ..text(1)
+            },
+            None,
+            1000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (ids(&whole.rows), whole.scan_stopped, whole.next),
+        (expected, None, None)
+    );
+}
+
 pub async fn delete_refuses_running_and_depended_on_steps(db: TestDb) {
     let client = db.client().await;
     let admin = client.admin();
