@@ -454,8 +454,7 @@ async fn bulk(State(app): Shared, Extension(ctx): Extension<Ctx>, body: Bytes) -
                     @if f.filter.text.is_some() {
                         p.muted #whole-table {
                             "The text is matched against every row of the table, not only the newest "
-                            (thousands(SEARCH_SCAN_DEFAULT)) " the list searches a page: counting and acting read the whole table, "
-                            (thousands(SEARCH_SCAN_DEFAULT)) " rows per statement."
+                            (thousands(SEARCH_SCAN_DEFAULT)) " the list searches a page: counting and acting read the whole table."
                         }
                     }
                 }

@@ -335,7 +335,7 @@ impl Store {
         }
     }
 
-    /// A text search page examining at most `budget` rows, in windows of ids growing tenfold
+    /// A text search page examining at most `budget` rows, in windows of ids growing fourfold
     /// from [`FIRST_WINDOW`]: each window is fixed by id (its last row read off the primary
     /// key) before it is searched, so the next page starts below the last row examined even
     /// when rows are deleted meanwhile, and a frequent text fills its page in the first small
@@ -380,7 +380,7 @@ impl Store {
                 return Ok(Page::of(fetched, limit, Some(stop)));
             }
             upper = Some(last);
-            window = window.saturating_mul(10).min(budget - scanned);
+            window = window.saturating_mul(4).min(budget - scanned);
         }
     }
 

@@ -369,7 +369,7 @@ pub async fn text_search_windows_add_up_to_its_budget(db: TestDb) {
         ..Default::default()
     };
 
-    // A budget of 2,200 is a first window of 1,000 rows and a second of 1,200: the first
+    // A budget of 2,200 is a first window of 1,000 rows and a second of 1,200 (less than 4,000): the first
     // page of 200 holds the newest hundred and stops at the 2,200th row; the next finds the
     // rest below it.
     let (found, pages) = budgeted_pages(&admin, &text(2200), 200).await;
