@@ -288,6 +288,10 @@ pub struct ListArgs {
     /// are no wildcards; ignoring ASCII case). Implies --paged.
     #[arg(long)]
     pub text: Option<String>,
+    /// With --text: most rows one page examines, newest created first (default 100000, at
+    /// most 10000000); the page says where the scan stopped and how to continue with --after.
+    #[arg(long, value_name = "ROWS")]
+    pub scan: Option<usize>,
     /// The page after this cursor (printed after the previous page). Implies --paged.
     #[arg(long)]
     pub after: Option<String>,

@@ -61,6 +61,7 @@ on_every_backend!(
     workflow_graph_show_and_cancel,
     batch_members_are_summarized,
     list_pages_delete_and_bulk_actions,
+    list_text_says_where_its_scan_stopped,
     serve_dashboard_with_auth,
     throughput_sums_the_stats_buckets,
 );
@@ -1404,6 +1405,55 @@ impl Served {
 /// `serve` on a free port answers the overview; with a token, only a request bearing it; with
 /// a user and password, only basic auth with both, and `--read-only` refuses a POST; a half
 /// set of variables is refused before anything listens (exit 2); SIGTERM stops it (exit 0).
+/// `list --text` with `--scan N` examines N rows a page: a page whose scan stopped prints a
+/// line saying so with the `--after` that continues below the last row examined (and JSON
+/// says it under `scan_stopped`); the continuation finds the older match.
+async fn list_text_says_where_its_scan_stopped(db: TestDb) {
+    db.run(&["migrate"]).ok();
+    let needle = push(&db, &["job", "--input", "{\"note\":\"a needle\"}"]);
+    let hay: Vec<String> = (0..3)
+        .map(|n| push(&db, &["job", "--input", &format!("{{\"n\":{n}}}")]))
+        .collect();
+
+    let out = db.run(&["list", "--text", "needle", "--scan", "2"]);
+    let text = out.ok();
+    assert!(
+        !text.contains(&needle) && !text.contains("no commands match"),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("scan stopped: "))
+        .unwrap_or_else(|| panic!("no scan line: {text}"));
+    assert!(
+        line.contains("0 match(es) in the 2 rows searched, down to ")
+            && line.contains(&hay[1])
+            && line.contains("older rows were not searched: continue with --after k1"),
+        "{line}"
+    );
+    let cursor = line.rsplit(' ').next().unwrap();
+
+    let page = db.json(&["list", "--text", "needle", "--scan", "2"]);
+    assert_eq!(page["commands"].as_array().map(Vec::len), Some(0), "{page}");
+    assert_eq!(page["scan_stopped"]["rows"], 2, "{page}");
+    assert_eq!(page["scan_stopped"]["last_id"], hay[1].as_str(), "{page}");
+    assert!(page["scan_stopped"]["created_at"].is_string(), "{page}");
+    assert_eq!(page["next"], cursor, "{page}");
+
+    let out = db.run(&["list", "--text", "needle", "--scan", "2", "--after", cursor]);
+    let text = out.ok();
+    assert!(text.contains(&needle), "{text}");
+    assert!(
+        !text.contains("scan stopped") && !text.contains("--after"),
+        "{text}"
+    );
+    let whole = db.json(&["list", "--text", "needle"]);
+    assert_eq!(whole["commands"][0]["id"], needle.as_str(), "{whole}");
+    assert!(whole["scan_stopped"].is_null(), "{whole}");
+    db.run(&["list", "--text", "needle", "--scan", "0"])
+        .fails(2, "1 to 10000000 rows");
+}
+
 async fn serve_dashboard_with_auth(db: TestDb) {
     db.run(&["migrate"]).ok();
     let open = Served::start(&db, &[], &[]);

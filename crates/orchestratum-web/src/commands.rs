@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use maud::{Markup, html};
-use orchestratum::admin::{BulkReport, Cursor, SEARCH_LIMIT_MAX, SearchFilter, Selection};
+use orchestratum::admin::{
+    BulkReport, Cursor, SEARCH_LIMIT_MAX, SEARCH_SCAN_DEFAULT, ScanStop, SearchFilter, Selection,
+};
 use orchestratum::{CommandRecord, State as CommandState};
 use uuid::Uuid;
 
@@ -142,7 +144,7 @@ fn parse_time(ctx: &Ctx, what: &str, s: &str) -> Result<DateTime<Utc>, Response>
 /// `GET /commands`: the filter form and one page of matching commands, newest first.
 async fn list(State(app): Shared, Extension(ctx): Extension<Ctx>, RawQuery(raw): RawQuery) -> Page {
     let pairs = pairs_of(&ctx, raw.as_deref().unwrap_or("").as_bytes())?;
-    let f = read_filter(&ctx, &pairs, &["after", "limit", "deleted"])?;
+    let mut f = read_filter(&ctx, &pairs, &["after", "limit", "scan", "deleted"])?;
     let after = match one(&ctx, &pairs, "after")? {
         None => None,
         Some(c) => Some(c.parse::<Cursor>().map_err(|e| store(&ctx, &e))?),
@@ -156,6 +158,15 @@ async fn list(State(app): Shared, Extension(ctx): Extension<Ctx>, RawQuery(raw):
             .ok_or_else(|| {
                 bad_request(&ctx, &format!("limit must be between 1 and {LIMIT_MAX}"))
             })?,
+    };
+    // Rows a text search examines a page; the library refuses one out of its range.
+    let scan = one(&ctx, &pairs, "scan")?;
+    f.filter.scan_budget = match &scan {
+        None => None,
+        Some(n) => Some(
+            n.parse::<usize>()
+                .map_err(|_| bad_request(&ctx, "scan must be a number of rows"))?,
+        ),
     };
     let deleted = match one(&ctx, &pairs, "deleted")? {
         None => None,
@@ -171,6 +182,9 @@ async fn list(State(app): Shared, Extension(ctx): Extension<Ctx>, RawQuery(raw):
     let limit_text = limit.to_string();
     if limit != PAGE_SIZE {
         keep.push(("limit", &limit_text));
+    }
+    if let Some(scan) = &scan {
+        keep.push(("scan", scan));
     }
     let next = page.next.map(|c| {
         let cursor = c.to_string();
@@ -217,8 +231,11 @@ async fn list(State(app): Shared, Extension(ctx): Extension<Ctx>, RawQuery(raw):
                 " "
                 a href=(ctx.link("/commands")) { "Clear" }
             }
+            @if let (Some(stop), Some(next)) = (page.scan_stopped, &next) {
+                (scan_notice(stop, after.is_some(), page.rows.len() < limit, next))
+            }
             @if page.rows.is_empty() {
-                p.muted { "No command matches." }
+                @if page.scan_stopped.is_none() { p.muted { "No command matches." } }
             } @else if ctx.can_write {
                 form method="post" action=(ctx.link("/commands/bulk")) {
                     input type="hidden" name=(CSRF) value=(ctx.csrf);
@@ -244,6 +261,40 @@ async fn list(State(app): Shared, Extension(ctx): Extension<Ctx>, RawQuery(raw):
             }
         },
     ))
+}
+
+/// Where a text search stopped examining rows, and the link that searches the older ones.
+fn scan_notice(stop: ScanStop, continued: bool, short_page: bool, next: &str) -> Markup {
+    let rows = thousands(stop.rows);
+    let which = if continued {
+        format!("the next {rows} rows")
+    } else {
+        format!("the newest {rows} rows")
+    };
+    let created = stop
+        .created_at()
+        .map(|t| format!(", created {}", time(t)))
+        .unwrap_or_default();
+    html! {
+        p.notice #scan-stopped {
+            @if short_page { "No more matches in " (which) } @else { "Searched " (which) }
+            " (down to command " code { (stop.last_id) } (created) "); older rows were not searched. "
+            a.scan-next href=(next) { "Search older rows →" }
+        }
+    }
+}
+
+/// `n` with a comma between thousands: 100,000.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn hidden_filter(f: &Filter) -> Markup {
@@ -400,6 +451,12 @@ async fn bulk(State(app): Shared, Extension(ctx): Extension<Ctx>, body: Bytes) -
                 p.muted { (verb.rule()) }
                 @if matching {
                     p.muted { "Commands are matched again when the action runs: ones that match by then are included." }
+                    @if f.filter.text.is_some() {
+                        p.muted #whole-table {
+                            "The text is matched against every row of the table, not only the newest "
+                            (thousands(SEARCH_SCAN_DEFAULT)) " the list searches a page: counting and acting read the whole table."
+                        }
+                    }
                 }
                 form method="post" action=(ctx.link("/commands/bulk")) {
                     input type="hidden" name=(CSRF) value=(ctx.csrf);

@@ -24,6 +24,7 @@ support::on_every_backend!(
     command_page_and_single_actions,
     command_live_fragment,
     refusals_and_bad_input,
+    text_search_stops_at_its_scan_budget,
 );
 
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -735,6 +736,92 @@ async fn command_page_and_single_actions(db: TestDb) {
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert!(client.get(first).await.is_ok(), "kept");
+}
+
+/// The link of the notice a stopped text search shows, unescaped.
+fn scan_link(body: &str) -> Option<String> {
+    let (_, rest) = body.split_once(r#"class="scan-next" href=""#)?;
+    Some(rest.split('"').next()?.replace("&amp;", "&"))
+}
+
+/// A text search examines `scan` rows a page: a page that found no match in them says so and
+/// links to the older rows, each continuation starts below the last row examined, and the
+/// oldest match is found without any row shown twice; a bulk action on the text filter warns
+/// that it reads the whole table and counts every match.
+async fn text_search_stops_at_its_scan_budget(db: TestDb) {
+    let client = client(&db).await;
+    let mut mails = Vec::new();
+    for i in 0..6 {
+        let to = if i == 0 {
+            "needle@example".to_owned()
+        } else {
+            format!("u{i}")
+        };
+        mails.push(client.push_with(MailCommand { to }, later()).await.unwrap());
+    }
+    let app = router(client.clone(), Options::new());
+
+    let mut path = "/commands?text=needle&scan=2".to_owned();
+    let mut notices = Vec::new();
+    let mut seen = Vec::new();
+    loop {
+        let answer = get(&app, &path).await;
+        let body = answer.page().to_owned();
+        seen.extend(ids(&body));
+        let Some(link) = scan_link(&body) else {
+            break;
+        };
+        let notice = text_of(&body, "scan-stopped").to_owned();
+        assert!(!body.contains("No command matches."), "{body}");
+        assert!(
+            link.contains("text=needle") && link.contains("scan=2") && link.contains("after="),
+            "{link}"
+        );
+        assert_eq!(next_link(&body).as_deref(), Some(link.as_str()), "{body}");
+        notices.push(notice);
+        path = link;
+    }
+    assert_eq!(seen, vec![mails[0]], "found once, on the last page");
+    assert_eq!(
+        notices,
+        vec![
+            "No more matches in the newest 2 rows (down to command ",
+            "No more matches in the next 2 rows (down to command "
+        ]
+    );
+    // The first notice names the last row examined: the second newest.
+    let first = get(&app, "/commands?text=needle&scan=2").await;
+    assert!(
+        first.page().contains(&format!("<code>{}</code>", mails[4])),
+        "{}",
+        first.body
+    );
+    // With the default budget all six rows are examined at once: no notice.
+    let whole = get(&app, "/commands?text=needle").await;
+    assert_eq!(ids(whole.page()), vec![mails[0]]);
+    assert!(!whole.body.contains("scan-stopped"), "{}", whole.body);
+    for bad in ["scan=0", "scan=lots", "scan=10000001"] {
+        let answer = get(&app, &format!("/commands?text=needle&{bad}")).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            answer.body
+        );
+    }
+
+    // Everything matching the text: the confirmation says it reads the whole table.
+    let s = Session::open(&app, "/commands").await;
+    let ask = s
+        .post(
+            &app,
+            "/commands/bulk",
+            &[("bulk", "cancel:matching"), ("text", "needle")],
+        )
+        .await;
+    let body = ask.page();
+    assert_eq!(text_of(body, "concerns"), "1 command", "{body}");
+    assert!(text_of(body, "whole-table").contains("every row"), "{body}");
 }
 
 /// Every new POST refuses a missing or wrong CSRF token and a read-only dashboard (no

@@ -18,7 +18,8 @@ pub use crate::store::{
     PRUNE_BATCH_DEFAULT, PlannedMigration, PruneParams, QueueSummary, Since, StateCounts,
 };
 pub use crate::store::{
-    BulkReport, Cursor, DeleteRefusal, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
+    BulkReport, Cursor, DeleteRefusal, Page, SEARCH_LIMIT_MAX, SEARCH_SCAN_DEFAULT,
+    SEARCH_SCAN_MAX, ScanStop, SearchFilter, Selection,
 };
 
 /// The operators' handle on a table; cheap to clone.
@@ -67,6 +68,9 @@ impl Admin {
 
     /// At most `limit` (1 to [`SEARCH_LIMIT_MAX`]) commands matching `filter`, newest id
     /// (creation) first, after the cursor of an earlier page; with the next page's cursor.
+    /// A text search examines at most [`SearchFilter::scan_budget`] rows a page and says
+    /// where it stopped ([`Page::scan_stopped`]): its page may hold fewer rows than `limit`
+    /// (even none) and still have a next one.
     pub async fn search(
         &self,
         filter: &SearchFilter,

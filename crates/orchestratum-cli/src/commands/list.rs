@@ -76,25 +76,46 @@ async fn paged(ctx: &Ctx, args: ListArgs) -> Result<(), CliError> {
         created_until: args.created_until.map(instant),
         id: args.id,
         text: args.text,
+        scan_budget: args.scan,
     };
     let client = ctx.connect_migrated().await?;
     let page = client.admin().search(&filter, after, limit).await?;
     let next = page.next.map(|c| c.to_string());
+    let stop = page.scan_stopped;
     if ctx.json {
         output::print_json(&json!({
             "commands": page.rows.iter().map(output::record_json).collect::<Vec<_>>(),
             "next": next,
+            "scan_stopped": stop.map(|s| json!({
+                "rows": s.rows,
+                "last_id": s.last_id.to_string(),
+                "created_at": s.created_at().map(|t| t.to_rfc3339()),
+            })),
         }));
         return Ok(());
     }
     let table = output::records_table(&page.rows);
-    if table.is_empty() {
-        println!("no commands match");
-    } else {
+    if !table.is_empty() {
         println!("{}", table.render());
+    } else if stop.is_none() {
+        println!("no commands match");
     }
-    if let Some(next) = next {
-        println!("next page: --after {next}");
+    match (stop, next) {
+        (Some(s), Some(next)) => {
+            let created = s
+                .created_at()
+                .map(|t| format!(" (created {})", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default();
+            println!(
+                "scan stopped: {} match(es) in the {} rows searched, down to {}{created}; older \
+                 rows were not searched: continue with --after {next}",
+                page.rows.len(),
+                s.rows,
+                s.last_id
+            );
+        }
+        (_, Some(next)) => println!("next page: --after {next}"),
+        _ => {}
     }
     Ok(())
 }

@@ -385,7 +385,8 @@ pub use self::flow::{CONTROL_NAME_MAX, CappedClaim, Control};
 pub use self::overview::{Accuracy, Count, Overview, OverviewCounts};
 pub use self::schedules::ScheduleRow;
 pub use self::search::{
-    BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SearchFilter, Selection,
+    BulkReport, Cursor, DeleteRefusal, Deleted, Page, SEARCH_LIMIT_MAX, SEARCH_SCAN_DEFAULT,
+    SEARCH_SCAN_MAX, ScanStop, SearchFilter, Selection,
 };
 pub use self::stats::{StatsBucket, StatsDelta};
 pub(crate) use self::transaction::WriteTransaction;

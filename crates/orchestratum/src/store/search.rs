@@ -16,6 +16,16 @@ use crate::record::{CommandRecord, State};
 /// Most rows one search page (and one batch of a bulk action) holds.
 pub const SEARCH_LIMIT_MAX: usize = 1000;
 
+/// Rows one page of a text search examines unless [`SearchFilter::scan_budget`] says otherwise.
+pub const SEARCH_SCAN_DEFAULT: usize = 100_000;
+
+/// Most rows one page of a text search may examine ([`SearchFilter::scan_budget`]).
+pub const SEARCH_SCAN_MAX: usize = 10_000_000;
+
+/// The rows of a text search's first window: a text in a few percent of the rows fills a
+/// page of 50 there, after a walk of this many primary-key entries rather than the budget's.
+const FIRST_WINDOW: usize = 1_000;
+
 /// Filters of `search`; `None` means any. Every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchFilter {
@@ -39,6 +49,12 @@ pub struct SearchFilter {
     /// Only commands whose input or last error contains this text, literally (`%` and `_`
     /// are not wildcards), ignoring ASCII case.
     pub text: Option<String>,
+    /// With `text` (and no `id`): most rows one page examines, newest id first, of the rows
+    /// the id bounds leave (created range, cursor) whatever the other filters say; `None` is
+    /// [`SEARCH_SCAN_DEFAULT`], at most [`SEARCH_SCAN_MAX`]. A page that examined them all
+    /// before the range ended says so ([`Page::scan_stopped`]) and its cursor continues below
+    /// the last row examined. `LIKE '%text%'` has no index, so this bounds each page's cost.
+    pub scan_budget: Option<usize>,
 }
 
 /// Where a search page ends: pass it back to get the next page. Opaque: print it with
@@ -77,6 +93,26 @@ pub struct Page {
     pub rows: Vec<CommandRecord>,
     /// The cursor of the next page; `None` on the last one.
     pub next: Option<Cursor>,
+    /// Set when a text search examined its budget of rows before the filter's range ended:
+    /// older rows were not searched, and `next` continues below the last row examined.
+    pub scan_stopped: Option<ScanStop>,
+}
+
+/// Where a text search page stopped examining rows ([`SearchFilter::scan_budget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanStop {
+    /// The rows it examined (the budget).
+    pub rows: usize,
+    /// The last (oldest) row it examined; rows with smaller ids were not searched.
+    pub last_id: Uuid,
+}
+
+impl ScanStop {
+    /// When the last row examined was created (its UUIDv7 time; `None` for other versions).
+    pub fn created_at(&self) -> Option<DateTime<Utc>> {
+        let (secs, nanos) = self.last_id.get_timestamp()?.to_unix();
+        DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+    }
 }
 
 /// The commands a bulk action applies to.
@@ -183,6 +219,8 @@ pub(crate) struct SearchBinds<'a> {
     pub after: Option<Uuid>,
     /// One more row than the page holds, to tell whether another page follows.
     pub fetch: i64,
+    /// The scan budget of a text search (`None`: no budget).
+    scan: Option<usize>,
 }
 
 /// The smallest UUIDv7 of the millisecond `t` falls in; ids compare in time order.
@@ -219,6 +257,15 @@ impl SearchFilter {
                 "a page holds 1 to {SEARCH_LIMIT_MAX} rows, not {limit}"
             )));
         }
+        let scan = match (&self.text, self.id) {
+            (Some(_), None) => Some(self.scan_budget.unwrap_or(SEARCH_SCAN_DEFAULT)),
+            _ => None,
+        };
+        if let Some(budget) = scan.filter(|b| !(1..=SEARCH_SCAN_MAX).contains(b)) {
+            return Err(Error::InvalidFilter(format!(
+                "a text search examines 1 to {SEARCH_SCAN_MAX} rows a page, not {budget}"
+            )));
+        }
         Ok(SearchBinds {
             state: self.state.map(State::as_str),
             name: self.name.as_deref(),
@@ -237,23 +284,34 @@ impl SearchFilter {
             pattern: self.text.as_deref().map(like_pattern),
             after: after.map(|c| c.0),
             fetch: i64::try_from(limit).unwrap_or(i64::MAX) + 1,
+            scan,
         })
     }
 }
 
 impl Page {
     /// The page of `limit` rows from `fetched` (which may hold one more, telling that
-    /// another page follows).
-    pub(crate) fn of(mut fetched: Vec<CommandRecord>, limit: usize) -> Self {
-        let next = if fetched.len() > limit {
+    /// another page follows), searched down to `stop` when a scan budget bounded it.
+    pub(crate) fn of(
+        mut fetched: Vec<CommandRecord>,
+        limit: usize,
+        stop: Option<ScanStop>,
+    ) -> Self {
+        if fetched.len() > limit {
+            // A full page: the next one starts below its last row, inside the scanned rows.
             fetched.truncate(limit);
-            fetched.last().map(|r| Cursor(r.id))
-        } else {
-            None
-        };
+            let next = fetched.last().map(|r| Cursor(r.id));
+            return Page {
+                rows: fetched,
+                next,
+                scan_stopped: None,
+            };
+        }
+        // Every scanned row was read: continue below the last of them, never rescanning.
         Page {
             rows: fetched,
-            next,
+            next: stop.map(|s| Cursor(s.last_id)),
+            scan_stopped: stop,
         }
     }
 }
@@ -268,8 +326,62 @@ impl Store {
         limit: usize,
     ) -> Result<Page> {
         let binds = filter.binds(after, limit)?;
-        let fetched = dispatch!(self, s => s.search(&binds).await)?;
-        Ok(Page::of(fetched, limit))
+        match binds.scan {
+            None => {
+                let fetched = dispatch!(self, s => s.search(&binds).await)?;
+                Ok(Page::of(fetched, limit, None))
+            }
+            Some(budget) => self.search_budgeted(binds, limit, budget).await,
+        }
+    }
+
+    /// A text search page examining at most `budget` rows, in windows of ids growing fourfold
+    /// from [`FIRST_WINDOW`]: each window is fixed by id (its last row read off the primary
+    /// key) before it is searched, so the next page starts below the last row examined even
+    /// when rows are deleted meanwhile, and a frequent text fills its page in the first small
+    /// window instead of paying for the whole budget's walk.
+    async fn search_budgeted(
+        &self,
+        mut binds: SearchBinds<'_>,
+        limit: usize,
+        budget: usize,
+    ) -> Result<Page> {
+        let range_from = binds.id_from;
+        // The window's upper bound (exclusive): below the cursor and the created range.
+        let mut upper = match (binds.id_until, binds.after) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let want = usize::try_from(binds.fetch).unwrap_or(usize::MAX);
+        let (mut fetched, mut scanned) = (Vec::new(), 0usize);
+        let mut window = FIRST_WINDOW.min(budget);
+        loop {
+            // The window's last row and the one after it, if any (then older rows remain).
+            let skip = i64::try_from(window - 1).unwrap_or(i64::MAX);
+            let edge = dispatch!(self, s => s.search_edge(range_from, upper, skip).await)?;
+            let last = match edge[..] {
+                [last, _beyond, ..] => Some(last),
+                _ => None,
+            };
+            binds.id_from = last.or(range_from);
+            binds.after = upper;
+            binds.fetch = i64::try_from(want - fetched.len()).unwrap_or(i64::MAX);
+            fetched.extend(dispatch!(self, s => s.search(&binds).await)?);
+            scanned += window;
+            let Some(last) = last.filter(|_| fetched.len() < want) else {
+                // A full page, or the range's end.
+                return Ok(Page::of(fetched, limit, None));
+            };
+            if scanned >= budget {
+                let stop = ScanStop {
+                    rows: budget,
+                    last_id: last,
+                };
+                return Ok(Page::of(fetched, limit, Some(stop)));
+            }
+            upper = Some(last);
+            window = window.saturating_mul(4).min(budget - scanned);
+        }
     }
 
     /// Deletes one command with its attempts and workflow rows, unless a live lease holds

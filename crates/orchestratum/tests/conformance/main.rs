@@ -135,6 +135,8 @@ conformance!(
     admin_migration_status_and_down,
     admin_push_by_name_takes_json_and_the_library_defaults,
     search_pages_newest_first_and_filters,
+    text_search_examines_its_scan_budget_and_continues_below_it,
+    text_search_windows_add_up_to_its_budget,
     delete_refuses_running_and_depended_on_steps,
     bulk_actions_change_exactly_the_selection,
     // Stalls, refused writes and stops (issue 9).

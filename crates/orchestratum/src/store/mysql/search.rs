@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::MySqlStore;
 use crate::error::Result;
 use crate::record::CommandRecord;
-use crate::store::rows;
+use crate::store::rows::{self, Columns as _};
 use crate::store::search::{Deleted, SearchBinds};
 
 fn text(id: Option<Uuid>) -> Option<String> {
@@ -46,6 +46,24 @@ impl MySqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows::all(&rows, rows::record)
+    }
+
+    pub(crate) async fn search_edge(
+        &self,
+        from: Option<Uuid>,
+        below: Option<Uuid>,
+        skip: i64,
+    ) -> Result<Vec<Uuid>> {
+        let (from, below) = (text(from), text(below));
+        let rows = sqlx::query(self.sql.search_edge.clone())
+            .bind(&from)
+            .bind(&from)
+            .bind(&below)
+            .bind(&below)
+            .bind(skip)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::all(&rows, |r| r.uuid("id"))
     }
 
     pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {

@@ -112,6 +112,7 @@ super::statements!(
     delete,
     delete_check,
     search,
+    search_edge,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

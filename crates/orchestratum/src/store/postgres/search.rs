@@ -5,7 +5,7 @@ use sqlx::types::Uuid;
 use super::PostgresStore;
 use crate::error::Result;
 use crate::record::CommandRecord;
-use crate::store::rows;
+use crate::store::rows::{self, Columns as _};
 use crate::store::search::{Deleted, SearchBinds};
 
 impl PostgresStore {
@@ -25,6 +25,21 @@ impl PostgresStore {
             .bind(b.fetch)
             .fetch_all(c));
         rows::all(&rows, rows::record)
+    }
+
+    pub(crate) async fn search_edge(
+        &self,
+        from: Option<Uuid>,
+        below: Option<Uuid>,
+        skip: i64,
+    ) -> Result<Vec<Uuid>> {
+        let rows = alone!(self, |c| self
+            .query(&self.sql.search_edge)
+            .bind(from)
+            .bind(below)
+            .bind(skip)
+            .fetch_all(c));
+        rows::all(&rows, |r| r.uuid("id"))
     }
 
     pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {

@@ -107,6 +107,7 @@ super::statements!(
     delete,
     delete_check,
     search,
+    search_edge,
     // The operators' statements (`admin.rs`).
     delete_migration,
     expired_leases,

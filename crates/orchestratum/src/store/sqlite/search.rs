@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{BEGIN_WRITE, SqliteStore, guid, timestamp};
 use crate::error::Result;
 use crate::record::CommandRecord;
-use crate::store::rows;
+use crate::store::rows::{self, Columns as _};
 use crate::store::search::{Deleted, SearchBinds};
 
 impl SqliteStore {
@@ -26,6 +26,21 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         rows::all(&rows, rows::record)
+    }
+
+    pub(crate) async fn search_edge(
+        &self,
+        from: Option<Uuid>,
+        below: Option<Uuid>,
+        skip: i64,
+    ) -> Result<Vec<Uuid>> {
+        let rows = sqlx::query(self.sql.search_edge.clone())
+            .bind(from.map(guid::text))
+            .bind(below.map(guid::text))
+            .bind(skip)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::all(&rows, |r| r.uuid("id"))
     }
 
     pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {

@@ -204,6 +204,203 @@ pub async fn search_pages_newest_first_and_filters(db: TestDb) {
     }
 }
 
+/// Every page of `filter` in pages of `size`: the ids, and each page's row count and where
+/// its scan stopped (checking that a stopped page continues below its last row examined).
+async fn budgeted_pages(
+    admin: &Admin,
+    filter: &SearchFilter,
+    size: usize,
+) -> (Vec<Uuid>, Vec<(usize, Option<Uuid>)>) {
+    let (mut seen, mut pages) = (Vec::new(), Vec::new());
+    let mut after = None;
+    loop {
+        let page = admin.search(filter, after, size).await.unwrap();
+        assert!(page.rows.len() <= size);
+        seen.extend(ids(&page.rows));
+        let stop = page.scan_stopped.map(|s| s.last_id);
+        pages.push((page.rows.len(), stop));
+        match page.next {
+            Some(next) => {
+                if let Some(s) = page.scan_stopped {
+                    assert_eq!(s.rows, filter.scan_budget.unwrap());
+                    assert!(seen.iter().all(|&id| id >= s.last_id));
+                    let created = s.created_at().expect("a UUIDv7 edge has a time");
+                    assert!(created <= Utc::now());
+                }
+                after = Some(next.to_string().parse::<Cursor>().unwrap());
+            }
+            None => {
+                assert!(stop.is_none(), "a stopped scan always has a next page");
+                return (seen, pages);
+            }
+        }
+    }
+}
+
+pub async fn text_search_examines_its_scan_budget_and_continues_below_it(db: TestDb) {
+    let client = db.client().await;
+    let admin = client.admin();
+    // Ten commands, oldest first; `needle` in c0, c4, c5 and (in the last error) c8.
+    let mut c = Vec::new();
+    for n in 0..10 {
+        let input = if [0, 4, 5].contains(&n) {
+            format!(r#"{{"n":{n},"note":"a NEEDLE"}}"#)
+        } else {
+            format!(r#"{{"n":{n}}}"#)
+        };
+        let name = if n == 5 { "other" } else { "simple" };
+        c.push(push(&admin, name, &input).await);
+    }
+    finish(&db, c[8], State::Failed, "needle in the stack").await;
+    let needle = |budget: usize| SearchFilter {
+        text: Some("needle".into()),
+        scan_budget: Some(budget),
+        ..Default::default()
+    };
+
+    // Three rows a page, two matches a page: c9..c7 hold c8, c6..c4 hold c5 and c4 (a
+    // full page, yet the scan stopped: it continues below c4, not from its last match), c3..c1
+    // hold nothing (an empty page that still continues), and c0 ends the table.
+    let first = admin.search(&needle(3), None, 2).await.unwrap();
+    assert_eq!(ids(&first.rows), vec![c[8]]);
+    assert!(!ids(&first.rows).contains(&c[0]), "older than the budget");
+    let stop = first.scan_stopped.expect("the scan stopped");
+    assert_eq!((stop.rows, stop.last_id), (3, c[7]));
+    let (found, pages) = budgeted_pages(&admin, &needle(3), 2).await;
+    assert_eq!(found, vec![c[8], c[5], c[4], c[0]]);
+    assert_eq!(
+        pages,
+        vec![(1, Some(c[7])), (2, Some(c[4])), (0, Some(c[1])), (1, None)]
+    );
+
+    // Every budget and page size finds every match once, in order; a page that fills
+    // before its budget continues from its last row, as an unbounded search does.
+    for budget in 1..=11 {
+        for size in 1..=3 {
+            let (found, pages) = budgeted_pages(&admin, &needle(budget), size).await;
+            assert_eq!(
+                found,
+                vec![c[8], c[5], c[4], c[0]],
+                "budget {budget}, size {size}"
+            );
+            if budget >= 10 {
+                assert!(pages.iter().all(|(_, stop)| stop.is_none()), "{pages:?}");
+            }
+        }
+    }
+    // A budget of exactly the rows left does not stop: nothing older remains.
+    let whole = admin.search(&needle(10), None, 10).await.unwrap();
+    assert_eq!(
+        (whole.rows.len(), whole.scan_stopped, whole.next),
+        (4, None, None)
+    );
+
+    // The other filters narrow the matches inside the scanned rows: rows of other names
+    // count toward the budget all the same.
+    let simple = SearchFilter {
+        name: Some("simple".into()),
+        ..needle(3)
+    };
+    let (found, pages) = budgeted_pages(&admin, &simple, 2).await;
+    assert_eq!(found, vec![c[8], c[4], c[0]]);
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    // A cursor bounds the scan too: from below c6 (a plain page of c9..c6 ends there), the
+    // budget covers c5..c3.
+    let plain = admin
+        .search(&SearchFilter::default(), None, 4)
+        .await
+        .unwrap();
+    assert_eq!(plain.rows.last().map(|r| r.id), Some(c[6]));
+    let below = admin.search(&needle(3), plain.next, 5).await.unwrap();
+    assert_eq!(ids(&below.rows), vec![c[5], c[4]]);
+    assert_eq!(below.scan_stopped.map(|s| s.last_id), Some(c[3]));
+
+    // Bulk actions on a budgeted filter still act on exactly the matching rows.
+    let report = admin
+        .delete_all(&Selection::Matching(needle(2)))
+        .await
+        .unwrap();
+    assert_eq!((report.changed, report.skipped), (4, 0));
+    let left = admin
+        .search(&SearchFilter::default(), None, 20)
+        .await
+        .unwrap();
+    let mut kept: Vec<Uuid> = [1, 2, 3, 6, 7, 9].iter().map(|&n| c[n]).collect();
+    kept.reverse();
+    assert_eq!(ids(&left.rows), kept);
+
+    // Without text, or with an id, no budget applies; a budget out of range is typed.
+    let plain = SearchFilter {
+        scan_budget: Some(1),
+        ..Default::default()
+    };
+    let all = admin.search(&plain, None, 20).await.unwrap();
+    assert_eq!((all.rows.len(), all.scan_stopped), (6, None));
+    for bad in [0, orchestratum::admin::SEARCH_SCAN_MAX + 1] {
+        assert!(matches!(
+            admin.search(&needle(bad), None, 2).await,
+            Err(Error::InvalidFilter(_))
+        ));
+    }
+}
+
+pub async fn text_search_windows_add_up_to_its_budget(db: TestDb) {
+    let client = db.client().await;
+    let admin = client.admin();
+    // 2,500 rows; `"n":24` is in the newest hundred (2400..=2499), in 240..=249 and in 24.
+    let pushed = client
+        .push_many((0..2500).map(|n| crate::support::commands::SimpleCommand { n }))
+        .await
+        .unwrap();
+    let mut expected: Vec<Uuid> = pushed
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| (2400..2500).contains(n) || (240..250).contains(n) || *n == 24)
+        .map(|(_, &id)| id)
+        .collect();
+    expected.sort();
+    expected.reverse();
+    let mut by_age = pushed.clone();
+    by_age.sort();
+    by_age.reverse();
+    let text = |budget| SearchFilter {
+        text: Some("\"n\":24".into()),
+        scan_budget: Some(budget),
+        ..Default::default()
+    };
+
+    // A budget of 2,200 is a first window of 1,000 rows and a second of 1,200 (less than 4,000): the first
+    // page of 200 holds the newest hundred and stops at the 2,200th row; the next finds the
+    // rest below it.
+    let (found, pages) = budgeted_pages(&admin, &text(2200), 200).await;
+    assert_eq!(found, expected);
+    assert_eq!(pages, vec![(100, Some(by_age[2199])), (11, None)]);
+    // A page that fills in its first window continues from its last row, then stops at
+    // the budget counted from there.
+    let (found, pages) = budgeted_pages(&admin, &text(2200), 50).await;
+    assert_eq!(found, expected);
+    assert_eq!(
+        pages,
+        vec![(50, None), (50, Some(by_age[2249])), (11, None)]
+    );
+    // The default budget covers the whole table: one page, no stop.
+    let whole = admin
+        .search(
+            &SearchFilter {
+                scan_budget: None,
+                ..text(1)
+            },
+            None,
+            1000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (ids(&whole.rows), whole.scan_stopped, whole.next),
+        (expected, None, None)
+    );
+}
+
 pub async fn delete_refuses_running_and_depended_on_steps(db: TestDb) {
     let client = db.client().await;
     let admin = client.admin();
