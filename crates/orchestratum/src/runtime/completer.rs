@@ -79,20 +79,53 @@ struct Writer {
     flush_by: FlushDeadline,
 }
 
+/// The next batch: `first`, then the held outcomes, then what is queued, at most one outcome
+/// per command. A stale run's outcome and the outcome of the run that took the command over
+/// can both be queued here (this worker reclaimed a command whose earlier run it lost): the
+/// store reports the ids it applied, so in one batch the stale one would count as applied
+/// too and its follow-ups would be enqueued beside the new run's. A second outcome for a
+/// command waits in `held` for a later batch, where its fence decides alone.
+fn next_batch(
+    first: Item,
+    held: &mut Vec<Item>,
+    rx: &mut mpsc::UnboundedReceiver<Item>,
+) -> Vec<Item> {
+    let mut ids = HashSet::from([first.0.id]);
+    let mut batch = vec![first];
+    let mut later = Vec::new();
+    for item in std::mem::take(held) {
+        if batch.len() < MAX_BATCH && ids.insert(item.0.id) {
+            batch.push(item);
+        } else {
+            later.push(item);
+        }
+    }
+    while batch.len() < MAX_BATCH {
+        let Ok(item) = rx.try_recv() else { break };
+        if ids.insert(item.0.id) {
+            batch.push(item);
+        } else {
+            later.push(item);
+        }
+    }
+    *held = later;
+    batch
+}
+
 impl Writer {
     async fn run(self, mut rx: mpsc::UnboundedReceiver<Item>, stop: CancellationToken) {
+        // Outcomes held back from the last batch because it already had one for their command.
+        let mut held = Vec::new();
         loop {
-            let first = tokio::select! {
-                item = rx.recv() => match item { Some(item) => item, None => return },
-                () = stop.cancelled() => match rx.try_recv() { Ok(item) => item, Err(_) => return },
-            };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(item) => batch.push(item),
-                    Err(_) => break,
+            let first = if held.is_empty() {
+                tokio::select! {
+                    item = rx.recv() => match item { Some(item) => item, None => return },
+                    () = stop.cancelled() => match rx.try_recv() { Ok(item) => item, Err(_) => return },
                 }
-            }
+            } else {
+                held.remove(0)
+            };
+            let batch = next_batch(first, &mut held, &mut rx);
             let (transitions, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
             let started = Instant::now();
             let mut written = vec![Written::NotApplied; transitions.len()];
@@ -235,5 +268,65 @@ impl Writer {
         self.flush_by
             .get()
             .map(|by| by.saturating_duration_since(Instant::now()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TransitionKind;
+
+    fn item(id: Uuid, token: Uuid) -> Item {
+        let transition = Transition {
+            id,
+            lease_token: Some(token),
+            kind: TransitionKind::Complete {
+                output: "null".into(),
+                note: None,
+            },
+            retries_left: None,
+            follow_ups: Vec::new(),
+            ran: true,
+            step: false,
+        };
+        (transition, oneshot::channel().0)
+    }
+
+    fn tokens(batch: &[Item]) -> Vec<Uuid> {
+        batch.iter().filter_map(|(t, _)| t.lease_token).collect()
+    }
+
+    #[test]
+    fn a_batch_holds_one_outcome_per_command() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (x, y) = (Uuid::new_v4(), Uuid::new_v4());
+        let (stale, fresh, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        tx.send(item(x, fresh)).unwrap();
+        tx.send(item(y, other)).unwrap();
+        let mut held = Vec::new();
+        let batch = next_batch(item(x, stale), &mut held, &mut rx);
+        assert_eq!(tokens(&batch), vec![stale, other]);
+        assert_eq!(tokens(&held), vec![fresh], "the second outcome of x waits");
+        let first = held.remove(0);
+        let batch = next_batch(first, &mut held, &mut rx);
+        assert_eq!(tokens(&batch), vec![fresh]);
+        assert!(held.is_empty());
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_size_and_keeps_the_rest_queued() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        for _ in 0..MAX_BATCH + 10 {
+            tx.send(item(Uuid::new_v4(), Uuid::new_v4())).unwrap();
+        }
+        let mut held = Vec::new();
+        let first = item(Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(next_batch(first, &mut held, &mut rx).len(), MAX_BATCH);
+        assert!(held.is_empty());
+        let mut left = 0;
+        while rx.try_recv().is_ok() {
+            left += 1;
+        }
+        assert_eq!(left, 11);
     }
 }
