@@ -297,21 +297,22 @@ pub async fn interrupted_calls_leave_no_transaction_open(db: TestDb) {
     // Each chunk held 1 ms: a call's round trips are long enough for the sweep of limits to
     // land inside every one of them, the begin among them; the last limits let calls finish.
     relay.delay(Duration::from_millis(1));
-    // The sweep's span: how long the slower call takes through the relay, whole.
-    let mut whole = Duration::ZERO;
+    // The sweep's span: twice what the fastest call takes through the relay, whole, so that
+    // under any load most limits cut calls short and the longest let some finish.
+    let mut whole = Duration::MAX;
     for _ in 0..3 {
         let started = Instant::now();
         admin.prune(prune()).await.unwrap();
         let (cmd, push) = hold(0, false);
         let id = direct.push_with(cmd, push).await.unwrap();
-        whole = whole.max(started.elapsed());
+        whole = whole.min(started.elapsed());
         let started = Instant::now();
         through.cancel(id).await.unwrap();
-        whole = whole.max(started.elapsed());
+        whole = whole.min(started.elapsed());
     }
     let (mut interrupted, mut finished) = (0, 0);
     for step in 0..120u32 {
-        let limit = whole * 3 / 2 * step / 120;
+        let limit = whole * 2 * step / 120;
         match tokio::time::timeout(limit, admin.prune(prune())).await {
             Err(_) => interrupted += 1,
             Ok(Ok(_)) => finished += 1,
@@ -332,9 +333,9 @@ pub async fn interrupted_calls_leave_no_transaction_open(db: TestDb) {
     }
     relay.thaw();
     assert!(
-        interrupted > 60 && finished > 20,
+        interrupted >= 30 && finished >= 10,
         "the sweep up to {:?} cut {interrupted} calls short and let {finished} finish",
-        whole * 3 / 2
+        whole * 2
     );
     // More calls than the pool has connections, so every connection is tried.
     for n in 0..12 {
