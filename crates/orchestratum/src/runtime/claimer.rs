@@ -112,7 +112,7 @@ impl Claimer {
                 let span = executor::span(&self.shared, &command);
                 let seat = executor::Seat {
                     held: permit,
-                    run: self.run_slots.clone(),
+                    turn: executor::queue_for_slot(&self.run_slots).await,
                     name_permit,
                     freed: self.slot_freed.clone(),
                     stop: self.stop.clone(),

@@ -2,10 +2,13 @@
 //! its timeout (or skip it when the command is already cancelled or out of retries) → decide
 //! the transition → hand it to the completer → free the slot.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{AcquireError, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -32,12 +35,30 @@ pub(crate) fn span(shared: &Shared, command: &ClaimedCommand) -> tracing::Span {
     )
 }
 
+/// A claimed command's wait for a run slot (`max_command_pull` of them), already queued on
+/// the slots' fair semaphore in claim order, so that commands claimed ahead start in that order
+/// (priority first) whichever executor task runs first.
+pub(crate) type Turn =
+    Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// Queues a wait for a run slot now (it is served in the order of these calls).
+pub(crate) async fn queue_for_slot(run_slots: &Arc<Semaphore>) -> Turn {
+    let mut turn: Turn = Box::pin(run_slots.clone().acquire_owned());
+    // One poll takes its place in the semaphore's queue (or its permit, if one is free).
+    if let Poll::Ready(permit) =
+        std::future::poll_fn(|cx| Poll::Ready(turn.as_mut().poll(cx))).await
+    {
+        turn = Box::pin(std::future::ready(permit));
+    }
+    turn
+}
+
 /// Where a claimed command waits for its turn: `held` is its place among the claimed commands
-/// (the claim room, `max_command_pull` plus the claim-ahead), a permit of `run` lets its
-/// handler start (`max_command_pull` of them). `stop` fires when the worker stops claiming.
+/// (the claim room, `max_command_pull` plus the claim-ahead), `turn` its queued wait for a run
+/// slot. `stop` fires when the worker stops claiming.
 pub(crate) struct Seat {
     pub held: OwnedSemaphorePermit,
-    pub run: Arc<Semaphore>,
+    pub turn: Turn,
     pub name_permit: Option<OwnedSemaphorePermit>,
     pub freed: Arc<Notify>,
     pub stop: CancellationToken,
@@ -77,7 +98,7 @@ pub(crate) async fn execute(
     tracing::debug!("command started");
 
     let mut began = Instant::now();
-    let (ended, ran) = match wait_to_start(&shared, &control, seat.run, &seat.stop).await {
+    let (ended, ran) = match wait_to_start(&shared, &control, seat.turn, &seat.stop).await {
         Ok(run_permit) => {
             began = Instant::now();
             shared.metrics.in_flight(1.0);
@@ -181,12 +202,10 @@ async fn uncertain_completion(shared: &Shared, command: &ClaimedCommand, run: Du
 async fn wait_to_start(
     shared: &Shared,
     control: &RunControl,
-    run_slots: Arc<Semaphore>,
+    mut turn: Turn,
     stop: &CancellationToken,
 ) -> Result<OwnedSemaphorePermit, Ended> {
     let margin = shared.config.lease_margin() + shared.config.cancel_grace;
-    let acquire = run_slots.acquire_owned();
-    tokio::pin!(acquire);
     loop {
         let start_by = before(control.valid_until(), margin);
         tokio::select! {
@@ -197,7 +216,7 @@ async fn wait_to_start(
                 Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
             }),
             () = stop.cancelled() => return Err(Ended::Released),
-            permit = &mut acquire => return permit.map_err(|_| Ended::Released),
+            permit = &mut turn => return permit.map_err(|_| Ended::Released),
             // A renewal may have moved the deadline meanwhile: checked again on waking.
             () = tokio::time::sleep_until(start_by.into()) => {
                 if Instant::now() >= before(control.valid_until(), margin) {
