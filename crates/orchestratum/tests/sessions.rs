@@ -73,6 +73,10 @@ async fn postgres_claim_leaves_no_session_setting() {
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    assert_eq!(show().await.unwrap(), before, "the claim's setting outlived it");
+    assert_eq!(
+        show().await.unwrap(),
+        before,
+        "the claim's setting outlived it"
+    );
     db.cleanup().await;
 }
