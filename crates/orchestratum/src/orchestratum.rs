@@ -186,7 +186,7 @@ impl Builder {
         self
     }
 
-    /// Commands claimed per cycle and most in flight at once (default 100).
+    /// Most handlers running at once (default 100); as many again may be claimed ahead.
     pub fn max_command_pull(mut self, n: usize) -> Self {
         self.max_command_pull = n;
         self

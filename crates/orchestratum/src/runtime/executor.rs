@@ -2,10 +2,14 @@
 //! its timeout (or skip it when the command is already cancelled or out of retries) → decide
 //! the transition → hand it to the completer → free the slot.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio::sync::{AcquireError, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::completer::{Completer, Written};
@@ -31,26 +35,54 @@ pub(crate) fn span(shared: &Shared, command: &ClaimedCommand) -> tracing::Span {
     )
 }
 
+/// A claimed command's wait for a run slot (`max_command_pull` of them), already queued on
+/// the slots' fair semaphore in claim order, so that commands claimed ahead start in that order
+/// (priority first) whichever executor task runs first.
+pub(crate) type Turn =
+    Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+
+/// Queues a wait for a run slot now (it is served in the order of these calls).
+pub(crate) async fn queue_for_slot(run_slots: &Arc<Semaphore>) -> Turn {
+    let mut turn: Turn = Box::pin(run_slots.clone().acquire_owned());
+    // One poll takes its place in the semaphore's queue (or its permit, if one is free).
+    if let Poll::Ready(permit) =
+        std::future::poll_fn(|cx| Poll::Ready(turn.as_mut().poll(cx))).await
+    {
+        turn = Box::pin(std::future::ready(permit));
+    }
+    turn
+}
+
+/// Where a claimed command waits for its turn: `held` is its place among the claimed commands
+/// (the claim room, `max_command_pull` plus the claim-ahead), `turn` its queued wait for a run
+/// slot. `stop` fires when the worker stops claiming.
+pub(crate) struct Seat {
+    pub held: OwnedSemaphorePermit,
+    pub turn: Turn,
+    pub name_permit: Option<OwnedSemaphorePermit>,
+    pub freed: Arc<Notify>,
+    pub stop: CancellationToken,
+}
+
 pub(crate) async fn execute(
     shared: Arc<Shared>,
     completer: Completer,
     command: ClaimedCommand,
     valid_until: Instant,
-    permit: OwnedSemaphorePermit,
-    name_permit: Option<OwnedSemaphorePermit>,
-    slot_freed: Arc<Notify>,
+    seat: Seat,
 ) {
     let control = Arc::new(RunControl::new(command.lease_token, valid_until));
-    shared.metrics.in_flight(1.0);
+    // Registered while it waits too: its lease is renewed and a cancel request reaches it.
     let stale = shared.running.insert(command.id, control.clone());
     // Frees the slot however this task ends, even by a panic in user code.
-    let _slot = Slot {
+    let mut slot = Slot {
         shared: shared.clone(),
         id: command.id,
         control: control.clone(),
-        permit: Some(permit),
-        name_permit,
-        freed: slot_freed,
+        permit: Some(seat.held),
+        run_permit: None,
+        name_permit: seat.name_permit,
+        freed: seat.freed,
     };
     if let Some(stale) = stale {
         // This process claimed the command again, so its earlier run here stalled past its
@@ -65,8 +97,16 @@ pub(crate) async fn execute(
     let entry = shared.registry.get(&command.name).cloned();
     tracing::debug!("command started");
 
-    let began = Instant::now();
-    let (ended, ran) = run(&shared, &command, entry.as_ref(), &control).await;
+    let mut began = Instant::now();
+    let (ended, ran) = match wait_to_start(&shared, &control, seat.turn, &seat.stop).await {
+        Ok(run_permit) => {
+            began = Instant::now();
+            shared.metrics.in_flight(1.0);
+            slot.run_permit = Some(run_permit);
+            run(&shared, &command, entry.as_ref(), &control).await
+        }
+        Err(ended) => (ended, false),
+    };
     let run_time = if ran { began.elapsed() } else { Duration::ZERO };
     // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
     // lost one. (The handler's token is left alone: nothing was stopped.)
@@ -155,13 +195,48 @@ async fn uncertain_completion(shared: &Shared, command: &ClaimedCommand, run: Du
     }
 }
 
-/// A claimed command's place in this worker: removed from the running set, and its slot given
+/// Waits for a free run slot. A command claimed ahead does not start once the worker stops
+/// claiming (it is released, not charged a retry), once its run was stopped (a cancel request,
+/// a lost lease), or when its lease is too close to lapsing for a run to be safe (released:
+/// the fenced write is a no-op if the lease is already gone).
+async fn wait_to_start(
+    shared: &Shared,
+    control: &RunControl,
+    mut turn: Turn,
+    stop: &CancellationToken,
+) -> Result<OwnedSemaphorePermit, Ended> {
+    let margin = shared.config.lease_margin() + shared.config.cancel_grace;
+    loop {
+        let start_by = before(control.valid_until(), margin);
+        tokio::select! {
+            biased;
+            () = control.token.cancelled() => return Err(match control.reason() {
+                Some(StopReason::LeaseLost) => Ended::LeaseLost,
+                Some(StopReason::Shutdown) => Ended::Released,
+                Some(StopReason::CancelRequested) | None => Ended::Cancelled { reason: "cancel requested".into() },
+            }),
+            () = stop.cancelled() => return Err(Ended::Released),
+            permit = &mut turn => return permit.map_err(|_| Ended::Released),
+            // A renewal may have moved the deadline meanwhile: checked again on waking.
+            () = tokio::time::sleep_until(start_by.into()) => {
+                if Instant::now() >= before(control.valid_until(), margin) {
+                    tracing::warn!("lease too close to lapsing to start the run: releasing the command");
+                    return Err(Ended::Released);
+                }
+            }
+        }
+    }
+}
+
+/// A claimed command's place in this worker: removed from the running set, and its slots given
 /// back to the claimer, when dropped.
 struct Slot {
     shared: Arc<Shared>,
     id: uuid::Uuid,
     control: Arc<RunControl>,
     permit: Option<OwnedSemaphorePermit>,
+    /// Its run slot, once its handler may start.
+    run_permit: Option<OwnedSemaphorePermit>,
     /// The slot of a locally limited name (`Builder::local_limit`).
     name_permit: Option<OwnedSemaphorePermit>,
     freed: Arc<Notify>,
@@ -169,10 +244,12 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.shared.metrics.in_flight(-1.0);
+        if self.run_permit.take().is_some() {
+            self.shared.metrics.in_flight(-1.0);
+        }
         self.control.finish();
         self.shared.running.remove(self.id, &self.control);
-        // Give the permit back before waking the claimer, or it would find no free slot.
+        // Give the permits back before waking the claimer, or it would find no free slot.
         drop(self.name_permit.take());
         drop(self.permit.take());
         self.freed.notify_one();

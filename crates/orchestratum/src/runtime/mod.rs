@@ -198,6 +198,8 @@ pub(crate) struct Runtime {
     stop_background: CancellationToken,
     /// When the completer stops retrying outcome writes; set at shutdown.
     flush_by: FlushDeadline,
+    /// The claim room (`capacity` permits): all of it free again once every claimed command
+    /// has ended or been released.
     slots: Arc<Semaphore>,
     capacity: u32,
     claimer: JoinHandle<()>,
@@ -216,8 +218,11 @@ impl Runtime {
         let stop_claiming = CancellationToken::new();
         let stop_background = CancellationToken::new();
         let flush_by = FlushDeadline::default();
-        let capacity = u32::try_from(shared.config.max_command_pull).unwrap_or(u32::MAX);
+        let pull = shared.config.max_command_pull;
+        let capacity =
+            u32::try_from(pull.saturating_add(claimer::claim_ahead(pull))).unwrap_or(u32::MAX);
         let slots = Arc::new(Semaphore::new(capacity as usize));
+        let run_slots = Arc::new(Semaphore::new(pull.min(u32::MAX as usize)));
         let slot_freed = Arc::new(Notify::new());
         let (completer, completer_task) =
             completer::Completer::start(shared.clone(), stop_background.clone(), flush_by.clone());
@@ -248,6 +253,7 @@ impl Runtime {
         let claimer = claimer::Claimer {
             shared: shared.clone(),
             slots: slots.clone(),
+            run_slots,
             slot_freed,
             completer,
             stop: stop_claiming.clone(),

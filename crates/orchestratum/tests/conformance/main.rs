@@ -106,6 +106,8 @@ conformance!(
     local_push_wakes_the_worker_at_once,
     follow_up_runs_without_waiting_for_a_poll,
     in_flight_never_exceeds_max_command_pull,
+    claimed_ahead_is_released_at_shutdown,
+    cancel_reaches_a_command_claimed_ahead,
     cancel_pending_command,
     cancel_running_command,
     cancel_finished_or_unknown_command,

@@ -94,7 +94,6 @@ super::statements!(
     claim,
     claim_lapsed,
     claim_lock,
-    claim_read,
     commands_table_exists,
     get,
     max_allowed_packet,
@@ -399,18 +398,22 @@ impl MySqlStore {
         if picked.is_empty() {
             return Ok(Vec::new());
         }
-        // One fresh token per claimed row: a later claim of the same row gets another, so a
-        // worker whose lease lapsed can no longer write.
-        let leases = picked
-            .iter()
-            .map(|row| {
-                Ok(ClaimItem {
-                    id: row.uuid("id")?.hyphenated().to_string(),
-                    token: Uuid::new_v4().hyphenated().to_string(),
-                    lapsed: i32::from(row.try_get::<bool, _>("lapsed")?),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // The locked rows as the claim leaves them, each with a fresh token (`UUID()`): a later
+        // claim of the same row gets another, so a worker whose lease lapsed can no longer
+        // write.
+        let mut claimed = rows::all(&picked, rows::claimed)?;
+        let mut leases = Vec::with_capacity(claimed.len());
+        for (c, row) in claimed.iter_mut().zip(&picked) {
+            let lapsed = i32::from(row.try_get::<bool, _>("lapsed")?);
+            // What `claim.sql` writes.
+            c.attempt += 1;
+            c.retries_left -= lapsed;
+            leases.push(ClaimItem {
+                id: c.id.hyphenated().to_string(),
+                token: c.lease_token.hyphenated().to_string(),
+                lapsed,
+            });
+        }
         // A claim is at most `max_command_pull` small items: one array.
         let json = batch::to_json(&leases)?;
         if leases.iter().any(|l| l.lapsed == 1) {
@@ -425,11 +428,7 @@ impl MySqlStore {
             .bind(p.worker.hyphenated().to_string())
             .execute(&mut *tx)
             .await?;
-        let rows = sqlx::query(self.sql.claim_read.clone())
-            .bind(&json)
-            .fetch_all(&mut *tx)
-            .await?;
-        rows::all(&rows, rows::claimed)
+        Ok(claimed)
     }
 
     pub(crate) async fn next_due(
@@ -655,7 +654,7 @@ struct PushItem<'a> {
     unique_states: i16,
 }
 
-/// One element of the JSON array `claim.sql` and `claim_read.sql` read.
+/// One element of the JSON array `claim.sql` and `claim_lapsed.sql` read.
 #[derive(Serialize)]
 struct ClaimItem {
     id: String,

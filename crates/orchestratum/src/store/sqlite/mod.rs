@@ -302,7 +302,18 @@ impl SqliteStore {
             .bind(guid::text(p.worker))
             .fetch_all(conn)
             .await?;
-        rows::all(&rows, rows::claimed)
+        // RETURNING has no order: put the rows in claim order (the longest waiting is the
+        // earliest due), which those claimed ahead of free slots start in.
+        let mut claimed = rows
+            .iter()
+            .map(|row| Ok((row.small("priority")?, rows::claimed(row)?)))
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by(|(pa, a), (pb, b)| {
+            pb.cmp(pa)
+                .then(b.queue_wait.cmp(&a.queue_wait))
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(claimed.into_iter().map(|(_, c)| c).collect())
     }
 
     pub(crate) async fn next_due(

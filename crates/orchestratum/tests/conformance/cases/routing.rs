@@ -6,7 +6,7 @@ use orchestratum::{Command, Push, State};
 
 use super::{with_all_handlers, worker};
 use crate::support::commands::*;
-use crate::support::{Probe, TestDb, wait_terminal};
+use crate::support::{Probe, TestDb, wait_for, wait_terminal};
 
 const SHUTDOWN: Duration = Duration::from_secs(5);
 
@@ -133,6 +133,76 @@ pub async fn in_flight_never_exceeds_max_command_pull(db: TestDb) {
     }
     assert_eq!(probe.count("sleep_done"), 6);
     assert_eq!(probe.max_concurrent("sleep_started", "sleep_done"), 2);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
+/// A worker claims up to half of `max_command_pull` ahead of its free slots. At shutdown a
+/// command claimed ahead that never started is released at once: lease cleared, no retry
+/// charged, its handler never run; another worker then runs it.
+pub async fn claimed_ahead_is_released_at_shutdown(db: TestDb) {
+    let probe = Probe::new();
+    let orch = with_all_handlers(&db, &probe)
+        .max_command_pull(2)
+        .start()
+        .await
+        .unwrap();
+    let ids = orch
+        .push_many((0..3).map(|_| SleepCommand { millis: 1_000 }))
+        .await
+        .unwrap();
+    for &id in &ids {
+        wait_for(&orch, id, "claimed", Duration::from_secs(10), |r| {
+            r.is_running
+        })
+        .await;
+    }
+    probe
+        .wait("sleep_started", 2, Duration::from_secs(10))
+        .await;
+    let waiting: Vec<_> = ids
+        .iter()
+        .copied()
+        .filter(|&id| probe.count_for("sleep_started", id) == 0)
+        .collect();
+    assert_eq!(waiting.len(), 1, "two run, one waits claimed ahead");
+    orch.shutdown(SHUTDOWN).await.unwrap();
+    let client = db.client().await;
+    let released = client.get(waiting[0]).await.unwrap();
+    assert_eq!(released.state(), State::Pending, "{released:?}");
+    assert!(!released.is_running, "lease cleared: {released:?}");
+    assert_eq!(released.retries_left, 3, "no retry charged: {released:?}");
+    assert_eq!(probe.count_for("sleep_started", waiting[0]), 0);
+    assert_eq!(probe.max_concurrent("sleep_started", "sleep_done"), 2);
+    let again = with_all_handlers(&db, &probe).start().await.unwrap();
+    let record = wait_terminal(&again, waiting[0]).await;
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(record.retries_left, 3);
+    again.shutdown(SHUTDOWN).await.unwrap();
+}
+
+/// A cancel request reaches a command claimed ahead: it ends canceled without its handler
+/// ever starting.
+pub async fn cancel_reaches_a_command_claimed_ahead(db: TestDb) {
+    let probe = Probe::new();
+    let orch = with_all_handlers(&db, &probe)
+        .max_command_pull(2)
+        .start()
+        .await
+        .unwrap();
+    orch.push_many((0..2).map(|_| SleepCommand { millis: 1_500 }))
+        .await
+        .unwrap();
+    probe
+        .wait("sleep_started", 2, Duration::from_secs(10))
+        .await;
+    let id = orch.push(SimpleCommand { n: 7 }).await.unwrap();
+    wait_for(&orch, id, "claimed ahead", Duration::from_secs(10), |r| {
+        r.is_running
+    })
+    .await;
+    orch.cancel(id).await.unwrap();
+    assert_eq!(wait_terminal(&orch, id).await.state(), State::Canceled);
+    assert_eq!(probe.count_for("simple", id), 0, "never started");
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
 

@@ -4,7 +4,12 @@
 -- an expiry (another program's write) has no lease at all, so it counts as lapsed. Paused names
 -- (`{prefix}controls`) are skipped, and so are workflow steps waiting for their parents (due in
 -- the year 9999).
-SELECT id, is_running AS lapsed
+-- It returns each row read under the lock, with a fresh lease token: the claim's own values
+-- follow from these (attempt + 1, a retry charged for a lapsed lease), so nothing is read back.
+SELECT id, is_running AS lapsed, name, input, timeout, retries_left, attempt,
+       UUID() AS lease_token, workflow_id,
+       cancel_requested_at IS NOT NULL AS cancel_requested,
+       TIMESTAMPDIFF(MICROSECOND, scheduled_at, UTC_TIMESTAMP(6)) AS queue_wait_us
 FROM `{prefix}commands`
 WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND JSON_CONTAINS(?, JSON_QUOTE(name))

@@ -3,6 +3,10 @@
 -- the lapsed run one retry, and records that run as an attempt that ended `lease_expired`.
 -- Paused names (`{prefix}controls`) are skipped, and so are workflow steps waiting for their
 -- parents (due in the year 9999), which the claim index leaves out.
+-- The claim commits without waiting for its WAL flush (`synchronous_commit` off for this
+-- transaction only, so no session state is left behind): a claim lost in a server crash only
+-- makes the command claimable again, as a lapsed lease does, and the outcome's own synchronous
+-- commit flushes the claim's WAL before it, so no outcome outlives its claim.
 WITH picked AS (
     SELECT id, is_running AS lapsed, attempt, worker_id, running_at, run_expires_at
     FROM "{prefix}commands"
@@ -24,20 +28,28 @@ lapsed_runs AS (
            'lease expired: the worker running it stopped renewing'
     FROM picked WHERE lapsed
     ON CONFLICT DO NOTHING
+),
+-- The claimed rows come back in claim order: those claimed ahead of free slots start in it.
+claimed AS (
+    UPDATE "{prefix}commands" AS c SET
+        is_running = true,
+        running_at = now(),
+        run_expires_at = now() + $4 * interval '1 microsecond',
+        lease_token = gen_random_uuid(),
+        worker_id = $5,
+        attempt = c.attempt + 1,
+        retries_left = CASE WHEN c.is_running THEN c.retries_left - 1 ELSE c.retries_left END,
+        last_error = CASE WHEN c.is_running THEN 'lease expired: the worker running it stopped renewing'
+                          ELSE c.last_error END,
+        last_outcome = CASE WHEN c.is_running THEN 'lease_expired' ELSE c.last_outcome END
+    FROM picked, (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+    WHERE c.id = picked.id
+    RETURNING c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token, c.workflow_id,
+              c.cancel_requested_at IS NOT NULL AS cancel_requested,
+              (EXTRACT(EPOCH FROM (now() - c.scheduled_at)) * 1e6)::bigint AS queue_wait_us,
+              c.priority, c.scheduled_at
 )
-UPDATE "{prefix}commands" AS c SET
-    is_running = true,
-    running_at = now(),
-    run_expires_at = now() + $4 * interval '1 microsecond',
-    lease_token = gen_random_uuid(),
-    worker_id = $5,
-    attempt = c.attempt + 1,
-    retries_left = CASE WHEN c.is_running THEN c.retries_left - 1 ELSE c.retries_left END,
-    last_error = CASE WHEN c.is_running THEN 'lease expired: the worker running it stopped renewing'
-                      ELSE c.last_error END,
-    last_outcome = CASE WHEN c.is_running THEN 'lease_expired' ELSE c.last_outcome END
-FROM picked
-WHERE c.id = picked.id
-RETURNING c.id, c.name, c.input, c.timeout, c.retries_left, c.attempt, c.lease_token, c.workflow_id,
-          c.cancel_requested_at IS NOT NULL AS cancel_requested,
-          (EXTRACT(EPOCH FROM (now() - c.scheduled_at)) * 1e6)::bigint AS queue_wait_us
+SELECT id, name, input, timeout, retries_left, attempt, lease_token, workflow_id, cancel_requested,
+       queue_wait_us
+FROM claimed
+ORDER BY priority DESC, scheduled_at, id

@@ -30,4 +30,5 @@ WHERE id IN (
     LIMIT ?3)
 RETURNING id, name, input, timeout, retries_left, attempt, lease_token, workflow_id,
           cancel_requested_at IS NOT NULL AS cancel_requested,
-          CAST((julianday('now') - julianday(scheduled_at)) * 86400e6 AS INTEGER) AS queue_wait_us
+          CAST((julianday('now') - julianday(scheduled_at)) * 86400e6 AS INTEGER) AS queue_wait_us,
+          priority
