@@ -45,8 +45,18 @@ impl PostgresStore {
     }
 
     pub(crate) async fn summary(&self, expired_limit: usize) -> Result<QueueSummary> {
+        self.grouped(&self.sql.summary, expired_limit).await
+    }
+
+    /// The groups of `groups` (the summary's or the overview's statement) and up to
+    /// `expired_limit` lapsed leases, in one session.
+    pub(super) async fn grouped(
+        &self,
+        groups: &sqlx::SqlStr,
+        expired_limit: usize,
+    ) -> Result<QueueSummary> {
         let mut conn = self.session().await?;
-        let (groups, expired) = (&self.sql.summary, &self.sql.expired_leases);
+        let expired = &self.sql.expired_leases;
         let named = self.named();
         let summary = crate::store::admin::grouped::<Postgres>(
             &mut conn,

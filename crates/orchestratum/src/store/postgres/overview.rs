@@ -4,18 +4,13 @@ use sqlx::Postgres;
 
 use super::PostgresStore;
 use crate::error::Result;
+use crate::store::QueueSummary;
 use crate::store::overview::{self, Accuracy, Count, FinishedRow};
-use crate::store::{QueueSummary, admin};
 
 impl PostgresStore {
     pub(crate) async fn overview_unfinished(&self, expired_limit: usize) -> Result<QueueSummary> {
-        let mut conn = self.session().await?;
-        let (groups, expired) = (&self.sql.overview_unfinished, &self.sql.expired_leases);
-        let summary =
-            admin::grouped::<Postgres>(&mut conn, groups, expired, expired_limit, self.named())
-                .await?;
-        conn.done().await?;
-        Ok(summary)
+        self.grouped(&self.sql.overview_unfinished, expired_limit)
+            .await
     }
 
     pub(crate) async fn overview_counts(
