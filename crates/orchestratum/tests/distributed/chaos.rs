@@ -107,6 +107,31 @@ async fn mysql_chaos() {
     support::run(Backend::Mysql, chaos).await;
 }
 
+/// Pushes the commands `seqs` in bulk, one statement per option set, as an application would.
+async fn push_chunks(
+    client: &orchestratum::Client,
+    rng: &mut Rng,
+    seqs: std::ops::Range<u64>,
+    retries_of: &mut HashMap<uuid::Uuid, u16>,
+) {
+    for chunk_start in seqs.clone().step_by(500) {
+        let mut batches: HashMap<(u16, Duration), Vec<WorkCommand>> = HashMap::new();
+        for seq in chunk_start..(chunk_start + 500).min(seqs.end) {
+            let (cmd, retries, timeout) = command(rng, seq);
+            batches.entry((retries, timeout)).or_default().push(cmd);
+        }
+        for ((retries, timeout), cmds) in batches {
+            let push = Push::new()
+                .target("chaos")
+                .retries(retries)
+                .timeout(timeout);
+            for id in client.push_many_with(cmds, push).await.unwrap() {
+                retries_of.insert(id, retries);
+            }
+        }
+    }
+}
+
 pub async fn chaos(db: TestDb) {
     let total = env_or("ORCH_CHAOS_COMMANDS", 5_000);
     let deadline = Duration::from_secs(env_or("ORCH_CHAOS_SECONDS", 150));
@@ -124,24 +149,9 @@ pub async fn chaos(db: TestDb) {
         slots.push(Slot::start(&config).await);
     }
 
-    // Push in bulk, one statement per option set, as an application would.
     let mut retries_of = HashMap::new();
-    for chunk_start in (0..total).step_by(500) {
-        let mut batches: HashMap<(u16, Duration), Vec<WorkCommand>> = HashMap::new();
-        for seq in chunk_start..(chunk_start + 500).min(total) {
-            let (cmd, retries, timeout) = command(&mut rng, seq);
-            batches.entry((retries, timeout)).or_default().push(cmd);
-        }
-        for ((retries, timeout), cmds) in batches {
-            let push = Push::new()
-                .target("chaos")
-                .retries(retries)
-                .timeout(timeout);
-            for id in client.push_many_with(cmds, push).await.unwrap() {
-                retries_of.insert(id, retries);
-            }
-        }
-    }
+    push_chunks(&client, &mut rng, 0..total, &mut retries_of).await;
+    let mut pushed = total;
 
     let started = Instant::now();
     let lease = Duration::from_millis(config.lease_ms);
@@ -149,7 +159,12 @@ pub async fn chaos(db: TestDb) {
     let mut next_fault = Instant::now() + fault_interval(&mut rng);
     loop {
         if unfinished(&db).await == 0 {
-            break;
+            if Fault::ALL.iter().all(|f| inflicted.contains_key(f)) {
+                break;
+            }
+            // Drained before every kind of fault was seen (a fast machine): more of the same.
+            push_chunks(&client, &mut rng, pushed..pushed + 1_000, &mut retries_of).await;
+            pushed += 1_000;
         }
         assert!(
             started.elapsed() < deadline,
