@@ -96,11 +96,36 @@ pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
     };
     let probe = options.connect().await.map_err(unreachable)?;
     let _ = probe.close().await;
-    pool.max_connections(10)
+    checked_when_idle(pool)
+        .max_connections(10)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
         .map_err(unreachable)
+}
+
+/// How long a pooled connection may sit idle before an acquire checks it with a round trip.
+/// sqlx checks every acquire by default: one more round trip before each claim and each outcome
+/// write of a busy worker, whose connections are back in use within milliseconds. A connection
+/// that broke meanwhile fails its statement, which the worker retries; sqlx also checks each
+/// connection as it returns to the pool, so one that broke in use is not handed out again.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
+
+/// Pool options that check a connection before handing it out only after it sat idle
+/// [`IDLE_CHECK_AFTER`] or longer.
+pub(crate) fn checked_when_idle<DB: sqlx::Database>(
+    pool: sqlx::pool::PoolOptions<DB>,
+) -> sqlx::pool::PoolOptions<DB> {
+    use sqlx::Connection;
+    pool.test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_CHECK_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// How long the server lets one of our sessions sit idle inside a transaction before it ends

@@ -53,6 +53,7 @@ super::migrations! {
     (11, "0011_workflow_edges", "workflow edges", false),
     (12, "0012_workflow_column", "the workflow of each step", false),
     (13, "0013_stats", "outcomes per minute by name", false),
+    (14, "0014_claim_room_on_page", "room on each page for the claim's update", false),
 }
 
 super::statements!(
@@ -168,7 +169,7 @@ impl SqliteStore {
         // An in-memory database lives only while a connection to it is open: keep exactly one,
         // never idle-closed or retired, so it lasts as long as the pool.
         let max = if in_memory { 1 } else { 4 };
-        let pool_options = SqlitePoolOptions::new()
+        let pool_options = super::checked_when_idle(SqlitePoolOptions::new())
             .max_connections(max)
             .min_connections(if in_memory { 1 } else { 0 })
             .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
