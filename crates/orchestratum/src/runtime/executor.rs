@@ -111,6 +111,10 @@ pub(crate) async fn execute(
     // The handler is gone: the lease keeper must not mistake the lease its outcome clears for a
     // lost one. (The handler's token is left alone: nothing was stopped.)
     control.finish();
+    // Its run slot goes to the next claimed command now: holding it through the outcome write
+    // capped the handlers that could run at `max_command_pull` per write's round trip. The lease
+    // (and the claim room's slot) stays held until the outcome is written.
+    slot.end_run();
 
     let completion = control.completion();
     if completion == Completion::Committed {
@@ -242,11 +246,18 @@ struct Slot {
     freed: Arc<Notify>,
 }
 
-impl Drop for Slot {
-    fn drop(&mut self) {
+impl Slot {
+    /// Gives the run slot back once the handler is gone.
+    fn end_run(&mut self) {
         if self.run_permit.take().is_some() {
             self.shared.metrics.in_flight(-1.0);
         }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.end_run();
         self.control.finish();
         self.shared.running.remove(self.id, &self.control);
         // Give the permits back before waking the claimer, or it would find no free slot.

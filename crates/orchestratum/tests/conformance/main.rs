@@ -107,6 +107,7 @@ conformance!(
     follow_up_runs_without_waiting_for_a_poll,
     in_flight_never_exceeds_max_command_pull,
     claimed_ahead_is_released_at_shutdown,
+    a_run_slot_frees_before_the_outcome_is_written,
     cancel_reaches_a_command_claimed_ahead,
     cancel_pending_command,
     cancel_running_command,

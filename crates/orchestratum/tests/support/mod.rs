@@ -207,6 +207,39 @@ impl TestDb {
         }
     }
 
+    /// Runs `sql` (a `BEGIN …` and what it locks) on a connection of its own and keeps that
+    /// transaction open, with its locks, until the returned guard is dropped.
+    pub async fn hold(&self, sql: &str) -> Held {
+        let (locked_tx, locked) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (backend, url, sql) = (self.backend, self.direct.clone(), sql.to_owned());
+        macro_rules! hold_on {
+            ($conn:ty) => {
+                tokio::spawn(async move {
+                    let mut c = <$conn>::connect(&url).await.expect("connect");
+                    sqlx::raw_sql(AssertSqlSafe(sql.clone()))
+                        .execute(&mut c)
+                        .await
+                        .expect(&sql);
+                    let _ = locked_tx.send(());
+                    let _ = released.await;
+                    // Dropping the connection ends its transaction.
+                })
+            };
+        }
+        let task = match backend {
+            Backend::Postgres => hold_on!(sqlx::PgConnection),
+            Backend::Sqlite => hold_on!(sqlx::SqliteConnection),
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => hold_on!(sqlx::MySqlConnection),
+        };
+        locked.await.expect("the holding transaction began");
+        Held {
+            release: Some(release),
+            task,
+        }
+    }
+
     /// Runs a query returning one integer.
     pub async fn count(&self, sql: &str) -> i64 {
         match self.backend {
@@ -539,5 +572,19 @@ impl Probe {
             (self.count(event) >= n).then_some(())
         })
         .await
+    }
+}
+
+/// A transaction held open by [`TestDb::hold`].
+pub struct Held {
+    release: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Held {
+    /// Ends the transaction and waits until its connection is gone.
+    pub async fn release(mut self) {
+        drop(self.release.take());
+        (&mut self.task).await.expect("the holding task");
     }
 }

@@ -6,7 +6,7 @@ use orchestratum::{Command, Push, State};
 
 use super::{with_all_handlers, worker};
 use crate::support::commands::*;
-use crate::support::{Probe, TestDb, wait_for, wait_terminal};
+use crate::support::{Backend, Probe, TestDb, eventually, wait_for, wait_terminal};
 
 const SHUTDOWN: Duration = Duration::from_secs(5);
 
@@ -136,7 +136,8 @@ pub async fn in_flight_never_exceeds_max_command_pull(db: TestDb) {
     orch.shutdown(SHUTDOWN).await.unwrap();
 }
 
-/// A worker claims up to half of `max_command_pull` ahead of its free slots. At shutdown a
+/// A worker claims ahead of its free slots (at least a quarter of `max_command_pull`, and at
+/// least one; more at a fast pace). At shutdown a
 /// command claimed ahead that never started is released at once: lease cleared, no retry
 /// charged, its handler never run; another worker then runs it.
 pub async fn claimed_ahead_is_released_at_shutdown(db: TestDb) {
@@ -178,6 +179,59 @@ pub async fn claimed_ahead_is_released_at_shutdown(db: TestDb) {
     assert_eq!(record.state(), State::Completed);
     assert_eq!(record.retries_left, 3);
     again.shutdown(SHUTDOWN).await.unwrap();
+}
+
+/// A run slot is free again as soon as its handler returns, before its outcome is written:
+/// with one run slot, the command claimed ahead starts while the first one's outcome write
+/// waits on a lock another transaction holds on its row.
+pub async fn a_run_slot_frees_before_the_outcome_is_written(db: TestDb) {
+    let probe = Probe::new();
+    let orch = with_all_handlers(&db, &probe)
+        .max_command_pull(1)
+        .start()
+        .await
+        .unwrap();
+    let first = orch.push(SleepCommand { millis: 1_000 }).await.unwrap();
+    probe
+        .wait("sleep_started", 1, Duration::from_secs(10))
+        .await;
+    let second = orch.push(SimpleCommand { n: 2 }).await.unwrap();
+    wait_for(
+        &orch,
+        second,
+        "claimed ahead",
+        Duration::from_secs(10),
+        |r| r.is_running,
+    )
+    .await;
+    assert_eq!(probe.count_for("simple", second), 0, "one run slot");
+    let lock = match db.backend {
+        // SQLite locks the whole database for writing.
+        Backend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
+        _ => format!(
+            "BEGIN; SELECT id FROM {} WHERE id = {} FOR UPDATE",
+            db.table(),
+            db.id_literal(first)
+        ),
+    };
+    let held = db.hold(&lock).await;
+    probe.wait("sleep_done", 1, Duration::from_secs(10)).await;
+    eventually(
+        "the second command to start",
+        Duration::from_secs(10),
+        || async { (probe.count_for("simple", second) == 1).then_some(()) },
+    )
+    .await;
+    let record = orch.get(first).await.unwrap();
+    assert!(
+        record.is_running && !record.is_completed,
+        "the first outcome is still unwritten: {record:?}"
+    );
+    held.release().await;
+    assert_eq!(wait_terminal(&orch, first).await.state(), State::Completed);
+    assert_eq!(wait_terminal(&orch, second).await.state(), State::Completed);
+    assert_eq!(probe.max_concurrent("sleep_started", "sleep_done"), 1);
+    orch.shutdown(SHUTDOWN).await.unwrap();
 }
 
 /// A cancel request reaches a command claimed ahead: it ends canceled without its handler
