@@ -12,6 +12,7 @@ use tracing::Instrument as _;
 
 use super::completer::Completer;
 use super::executor;
+use super::pace::Pace;
 use crate::client::Shared;
 use crate::error::Error;
 use crate::store::{ClaimParams, ClaimedCommand};
@@ -23,14 +24,6 @@ const MIN_IDLE_WAIT: Duration = Duration::from_millis(10);
 const REFILL_WAIT: Duration = Duration::from_millis(5);
 /// Longest wait after a failed claim before trying again.
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(5);
-
-/// Commands claimed beyond the run slots, waiting (leases held and renewed) for a slot to
-/// free: as many as `max_command_pull`. They keep the run slots busy while the next claim is
-/// in flight, where claiming only for free slots left them idle for a claim's round trip
-/// (decision 0009: +24 % at C=100 on PostgreSQL; half as many gained less).
-pub(crate) fn claim_ahead(max_command_pull: usize) -> usize {
-    max_command_pull
-}
 
 /// What one claim took.
 #[derive(Default)]
@@ -44,7 +37,8 @@ struct Round {
 
 pub(crate) struct Claimer {
     pub shared: Arc<Shared>,
-    /// The claim room: `max_command_pull` plus the claim-ahead ([`claim_ahead`]).
+    /// The claim room: `max_command_pull` plus the most claimed ahead ([`super::pace::ceiling`]),
+    /// of which the claimer uses what its pace asks for.
     pub slots: Arc<Semaphore>,
     /// The run slots: `max_command_pull` handlers at once.
     pub run_slots: Arc<Semaphore>,
@@ -64,11 +58,12 @@ impl Claimer {
         // After a full batch more commands are likely due: wait for enough free slots to claim
         // a worthwhile batch, rather than one statement per finished command.
         let mut backlog = false;
+        let mut pace = Pace::new(config.max_command_pull, Instant::now());
         while !self.stop.is_cancelled() {
             let free = if backlog {
-                self.refill().await
+                self.refill(&pace).await
             } else {
-                self.free_slot().await
+                self.free_slot(&pace).await
             };
             if self.stop.is_cancelled() {
                 break;
@@ -86,6 +81,7 @@ impl Claimer {
                     saturated,
                 }) => {
                     error_backoff = Duration::from_millis(50);
+                    pace.claimed(claimed.len(), Instant::now());
                     self.shared.metrics.claimed(asked_at.elapsed(), &claimed);
                     tracing::trace!(count = claimed.len(), asked = free, elapsed = ?asked_at.elapsed(), "claimed");
                     (claimed, name_permits.into_iter(), saturated)
@@ -250,10 +246,10 @@ impl Claimer {
         Ok(round)
     }
 
-    /// Waits for at least one free slot; returns how many are free.
-    async fn free_slot(&self) -> usize {
+    /// Waits for at least one slot the pace lets it use; returns how many.
+    async fn free_slot(&self, pace: &Pace) -> usize {
         loop {
-            let free = self.slots.available_permits();
+            let free = pace.usable(self.slots.available_permits());
             if free > 0 || self.stop.is_cancelled() {
                 return free;
             }
@@ -264,13 +260,13 @@ impl Claimer {
         }
     }
 
-    /// Waits until a quarter of the slots are free, or `REFILL_WAIT` after the first one freed;
-    /// returns how many are free.
-    async fn refill(&self) -> usize {
-        let threshold = (self.shared.config.max_command_pull / 4).max(1);
+    /// Waits until a quarter of the paced room (the run slots and the commands held ahead) is
+    /// free, or `REFILL_WAIT` after the first slot freed; returns how many slots it may use.
+    async fn refill(&self, pace: &Pace) -> usize {
+        let threshold = ((self.shared.config.max_command_pull + pace.ahead()) / 4).max(1);
         let mut first_freed: Option<Instant> = None;
         loop {
-            let free = self.slots.available_permits();
+            let free = pace.usable(self.slots.available_permits());
             if free >= threshold || self.stop.is_cancelled() {
                 return free;
             }

@@ -7,6 +7,7 @@ mod completer;
 mod executor;
 mod lease;
 pub(crate) mod outcome;
+mod pace;
 pub(crate) mod registry;
 mod retention;
 mod stats;
@@ -219,8 +220,7 @@ impl Runtime {
         let stop_background = CancellationToken::new();
         let flush_by = FlushDeadline::default();
         let pull = shared.config.max_command_pull;
-        let capacity =
-            u32::try_from(pull.saturating_add(claimer::claim_ahead(pull))).unwrap_or(u32::MAX);
+        let capacity = u32::try_from(pull.saturating_add(pace::ceiling(pull))).unwrap_or(u32::MAX);
         let slots = Arc::new(Semaphore::new(capacity as usize));
         let run_slots = Arc::new(Semaphore::new(pull.min(u32::MAX as usize)));
         let slot_freed = Arc::new(Notify::new());
