@@ -78,7 +78,7 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate", "status"]);
     let text = out.ok();
     assert!(text.contains("1  pending"), "{text}");
-    assert!(text.contains("schema version 0 of 13"), "{text}");
+    assert!(text.contains("schema version 0 of 14"), "{text}");
 
     let out = db.run(&["migrate", "--dry-run"]);
     let sql = out.ok();
@@ -99,16 +99,16 @@ async fn migrate_status_dry_run_apply(db: TestDb) {
     let out = db.run(&["migrate"]);
     assert!(
         out.ok()
-            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13"),
+            .contains("applied version(s) 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14"),
         "{}",
         out.stdout
     );
     let again = db.json(&["migrate"]);
     assert_eq!(again["applied"], serde_json::json!([]));
-    assert_eq!(again["current"], 13);
+    assert_eq!(again["current"], 14);
     let status = db.json(&["migrate", "status"]);
-    assert_eq!(status["current"], 13);
-    assert_eq!(status["applied"].as_array().unwrap().len(), 13);
+    assert_eq!(status["current"], 14);
+    assert_eq!(status["applied"].as_array().unwrap().len(), 14);
     assert_eq!(status["pending"], serde_json::json!([]));
     assert!(
         db.run(&["migrate", "--dry-run"])
@@ -140,7 +140,7 @@ async fn migrate_down_is_refused_below_one_without_force(db: TestDb) {
     let out = db.run(&["migrate", "down", "--to", "1"]);
     assert!(
         out.ok().contains(
-            "undid version(s) 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"
+            "undid version(s) 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; schema is at version 1"
         ),
         "{}",
         out.stdout

@@ -167,7 +167,7 @@ async fn schema_newer_than_the_build_is_refused() {
             err,
             Error::SchemaTooNew {
                 found: 99,
-                known: 13
+                known: 14
             }
         ),
         "{err:?}"

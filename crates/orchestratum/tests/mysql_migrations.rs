@@ -129,7 +129,7 @@ async fn failed_version_leaves_nothing_of_itself_and_can_be_retried() {
         .await;
         assert_eq!(
             client.migrate().await.unwrap().applied,
-            vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+            vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
         );
         assert_eq!(db.count(&columns).await, 29);
     })
@@ -166,7 +166,7 @@ async fn migrate_down_takes_the_same_lock() {
         );
         assert_eq!(
             client.store().migration_status().await.unwrap().current(),
-            13
+            14
         );
         assert_eq!(
             scalar(&mut other, format!("SELECT RELEASE_LOCK({name})")).await,
@@ -177,7 +177,7 @@ async fn migrate_down_takes_the_same_lock() {
             .expect("migrate_down resumes once the lock is free")
             .unwrap()
             .expect("migrate_down");
-        assert_eq!((report.from, report.current), (13, 2));
+        assert_eq!((report.from, report.current), (14, 2));
         assert_eq!(
             scalar(&mut other, format!("SELECT IS_FREE_LOCK({name})")).await,
             Some(1)
@@ -244,7 +244,7 @@ async fn failed_down_version_keeps_the_ones_undone_before_it() {
         assert_eq!(db.count(&columns).await, 17);
         assert_eq!(
             client.migrate().await.unwrap().applied,
-            vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+            vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
         );
         assert_eq!(db.count(&target_index).await, 0);
     })

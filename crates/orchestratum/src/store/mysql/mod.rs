@@ -67,6 +67,7 @@ super::migrations! {
     (11, "0011_workflow_edges", "workflow edges", false),
     (12, "0012_workflow_column", "the workflow of each step", false),
     (13, "0013_stats", "outcomes per minute by name", false),
+    (14, "0014_claim_room_on_page", "room on each page for the claim's update", false),
 }
 
 super::statements!(

@@ -492,8 +492,8 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
     let client = db.builder().migrate(false).connect().await.unwrap();
     let store = client.store().clone();
     let status = store.migration_status().await.unwrap();
-    assert_eq!((status.current(), status.latest), (0, 13));
-    assert_eq!(status.pending.len(), 13);
+    assert_eq!((status.current(), status.latest), (0, 14));
+    assert_eq!(status.pending.len(), 14);
     assert!(status.pending[0].sql.contains(&db.table()));
     assert!(!status.pending[0].sql.contains("{prefix}"));
 
@@ -502,7 +502,7 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
     assert!(status.is_current() && status.pending.is_empty());
     assert_eq!(
         status.applied.iter().map(|m| m.version).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     );
     let id = client.push(SimpleCommand { n: 21 }).await.unwrap();
 
@@ -514,19 +514,19 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
             err,
             Error::DowngradeRefused {
                 to: 0,
-                current: 13,
+                current: 14,
                 ..
             }
         ),
         "{err:?}"
     );
     assert!(err.to_string().contains("--force"), "{err}");
-    assert_eq!(store.migration_status().await.unwrap().current(), 13);
+    assert_eq!(store.migration_status().await.unwrap().current(), 14);
     // A dry run plans without changing anything.
     let plan = store.migrate_down(down(1, false, true)).await.unwrap();
-    assert_eq!(plan.reverted.len(), 12);
+    assert_eq!(plan.reverted.len(), 13);
     assert!(plan.reverted.iter().any(|m| m.sql.contains("DROP COLUMN")));
-    assert_eq!(store.migration_status().await.unwrap().current(), 13);
+    assert_eq!(store.migration_status().await.unwrap().current(), 14);
     // A live lease blocks dropping columns unless forced.
     lapse(&db, id).await;
     let live = match db.backend {
@@ -552,12 +552,12 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
 
     // 8 → 1 keeps the reference columns and the row; migrating up again restores version 8.
     let report = store.migrate_down(down(1, false, false)).await.unwrap();
-    assert_eq!((report.from, report.current), (13, 1));
+    assert_eq!((report.from, report.current), (14, 1));
     assert_eq!(store.migration_status().await.unwrap().current(), 1);
     assert_eq!(db.count_named("simple").await, 1);
     assert_eq!(
         client.migrate().await.unwrap().applied,
-        vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     );
     assert_eq!(client.get(id).await.unwrap().name, "simple");
 
@@ -569,7 +569,7 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
             .iter()
             .map(|m| m.version)
             .collect::<Vec<_>>(),
-        vec![13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]
+        vec![14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]
     );
     let status = store.migration_status().await.unwrap();
     assert_eq!(status.current(), 0);
@@ -584,7 +584,7 @@ pub async fn admin_migration_status_and_down(db: TestDb) {
     );
     assert_eq!(
         client.migrate().await.unwrap().applied,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
     );
 }
 

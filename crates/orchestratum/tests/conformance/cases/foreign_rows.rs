@@ -135,7 +135,7 @@ pub async fn running_row_without_expiry_is_claimed_and_run(db: TestDb) {
         force: false,
         dry_run: true,
     };
-    assert_eq!(store.migrate_down(down).await.unwrap().reverted.len(), 11);
+    assert_eq!(store.migrate_down(down).await.unwrap().reverted.len(), 12);
 
     let probe = Probe::new();
     let orch = with_all_handlers(&db, &probe).start().await.unwrap();
