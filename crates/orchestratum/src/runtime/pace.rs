@@ -13,9 +13,13 @@ const SAMPLE: Duration = Duration::from_millis(10);
 /// the throughput of 1 at the default 100; 8 gained little more).
 const CEILING_FACTOR: usize = 4;
 
-/// The most commands ever claimed ahead: the claim room is `max_command_pull` plus this.
+/// The most commands ever claimed ahead: the claim room is `max_command_pull` plus this, and
+/// holds at most `u32::MAX` slots (a semaphore's limit, far above any real setting).
 pub(crate) fn ceiling(max_command_pull: usize) -> usize {
-    max_command_pull.saturating_mul(CEILING_FACTOR)
+    let room = u32::MAX as usize;
+    max_command_pull
+        .saturating_mul(CEILING_FACTOR)
+        .min(room.saturating_sub(max_command_pull))
 }
 
 /// The claim rate, measured claim by claim.
@@ -135,6 +139,15 @@ mod tests {
         // 50 commands every millisecond: 50,000 a second, measured over 10 ms at a time.
         claims(&mut pace, start, 50, Duration::from_millis(1), 30);
         assert_eq!(pace.ahead(), 400);
+    }
+
+    #[test]
+    fn a_huge_max_command_pull_still_claims() {
+        let pull = u32::MAX as usize - 10;
+        assert_eq!(ceiling(pull), 10);
+        let pace = Pace::new(pull, Instant::now());
+        assert_eq!(pace.usable(u32::MAX as usize), u32::MAX as usize);
+        assert_eq!(pace.usable(1), 1);
     }
 
     #[test]
