@@ -1,4 +1,4 @@
-//! Claims due commands up to the free room (the run slots plus as many claimed ahead) and hands
+//! Claims due commands up to the free room (the run slots plus those its pace holds ahead) and hands
 //! each to an executor. Woken by a local push, a PostgreSQL notification, a freed slot after a
 //! full batch, the next due time, or the polling interval, whichever comes first.
 
@@ -263,7 +263,7 @@ impl Claimer {
     /// Waits until a quarter of the paced room (the run slots and the commands held ahead) is
     /// free, or `REFILL_WAIT` after the first slot freed; returns how many slots it may use.
     async fn refill(&self, pace: &Pace) -> usize {
-        let threshold = ((self.shared.config.max_command_pull + pace.ahead()) / 4).max(1);
+        let threshold = pace.refill_at();
         let mut first_freed: Option<Instant> = None;
         loop {
             let free = pace.usable(self.slots.available_permits());

@@ -24,6 +24,7 @@ pub(crate) fn ceiling(max_command_pull: usize) -> usize {
 
 /// The claim rate, measured claim by claim.
 pub(crate) struct Pace {
+    run_slots: usize,
     floor: usize,
     ceiling: usize,
     /// Commands claimed per second, smoothed.
@@ -35,6 +36,7 @@ pub(crate) struct Pace {
 impl Pace {
     pub fn new(max_command_pull: usize, now: Instant) -> Self {
         Self {
+            run_slots: max_command_pull,
             floor: (max_command_pull / 4).max(1),
             ceiling: ceiling(max_command_pull),
             rate: 0.0,
@@ -69,6 +71,12 @@ impl Pace {
         paced.clamp(self.floor, self.ceiling.max(self.floor))
     }
 
+    /// How many usable slots a backlogged claimer waits for before it claims again: a quarter
+    /// of the paced room (the run slots and the commands held ahead), so claims stay large.
+    pub fn refill_at(&self) -> usize {
+        (self.run_slots.saturating_add(self.ahead()) / 4).max(1)
+    }
+
     /// Of `free` slots in the claim room, how many to claim now: the room beyond what the pace
     /// asks for stays unused.
     pub fn usable(&self, free: usize) -> usize {
@@ -97,6 +105,7 @@ mod tests {
         // The room is 100 + 400: with all of it free, 100 run slots and 25 ahead.
         assert_eq!(pace.usable(500), 125);
         assert_eq!(pace.usable(300), 0);
+        assert_eq!(pace.refill_at(), 31);
     }
 
     #[test]
@@ -107,6 +116,7 @@ mod tests {
         claims(&mut pace, start, 200, Duration::from_millis(10), 8);
         assert_eq!(pace.ahead(), 400);
         assert_eq!(pace.usable(500), 500);
+        assert_eq!(pace.refill_at(), 125);
         // Faster still: held at the ceiling.
         let mut pace = Pace::new(100, start);
         claims(&mut pace, start, 1_000, Duration::from_millis(10), 8);
