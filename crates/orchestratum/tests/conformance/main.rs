@@ -123,6 +123,7 @@ conformance!(
     token_does_not_fire_after_success,
     push_in_rolled_back_transaction_leaves_no_row,
     stale_lease_cannot_overwrite_newer_attempt,
+    a_batch_with_a_stale_outcome_writes_only_the_fenced_ones,
     lapsed_lease_costs_a_retry,
     lapsed_lease_with_no_retries_left_fails_with_follow_ups,
     lease_is_renewed_while_handler_runs,

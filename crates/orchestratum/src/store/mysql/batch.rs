@@ -3,6 +3,7 @@
 //! older servers): a batch the server refuses would be retried, and refused, forever.
 
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
@@ -69,9 +70,73 @@ fn chunks_of<T: Serialize>(items: &[T], max_bytes: usize) -> Result<Vec<(&[T], S
     Ok(out)
 }
 
+/// Most ids in one list: a prepared statement takes at most 65,535 parameters.
+const MAX_IDS: usize = 4096;
+
+/// Ids for a statement's `IN ({ids})` list.
+pub(super) struct IdList {
+    /// `?, ?, …`: as many as the next power of two at or above the ids' count.
+    pub placeholders: String,
+    /// The ids as text, the last one repeated to fill every placeholder.
+    pub values: Vec<String>,
+}
+
+/// `ids` in lists of at most [`MAX_IDS`], each padded to a power of two so that a handful of
+/// statement texts (each prepared once per connection) serve every count. No lists for no ids.
+pub(super) fn id_lists(ids: impl IntoIterator<Item = Uuid>) -> Vec<IdList> {
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|id| id.hyphenated().to_string())
+        .collect();
+    ids.chunks(MAX_IDS)
+        .map(|chunk| {
+            let size = chunk.len().next_power_of_two();
+            let mut values = chunk.to_vec();
+            let last = chunk[chunk.len() - 1].clone();
+            values.resize(size, last);
+            IdList {
+                placeholders: vec!["?"; size].join(", "),
+                values,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_lists_pad_to_a_power_of_two_and_split_at_the_limit() {
+        assert!(id_lists([]).is_empty());
+        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+        let lists = id_lists(ids.clone());
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0].placeholders, "?, ?, ?, ?, ?, ?, ?, ?");
+        assert_eq!(lists[0].values.len(), 8);
+        assert_eq!(
+            lists[0].values[4..],
+            vec![ids[4].hyphenated().to_string(); 4]
+        );
+        let one = id_lists([ids[0]]);
+        assert_eq!(
+            (one[0].placeholders.as_str(), one[0].values.len()),
+            ("?", 1)
+        );
+        let many: Vec<Uuid> = (0..MAX_IDS + 3).map(|_| Uuid::new_v4()).collect();
+        let lists = id_lists(many.clone());
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[0].values.len(), MAX_IDS);
+        assert_eq!(lists[1].values.len(), 4);
+        let mut seen: Vec<String> = lists.iter().flat_map(|l| l.values.clone()).collect();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            many.iter()
+                .map(|id| id.hyphenated().to_string())
+                .collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn no_items_no_chunks() {

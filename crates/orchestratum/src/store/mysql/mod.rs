@@ -109,6 +109,8 @@ super::statements!(
     record_attempts,
     record_outcomes,
     record_outcomes_lock,
+    record_outcomes_savepoint,
+    record_outcomes_undo,
     renew_leases,
     renew_leases_read,
     request_cancel,
@@ -389,7 +391,9 @@ impl MySqlStore {
         p: ClaimParams<'_>,
     ) -> Result<Vec<ClaimedCommand>> {
         let names = batch::to_json(p.names)?;
+        let token = Uuid::new_v4().hyphenated().to_string();
         let picked = sqlx::query(self.sql.claim_lock.clone())
+            .bind(&token)
             .bind(p.target)
             .bind(p.target)
             .bind(names)
@@ -399,36 +403,35 @@ impl MySqlStore {
         if picked.is_empty() {
             return Ok(Vec::new());
         }
-        // The locked rows as the claim leaves them, each with a fresh token (`UUID()`): a later
-        // claim of the same row gets another, so a worker whose lease lapsed can no longer
-        // write.
         let mut claimed = rows::all(&picked, rows::claimed)?;
-        let mut leases = Vec::with_capacity(claimed.len());
+        let mut lapsed = Vec::new();
         for (c, row) in claimed.iter_mut().zip(&picked) {
-            let lapsed = i32::from(row.try_get::<bool, _>("lapsed")?);
+            let was_running = row.try_get::<bool, _>("lapsed")?;
             // What `claim.sql` writes.
             c.attempt += 1;
-            c.retries_left -= lapsed;
-            leases.push(ClaimItem {
-                id: c.id.hyphenated().to_string(),
-                token: c.lease_token.hyphenated().to_string(),
-                lapsed,
-            });
+            c.retries_left -= i32::from(was_running);
+            if was_running {
+                lapsed.push(c.id.hyphenated().to_string());
+            }
         }
-        // A claim is at most `max_command_pull` small items: one array.
-        let json = batch::to_json(&leases)?;
-        if leases.iter().any(|l| l.lapsed == 1) {
+        if !lapsed.is_empty() {
             sqlx::query(self.sql.claim_lapsed.clone())
-                .bind(&json)
+                .bind(batch::to_json(&lapsed)?)
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(self.sql.claim.clone())
-            .bind(&json)
+        for ids in batch::id_lists(claimed.iter().map(|c| c.id)) {
+            let mut claim = sqlx::query(AssertSqlSafe(
+                self.sql.claim.as_str().replace("{ids}", &ids.placeholders),
+            ))
             .bind(micros(p.lease))
-            .bind(p.worker.hyphenated().to_string())
-            .execute(&mut *tx)
-            .await?;
+            .bind(&token)
+            .bind(p.worker.hyphenated().to_string());
+            for id in ids.values {
+                claim = claim.bind(id);
+            }
+            claim.execute(&mut *tx).await?;
+        }
         Ok(claimed)
     }
 
@@ -517,30 +520,16 @@ impl MySqlStore {
         let mut applied = Vec::with_capacity(transitions.len());
         for (chunk, json) in batch::chunks(&items)? {
             self.check_packet(conn, "outcome", &json).await?;
-            // Positions (from 1) of the outcomes whose fence holds; their rows stay locked.
-            let passed: Vec<i64> = sqlx::query_scalar(self.sql.record_outcomes_lock.clone())
-                .bind(json)
-                .fetch_all(&mut *conn)
-                .await?;
-            let passing: Vec<&OutcomeItem> = passed
-                .iter()
-                .filter_map(|&pos| usize::try_from(pos - 1).ok().and_then(|i| chunk.get(i)))
-                .collect();
-            if passing.is_empty() {
-                continue;
-            }
+            let passing = self.write_fenced(conn, chunk, json).await?;
             let attempts: Vec<&&OutcomeItem> =
                 passing.iter().filter(|i| i.outcome.is_some()).collect();
             if !attempts.is_empty() {
+                // The rows stay locked, and the outcome left the columns this reads as they were.
                 sqlx::query(self.sql.record_attempts.clone())
                     .bind(batch::to_json(&attempts)?)
                     .execute(&mut *conn)
                     .await?;
             }
-            sqlx::query(self.sql.record_outcomes.clone())
-                .bind(batch::to_json(&passing)?)
-                .execute(&mut *conn)
-                .await?;
             for item in passing {
                 applied.push(rows::parse_uuid("id", &item.id)?);
             }
@@ -552,6 +541,49 @@ impl MySqlStore {
             self.release_on(conn, &ended).await?;
         }
         Ok(applied)
+    }
+
+    /// Writes the outcomes of `chunk` (`json` is its JSON array) whose fence holds; returns
+    /// those. Nearly always every fence holds: the batch is written whole, in one statement, and
+    /// the count of rows it matched shows that it did. Otherwise that write is undone, the
+    /// outcomes that pass are found (`record_outcomes_lock`, which locks their rows) and
+    /// written alone.
+    async fn write_fenced<'a, 'b>(
+        &self,
+        conn: &mut MySqlConnection,
+        chunk: &'a [OutcomeItem<'b>],
+        json: String,
+    ) -> Result<Vec<&'a OutcomeItem<'b>>> {
+        sqlx::query(self.sql.record_outcomes_savepoint.clone())
+            .execute(&mut *conn)
+            .await?;
+        let matched = sqlx::query(self.sql.record_outcomes.clone())
+            .bind(&json)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if usize::try_from(matched).is_ok_and(|m| m == chunk.len()) {
+            return Ok(chunk.iter().collect());
+        }
+        sqlx::query(self.sql.record_outcomes_undo.clone())
+            .execute(&mut *conn)
+            .await?;
+        // Positions (from 1) of the outcomes whose fence holds.
+        let passed: Vec<i64> = sqlx::query_scalar(self.sql.record_outcomes_lock.clone())
+            .bind(json)
+            .fetch_all(&mut *conn)
+            .await?;
+        let passing: Vec<&OutcomeItem<'b>> = passed
+            .iter()
+            .filter_map(|&pos| usize::try_from(pos - 1).ok().and_then(|i| chunk.get(i)))
+            .collect();
+        if !passing.is_empty() {
+            sqlx::query(self.sql.record_outcomes.clone())
+                .bind(batch::to_json(&passing)?)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(passing)
     }
 
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
@@ -653,15 +685,6 @@ struct PushItem<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     unique_key: Option<&'a str>,
     unique_states: i16,
-}
-
-/// One element of the JSON array `claim.sql` and `claim_lapsed.sql` read.
-#[derive(Serialize)]
-struct ClaimItem {
-    id: String,
-    token: String,
-    /// 1 when the row was still marked running under a lapsed lease.
-    lapsed: i32,
 }
 
 /// One element of the JSON array the `renew_leases*.sql` statements read.

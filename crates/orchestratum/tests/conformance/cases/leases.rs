@@ -111,6 +111,104 @@ pub async fn stale_lease_cannot_overwrite_newer_attempt(db: TestDb) {
     assert_eq!(record.output.as_deref(), Some("\"fresh\""));
 }
 
+/// One batch holds a stale outcome beside outcomes whose fences hold: only those are written,
+/// with their attempts and follow-ups (MySQL writes a batch whole first and, when a fence did
+/// not hold, undoes it and writes the passing ones alone).
+pub async fn a_batch_with_a_stale_outcome_writes_only_the_fenced_ones(db: TestDb) {
+    let client = db.client().await;
+    let push = || client.push(ProcessOrderCommand { amount: 1 });
+    let (lapsing, failing, completing) = (
+        push().await.unwrap(),
+        push().await.unwrap(),
+        push().await.unwrap(),
+    );
+    let stale = claim_and_abandon(&client, "process_order", Duration::from_millis(300)).await;
+    assert_eq!(stale.id, lapsing);
+    wait_lapsed(&client, &stale).await;
+    let fresh = claim_and_abandon(&client, "process_order", Duration::from_secs(60)).await;
+    assert_eq!(fresh.id, lapsing);
+    let failing_claim = claim_and_abandon(&client, "process_order", Duration::from_secs(60)).await;
+    assert_eq!(failing_claim.id, failing);
+    let completing_claim =
+        claim_and_abandon(&client, "process_order", Duration::from_secs(60)).await;
+    assert_eq!(completing_claim.id, completing);
+
+    let notify = |reason: &str| {
+        NewCommand::build(
+            &NotifyAdminCommand {
+                reason: reason.into(),
+            },
+            Push::new(),
+            "test",
+        )
+        .unwrap()
+    };
+    let transition = |claim: &ClaimedCommand, kind: TransitionKind, follow_up: &str| Transition {
+        id: claim.id,
+        lease_token: Some(claim.lease_token),
+        kind,
+        retries_left: None,
+        follow_ups: vec![notify(follow_up)],
+        ran: true,
+        step: false,
+    };
+    let complete = |output: &str| TransitionKind::Complete {
+        output: output.into(),
+        note: None,
+    };
+    let mut applied = client
+        .store()
+        .record_outcomes(&[
+            transition(&stale, complete("\"stale\""), "stale"),
+            transition(
+                &failing_claim,
+                TransitionKind::Fail {
+                    error: "refused by the test".into(),
+                    kind: FailureKind::Failed,
+                },
+                "failed",
+            ),
+            transition(&completing_claim, complete("\"done\""), "done"),
+        ])
+        .await
+        .unwrap();
+    applied.sort();
+    let mut expected = vec![failing, completing];
+    expected.sort();
+    assert_eq!(applied, expected);
+
+    let record = client.get(lapsing).await.unwrap();
+    assert_eq!(
+        record.state(),
+        State::Running,
+        "the stale outcome was written"
+    );
+    assert_eq!(record.output, None);
+    assert!(
+        client
+            .attempts(lapsing)
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.attempt != 1
+                || a.outcome == orchestratum::AttemptOutcome::Failed(FailureKind::LeaseExpired))
+    );
+    let record = client.get(failing).await.unwrap();
+    assert_eq!(record.state(), State::Failed);
+    let attempts = client.attempts(failing).await.unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(
+        attempts[0].outcome,
+        orchestratum::AttemptOutcome::Failed(FailureKind::Failed)
+    );
+    assert_eq!(attempts[0].error.as_deref(), Some("refused by the test"));
+    let record = client.get(completing).await.unwrap();
+    assert_eq!(record.state(), State::Completed);
+    assert_eq!(record.output.as_deref(), Some("\"done\""));
+    // Follow-ups of the two written outcomes only.
+    assert_eq!(db.count_named("notify_admin").await, 2);
+}
+
 pub async fn lapsed_lease_costs_a_retry(db: TestDb) {
     let probe = Probe::new();
     let client = db.client().await;

@@ -1,21 +1,21 @@
--- Takes a lease on the rows `claim_lock` locked, given as a JSON array of {id, token, lapsed}:
--- reclaiming a lapsed row costs the lapsed run one retry (`claim_lapsed` recorded that run
--- first). The lease lasts ?2 microseconds; ?3 is the claiming worker.
--- No assignment reads a column another assignment writes: a multi-table UPDATE gives no order.
-UPDATE JSON_TABLE(?, '$[*]' COLUMNS (
-    id varchar(36) PATH '$.id',
-    token varchar(36) PATH '$.token',
-    lapsed int PATH '$.lapsed')) AS j
-STRAIGHT_JOIN `{prefix}commands` AS c FORCE INDEX (PRIMARY)
-  ON c.id = CONVERT(j.id USING ascii)
-SET c.running_at = UTC_TIMESTAMP(6),
-    c.run_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND,
-    c.lease_token = j.token,
-    c.worker_id = ?,
-    c.attempt = c.attempt + 1,
-    c.retries_left = c.retries_left - j.lapsed,
-    c.last_error = CASE WHEN j.lapsed = 1
-                        THEN 'lease expired: the worker running it stopped renewing'
-                        ELSE c.last_error END,
-    c.last_outcome = CASE WHEN j.lapsed = 1 THEN 'lease_expired' ELSE c.last_outcome END,
-    c.is_running = TRUE
+-- Takes a lease on the rows `claim_lock` locked, whose ids fill the list `{ids}` (as many
+-- placeholders as the next power of two at or above the claim's size, the last id repeated, so
+-- that a few statement texts serve every size: a list of ids reads each row by its key, where a
+-- join to a JSON array of them wrote every row through a temporary table first). Reclaiming a
+-- row still marked running (its lease lapsed) costs the lapsed run one retry (`claim_lapsed`
+-- recorded that run first). The lease, token ?2, lasts ?1 microseconds; ?3 is the worker.
+-- `is_running` is assigned last: MySQL's single-table UPDATE assigns left to right, and every
+-- assignment before it reads the value the row had when it was locked.
+UPDATE `{prefix}commands`
+SET retries_left = retries_left - is_running,
+    last_error = CASE WHEN is_running
+                      THEN 'lease expired: the worker running it stopped renewing'
+                      ELSE last_error END,
+    last_outcome = CASE WHEN is_running THEN 'lease_expired' ELSE last_outcome END,
+    running_at = UTC_TIMESTAMP(6),
+    run_expires_at = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND,
+    lease_token = ?,
+    worker_id = ?,
+    attempt = attempt + 1,
+    is_running = TRUE
+WHERE id IN ({ids})

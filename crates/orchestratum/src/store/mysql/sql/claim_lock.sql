@@ -1,13 +1,15 @@
--- Locks up to ?4 due commands of target ?1 (?2 again: the column's collation may ignore case and
--- trailing spaces, the key must match exactly) whose name is in the JSON array ?3. Rows another
+-- Locks up to ?5 due commands of target ?2 (?3 again: the column's collation may ignore case and
+-- trailing spaces, the key must match exactly) whose name is in the JSON array ?4. Rows another
 -- claim holds are skipped. A row still marked running has a lapsed lease (`lapsed`); one without
 -- an expiry (another program's write) has no lease at all, so it counts as lapsed. Paused names
 -- (`{prefix}controls`) are skipped, and so are workflow steps waiting for their parents (due in
 -- the year 9999).
--- It returns each row read under the lock, with a fresh lease token: the claim's own values
--- follow from these (attempt + 1, a retry charged for a lapsed lease), so nothing is read back.
+-- It returns each row read under the lock, with the claim's lease token ?1 (one fresh token for
+-- the rows of one claim: every fence pairs it with the row's id, and a later claim of the row
+-- gets another): the claim's own values follow from these (attempt + 1, a retry charged for a
+-- lapsed lease), so nothing is read back.
 SELECT id, is_running AS lapsed, name, input, timeout, retries_left, attempt,
-       UUID() AS lease_token, workflow_id,
+       CAST(? AS CHAR(36)) AS lease_token, workflow_id,
        cancel_requested_at IS NOT NULL AS cancel_requested,
        TIMESTAMPDIFF(MICROSECOND, scheduled_at, UTC_TIMESTAMP(6)) AS queue_wait_us
 FROM `{prefix}commands`
