@@ -124,6 +124,7 @@ conformance!(
     push_in_rolled_back_transaction_leaves_no_row,
     stale_lease_cannot_overwrite_newer_attempt,
     a_batch_with_a_stale_outcome_writes_only_the_fenced_ones,
+    a_claim_fills_its_batch_past_a_row_held_elsewhere,
     lapsed_lease_costs_a_retry,
     lapsed_lease_with_no_retries_left_fails_with_follow_ups,
     lease_is_renewed_while_handler_runs,

@@ -3,7 +3,9 @@
 //! older servers): a batch the server refuses would be retried, and refused, forever.
 
 use serde::Serialize;
-use uuid::Uuid;
+use sqlx::mysql::MySqlArguments;
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, MySql, SqlStr};
 
 use crate::error::{Error, Result};
 
@@ -76,18 +78,34 @@ const MAX_IDS: usize = 4096;
 /// Ids for a statement's `IN ({ids})` list.
 pub(super) struct IdList {
     /// `?, ?, …`: as many as the next power of two at or above the ids' count.
-    pub placeholders: String,
-    /// The ids as text, the last one repeated to fill every placeholder.
-    pub values: Vec<String>,
+    placeholders: String,
+    /// The ids, the last one repeated to fill every placeholder.
+    values: Vec<String>,
 }
 
-/// `ids` in lists of at most [`MAX_IDS`], each padded to a power of two so that a handful of
-/// statement texts (each prepared once per connection) serve every count. No lists for no ids.
-pub(super) fn id_lists(ids: impl IntoIterator<Item = Uuid>) -> Vec<IdList> {
-    let ids: Vec<String> = ids
-        .into_iter()
-        .map(|id| id.hyphenated().to_string())
-        .collect();
+impl IdList {
+    /// `sql` with its `{ids}` list filled with placeholders.
+    pub fn render(&self, sql: &SqlStr) -> AssertSqlSafe<String> {
+        AssertSqlSafe(sql.as_str().replace("{ids}", &self.placeholders))
+    }
+
+    /// `query` with the ids bound after the parameters bound before.
+    pub fn bind<'q>(
+        &self,
+        mut query: Query<'q, MySql, MySqlArguments>,
+    ) -> Query<'q, MySql, MySqlArguments> {
+        for id in &self.values {
+            query = query.bind(id.clone());
+        }
+        query
+    }
+}
+
+/// `ids` (as text) in lists of at most [`MAX_IDS`], each padded to a power of two so that a
+/// handful of statement texts (each prepared once per connection) serve every count. No lists
+/// for no ids.
+pub(super) fn id_lists(ids: impl IntoIterator<Item = String>) -> Vec<IdList> {
+    let ids: Vec<String> = ids.into_iter().collect();
     ids.chunks(MAX_IDS)
         .map(|chunk| {
             let size = chunk.len().next_power_of_two();
@@ -108,34 +126,25 @@ mod tests {
 
     #[test]
     fn id_lists_pad_to_a_power_of_two_and_split_at_the_limit() {
+        let ids = |n: usize| (0..n).map(|i| format!("id{i}")).collect::<Vec<_>>();
         assert!(id_lists([]).is_empty());
-        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
-        let lists = id_lists(ids.clone());
-        assert_eq!(lists.len(), 1);
-        assert_eq!(lists[0].placeholders, "?, ?, ?, ?, ?, ?, ?, ?");
-        assert_eq!(lists[0].values.len(), 8);
-        assert_eq!(
-            lists[0].values[4..],
-            vec![ids[4].hyphenated().to_string(); 4]
-        );
-        let one = id_lists([ids[0]]);
+        let five = id_lists(ids(5));
+        assert_eq!(five.len(), 1);
+        assert_eq!(five[0].placeholders, "?, ?, ?, ?, ?, ?, ?, ?");
+        assert_eq!(five[0].values[..5], ids(5));
+        assert_eq!(five[0].values[5..], vec!["id4".to_owned(); 3]);
+        let one = id_lists(ids(1));
         assert_eq!(
             (one[0].placeholders.as_str(), one[0].values.len()),
             ("?", 1)
         );
-        let many: Vec<Uuid> = (0..MAX_IDS + 3).map(|_| Uuid::new_v4()).collect();
-        let lists = id_lists(many.clone());
+        let lists = id_lists(ids(MAX_IDS + 3));
         assert_eq!(lists.len(), 2);
         assert_eq!(lists[0].values.len(), MAX_IDS);
         assert_eq!(lists[1].values.len(), 4);
         let mut seen: Vec<String> = lists.iter().flat_map(|l| l.values.clone()).collect();
         seen.dedup();
-        assert_eq!(
-            seen,
-            many.iter()
-                .map(|id| id.hyphenated().to_string())
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(seen, ids(MAX_IDS + 3));
     }
 
     #[test]

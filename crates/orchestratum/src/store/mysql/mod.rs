@@ -94,7 +94,9 @@ super::statements!(
     workers,
     claim,
     claim_lapsed,
+    claim_candidates,
     claim_lock,
+    claim_scan,
     commands_table_exists,
     get,
     max_allowed_packet,
@@ -392,14 +394,31 @@ impl MySqlStore {
     ) -> Result<Vec<ClaimedCommand>> {
         let names = batch::to_json(p.names)?;
         let token = Uuid::new_v4().hyphenated().to_string();
-        let picked = sqlx::query(self.sql.claim_lock.clone())
-            .bind(&token)
+        let limit = i64::try_from(p.limit).unwrap_or(i64::MAX);
+        let candidates: Vec<String> = sqlx::query_scalar(self.sql.claim_candidates.clone())
             .bind(p.target)
             .bind(p.target)
-            .bind(names)
-            .bind(i64::try_from(p.limit).unwrap_or(i64::MAX))
+            .bind(&names)
+            .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
+        let mut picked = Vec::new();
+        for ids in batch::id_lists(candidates.iter().cloned()) {
+            let lock = sqlx::query(ids.render(&self.sql.claim_lock)).bind(&token);
+            picked.extend(ids.bind(lock).fetch_all(&mut *tx).await?);
+        }
+        if picked.len() < candidates.len() {
+            // Another worker took some candidates between the read and the lock: look again,
+            // locking as it goes. The rows locked above and not picked now stay as they are.
+            picked = sqlx::query(self.sql.claim_scan.clone())
+                .bind(&token)
+                .bind(p.target)
+                .bind(p.target)
+                .bind(names)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+        }
         if picked.is_empty() {
             return Ok(Vec::new());
         }
@@ -420,17 +439,12 @@ impl MySqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        for ids in batch::id_lists(claimed.iter().map(|c| c.id)) {
-            let mut claim = sqlx::query(AssertSqlSafe(
-                self.sql.claim.as_str().replace("{ids}", &ids.placeholders),
-            ))
-            .bind(micros(p.lease))
-            .bind(&token)
-            .bind(p.worker.hyphenated().to_string());
-            for id in ids.values {
-                claim = claim.bind(id);
-            }
-            claim.execute(&mut *tx).await?;
+        for ids in batch::id_lists(claimed.iter().map(|c| c.id.hyphenated().to_string())) {
+            let claim = sqlx::query(ids.render(&self.sql.claim))
+                .bind(micros(p.lease))
+                .bind(&token)
+                .bind(p.worker.hyphenated().to_string());
+            ids.bind(claim).execute(&mut *tx).await?;
         }
         Ok(claimed)
     }

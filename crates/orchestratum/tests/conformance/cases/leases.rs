@@ -8,7 +8,7 @@ use orchestratum::{Client, FailureKind, Push, State};
 
 use super::with_all_handlers;
 use crate::support::commands::*;
-use crate::support::{Probe, TestDb, eventually, wait_for, wait_terminal};
+use crate::support::{Backend, Probe, TestDb, eventually, wait_for, wait_terminal};
 
 const SHUTDOWN: Duration = Duration::from_secs(5);
 
@@ -207,6 +207,46 @@ pub async fn a_batch_with_a_stale_outcome_writes_only_the_fenced_ones(db: TestDb
     assert_eq!(record.output.as_deref(), Some("\"done\""));
     // Follow-ups of the two written outcomes only.
     assert_eq!(db.count_named("notify_admin").await, 2);
+}
+
+/// A claim skips a row another transaction holds locked and still fills its batch from the
+/// rows after it (MySQL reads candidates without locking, then locks them by key; when one is
+/// taken it looks again).
+pub async fn a_claim_fills_its_batch_past_a_row_held_elsewhere(db: TestDb) {
+    if db.backend == Backend::Sqlite {
+        // SQLite has one writer: a held row holds the whole database.
+        return;
+    }
+    let client = db.client().await;
+    let mut ids = Vec::new();
+    for amount in 0..3 {
+        ids.push(client.push(ProcessOrderCommand { amount }).await.unwrap());
+        // Distinct due times, so that claim order is push order.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let held = db
+        .hold(&format!(
+            "BEGIN; SELECT id FROM {} WHERE id = {} FOR UPDATE",
+            db.table(),
+            db.id_literal(ids[0])
+        ))
+        .await;
+    let names = vec!["process_order".to_owned()];
+    let claimed = client
+        .store()
+        .claim(ClaimParams {
+            target: "test",
+            names: &names,
+            limit: 2,
+            lease: Duration::from_secs(60),
+            worker: uuid::Uuid::now_v7(),
+        })
+        .await
+        .unwrap();
+    held.release().await;
+    let got: Vec<_> = claimed.iter().map(|c| c.id).collect();
+    assert_eq!(got, ids[1..], "the claim stopped at the held row");
+    assert!(!client.get(ids[0]).await.unwrap().is_running);
 }
 
 pub async fn lapsed_lease_costs_a_retry(db: TestDb) {

@@ -1,4 +1,4 @@
--- Takes a lease on the rows `claim_lock` locked, whose ids fill the list `{ids}` (as many
+-- Takes a lease on the rows `claim_lock` (or `claim_scan`) locked, whose ids fill the list `{ids}` (as many
 -- placeholders as the next power of two at or above the claim's size, the last id repeated, so
 -- that a few statement texts serve every size: a list of ids reads each row by its key, where a
 -- join to a JSON array of them wrote every row through a temporary table first). Reclaiming a

@@ -1,4 +1,4 @@
--- Records the lapsed runs among the rows `claim_lock` locked (a JSON array of their ids) as
+-- Records the lapsed runs among the rows `claim_lock` (or `claim_scan`) locked (a JSON array of their ids) as
 -- attempts that ended `lease_expired`, before `claim` overwrites what they were.
 INSERT IGNORE INTO `{prefix}attempts`
     (command_id, attempt, worker_id, started_at, ended_at, outcome, error)
