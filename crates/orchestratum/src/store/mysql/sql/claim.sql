@@ -1,7 +1,7 @@
--- Takes a lease on the rows `claim_lock` (or `claim_scan`) locked, whose ids fill the list `{ids}` (as many
--- placeholders as the next power of two at or above the claim's size, the last id repeated, so
--- that a few statement texts serve every size: a list of ids reads each row by its key, where a
--- join to a JSON array of them wrote every row through a temporary table first). Reclaiming a
+-- Takes a lease on the rows `claim_lock` (or `claim_scan`) locked, whose ids fill the list
+-- `{ids}` (as many placeholders as the next power of two at or above the claim's size, the last
+-- id repeated, so that a few statement texts serve every size: a list of ids reads each row by
+-- its key, where a join to a JSON array of them wrote every row through a temporary table). Reclaiming a
 -- row still marked running (its lease lapsed) costs the lapsed run one retry (`claim_lapsed`
 -- recorded that run first). The lease, token ?2, lasts ?1 microseconds; ?3 is the worker.
 -- `is_running` is assigned last: MySQL's single-table UPDATE assigns left to right, and every

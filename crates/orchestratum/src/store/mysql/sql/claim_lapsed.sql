@@ -1,5 +1,5 @@
--- Records the lapsed runs among the rows `claim_lock` (or `claim_scan`) locked (a JSON array of their ids) as
--- attempts that ended `lease_expired`, before `claim` overwrites what they were.
+-- Records the lapsed runs among the rows `claim_lock` (or `claim_scan`) locked (a JSON array of
+-- their ids) as attempts that ended `lease_expired`, before `claim` overwrites what they were.
 INSERT IGNORE INTO `{prefix}attempts`
     (command_id, attempt, worker_id, started_at, ended_at, outcome, error)
 SELECT c.id, c.attempt, c.worker_id, c.running_at, COALESCE(c.run_expires_at, UTC_TIMESTAMP(6)),
