@@ -194,7 +194,8 @@ pub fn records_table(records: &[CommandRecord]) -> Table {
             r.target.clone(),
             r.state().as_str().to_owned(),
             r.attempt.to_string(),
-            r.retries_left.to_string(),
+            // A failed-for-good row stores -1: the table says what is true.
+            r.retries_left.max(0).to_string(),
             r.priority.to_string(),
             time(r.scheduled_at),
             r.unique_key.clone().unwrap_or_else(|| "-".into()),

@@ -369,6 +369,18 @@ async fn retry_failed_and_canceled_only(db: TestDb) {
         shown.ok()
     );
     assert_eq!(db.json(&["show", &failed])["retries_left"], -1);
+    let listed = db.run(&["list"]);
+    let row = listed
+        .ok()
+        .lines()
+        .find(|l| l.starts_with(failed.as_str()))
+        .unwrap_or_else(|| panic!("{failed} not listed: {}", listed.ok()))
+        .to_owned();
+    assert_eq!(
+        row.split_whitespace().nth(5),
+        Some("0"),
+        "list's RETRIES_LEFT: {row}"
+    );
     let canceled = push(&db, &["generate_report", "--input", "{}", "--retries", "2"]);
     db.finish(&canceled, "canceled").await;
     let pending = push(&db, &["generate_report", "--input", "{}"]);
