@@ -38,8 +38,31 @@ use crate::worker::{Unhandled, WorkerInfo};
 compile_error!("enable at least one backend feature: `sqlite`, `postgres` or `mysql`");
 
 /// Declares a backend's `Statements`: one field per `sql/<name>.sql` file beside the invoking
-/// module, rendered once for a table prefix.
+/// module, rendered once for a table prefix. With `fragments(f, …);` first, each `{f}` in a
+/// statement is replaced by `sql/fragments/f.sql` before rendering: a condition several
+/// statements must state alike is written once.
 macro_rules! statements {
+    (fragments($($fragment:ident),+); $($name:ident),* $(,)?) => {
+        /// Every statement of this backend, rendered once for one table prefix.
+        struct Statements { $($name: sqlx::SqlStr,)* }
+        impl Statements {
+            fn render(prefix: &crate::store::TablePrefix) -> Self {
+                use sqlx::SqlSafeStr as _;
+                let expand = |text: &str| {
+                    let mut text = text.to_owned();
+                    $(text = text.replace(
+                        concat!("{", stringify!($fragment), "}"),
+                        include_str!(concat!("sql/fragments/", stringify!($fragment), ".sql"))
+                            .trim_end(),
+                    );)+
+                    prefix.render(&text)
+                };
+                Self { $($name: sqlx::AssertSqlSafe(
+                    expand(include_str!(concat!("sql/", stringify!($name), ".sql"))),
+                ).into_sql_str(),)* }
+            }
+        }
+    };
     ($($name:ident),* $(,)?) => {
         /// Every statement of this backend, rendered once for one table prefix.
         struct Statements { $($name: sqlx::SqlStr,)* }

@@ -91,11 +91,11 @@ impl IdList {
 
     /// `query` with the ids bound after the parameters bound before.
     pub fn bind<'q>(
-        &self,
+        &'q self,
         mut query: Query<'q, MySql, MySqlArguments>,
     ) -> Query<'q, MySql, MySqlArguments> {
         for id in &self.values {
-            query = query.bind(id.clone());
+            query = query.bind(id.as_str());
         }
         query
     }
@@ -104,8 +104,7 @@ impl IdList {
 /// `ids` (as text) in lists of at most [`MAX_IDS`], each padded to a power of two so that a
 /// handful of statement texts (each prepared once per connection) serve every count. No lists
 /// for no ids.
-pub(super) fn id_lists(ids: impl IntoIterator<Item = String>) -> Vec<IdList> {
-    let ids: Vec<String> = ids.into_iter().collect();
+pub(super) fn id_lists(ids: &[String]) -> Vec<IdList> {
     ids.chunks(MAX_IDS)
         .map(|chunk| {
             let size = chunk.len().next_power_of_two();
@@ -127,18 +126,18 @@ mod tests {
     #[test]
     fn id_lists_pad_to_a_power_of_two_and_split_at_the_limit() {
         let ids = |n: usize| (0..n).map(|i| format!("id{i}")).collect::<Vec<_>>();
-        assert!(id_lists([]).is_empty());
-        let five = id_lists(ids(5));
+        assert!(id_lists(&[]).is_empty());
+        let five = id_lists(&ids(5));
         assert_eq!(five.len(), 1);
         assert_eq!(five[0].placeholders, "?, ?, ?, ?, ?, ?, ?, ?");
         assert_eq!(five[0].values[..5], ids(5));
         assert_eq!(five[0].values[5..], vec!["id4".to_owned(); 3]);
-        let one = id_lists(ids(1));
+        let one = id_lists(&ids(1));
         assert_eq!(
             (one[0].placeholders.as_str(), one[0].values.len()),
             ("?", 1)
         );
-        let lists = id_lists(ids(MAX_IDS + 3));
+        let lists = id_lists(&ids(MAX_IDS + 3));
         assert_eq!(lists.len(), 2);
         assert_eq!(lists[0].values.len(), MAX_IDS);
         assert_eq!(lists[1].values.len(), 4);

@@ -71,6 +71,7 @@ super::migrations! {
 }
 
 super::statements!(
+    fragments(claimable);
     // Workflows (`workflows.rs`).
     add_workflow_edges,
     add_workflow_steps,
@@ -403,7 +404,7 @@ impl MySqlStore {
             .fetch_all(&mut *tx)
             .await?;
         let mut picked = Vec::new();
-        for ids in batch::id_lists(candidates.iter().cloned()) {
+        for ids in batch::id_lists(&candidates) {
             let lock = sqlx::query(ids.render(&self.sql.claim_lock)).bind(&token);
             picked.extend(ids.bind(lock).fetch_all(&mut *tx).await?);
         }
@@ -439,7 +440,11 @@ impl MySqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        for ids in batch::id_lists(claimed.iter().map(|c| c.id.hyphenated().to_string())) {
+        let ids: Vec<String> = claimed
+            .iter()
+            .map(|c| c.id.hyphenated().to_string())
+            .collect();
+        for ids in batch::id_lists(&ids) {
             let claim = sqlx::query(ids.render(&self.sql.claim))
                 .bind(micros(p.lease))
                 .bind(&token)

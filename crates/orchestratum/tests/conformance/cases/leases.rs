@@ -184,14 +184,18 @@ pub async fn a_batch_with_a_stale_outcome_writes_only_the_fenced_ones(db: TestDb
         "the stale outcome was written"
     );
     assert_eq!(record.output, None);
-    assert!(
-        client
-            .attempts(lapsing)
-            .await
-            .unwrap()
-            .iter()
-            .all(|a| a.attempt != 1
-                || a.outcome == orchestratum::AttemptOutcome::Failed(FailureKind::LeaseExpired))
+    // Its attempts: the lapsed run, then the running one; the stale outcome added none.
+    let attempts = client.attempts(lapsing).await.unwrap();
+    let outcomes: Vec<_> = attempts.iter().map(|a| (a.attempt, a.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        [
+            (
+                1,
+                orchestratum::AttemptOutcome::Failed(FailureKind::LeaseExpired)
+            ),
+            (2, orchestratum::AttemptOutcome::Running)
+        ]
     );
     let record = client.get(failing).await.unwrap();
     assert_eq!(record.state(), State::Failed);
@@ -219,10 +223,15 @@ pub async fn a_claim_fills_its_batch_past_a_row_held_elsewhere(db: TestDb) {
     }
     let client = db.client().await;
     let mut ids = Vec::new();
-    for amount in 0..3 {
-        ids.push(client.push(ProcessOrderCommand { amount }).await.unwrap());
-        // Distinct due times, so that claim order is push order.
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    // Priorities 3, 2, 1: claim order is push order, so the held row is the first candidate.
+    for (amount, priority) in [(0, 3), (1, 2), (2, 1)] {
+        let push = Push::new().priority(priority);
+        ids.push(
+            client
+                .push_with(ProcessOrderCommand { amount }, push)
+                .await
+                .unwrap(),
+        );
     }
     let held = db
         .hold(&format!(

@@ -1,7 +1,7 @@
 -- Locks the candidates `claim_candidates` read (their ids fill the list `{ids}`, placeholders
 -- as in `claim`) that are still free and due, skipping rows another claim holds, in claim
--- order. A row still marked running has a lapsed lease (`lapsed`); one without an expiry
--- (another program's write) has no lease at all, so it counts as lapsed. Each row comes back
+-- order (`fragments/claimable.sql`; `lapsed`: the row is still marked running, its lease
+-- lapsed or missing). Each row comes back
 -- as read under the lock, with the claim's lease token ?1 (one fresh token for the rows of one
 -- claim: every fence pairs it with the row's id, and a later claim of the row gets another):
 -- the claim's own values follow from these (attempt + 1, a retry charged for a lapsed lease),
@@ -12,11 +12,6 @@ SELECT id, is_running AS lapsed, name, input, timeout, retries_left, attempt,
        TIMESTAMPDIFF(MICROSECOND, scheduled_at, UTC_TIMESTAMP(6)) AS queue_wait_us
 FROM `{prefix}commands` FORCE INDEX (PRIMARY)
 WHERE id IN ({ids})
-  AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
-  AND scheduled_at < '9999-01-01 00:00:00'
-  AND (is_running = FALSE OR run_expires_at IS NULL OR run_expires_at < UTC_TIMESTAMP(6))
-  AND (scheduled_at <= UTC_TIMESTAMP(6) OR cancel_requested_at IS NOT NULL)
-  AND NOT EXISTS (SELECT 1 FROM `{prefix}controls` AS k
-                  WHERE k.name = `{prefix}commands`.name COLLATE utf8mb4_bin AND k.paused)
+  AND {claimable}
 ORDER BY priority DESC, scheduled_at, id
 FOR UPDATE SKIP LOCKED

@@ -1,9 +1,7 @@
 -- Locks up to ?5 due commands of target ?2 (?3 again: the column's collation may ignore case and
--- trailing spaces, the key must match exactly) whose name is in the JSON array ?4. Rows another
--- claim holds are skipped. A row still marked running has a lapsed lease (`lapsed`); one without
--- an expiry (another program's write) has no lease at all, so it counts as lapsed. Paused names
--- (`{prefix}controls`) are skipped, and so are workflow steps waiting for their parents (due in
--- the year 9999).
+-- trailing spaces, the key must match exactly) whose name is in the JSON array ?4 and that are
+-- free to claim (`fragments/claimable.sql`; `lapsed`: the row is still marked running, its
+-- lease lapsed or missing). Rows another claim holds are skipped.
 -- The claim runs this only when `claim_lock` could not lock every candidate it was given
 -- (another worker took some in between): this finds and locks the next free rows in one pass.
 -- It returns each row read under the lock, with the claim's lease token ?1 (one fresh token for
@@ -17,12 +15,7 @@ SELECT id, is_running AS lapsed, name, input, timeout, retries_left, attempt,
 FROM `{prefix}commands`
 WHERE target = ? AND CAST(target AS BINARY) = CAST(? AS BINARY)
   AND JSON_CONTAINS(?, JSON_QUOTE(name))
-  AND is_completed = FALSE AND is_failed = FALSE AND is_canceled = FALSE
-  AND scheduled_at < '9999-01-01 00:00:00'
-  AND (is_running = FALSE OR run_expires_at IS NULL OR run_expires_at < UTC_TIMESTAMP(6))
-  AND (scheduled_at <= UTC_TIMESTAMP(6) OR cancel_requested_at IS NOT NULL)
-  AND NOT EXISTS (SELECT 1 FROM `{prefix}controls` AS k
-                  WHERE k.name = `{prefix}commands`.name COLLATE utf8mb4_bin AND k.paused)
+  AND {claimable}
 ORDER BY priority DESC, scheduled_at, id
 LIMIT ?
 FOR UPDATE SKIP LOCKED
