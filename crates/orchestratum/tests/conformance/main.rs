@@ -60,6 +60,7 @@ conformance!(
     // Completion inside the handler's transaction (issue 12).
     handler_writes_and_completion_commit_together,
     lost_lease_rolls_back_the_handlers_writes,
+    a_write_waits_for_a_handlers_open_transaction,
     step_completed_in_its_transaction_releases_its_child,
     // Workflows and batches.
     diamond_runs_in_order_and_reads_parent_outputs,

@@ -4,7 +4,7 @@
 use sqlx::Sqlite;
 use uuid::Uuid;
 
-use super::{BEGIN_WRITE, SqliteStore, guid, timestamp};
+use super::{SqliteStore, guid, timestamp};
 use crate::error::Result;
 use crate::record::{CommandRecord, State};
 use crate::store::migrator::{self, migration_sql};
@@ -22,7 +22,7 @@ impl SqliteStore {
 
     pub(crate) async fn migrate_down(&self, params: DowngradeParams) -> Result<DowngradeReport> {
         // IMMEDIATE takes the write lock first, as `migrate` does: one migration at a time.
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let report =
             migrator::revert::<Sqlite>(&mut tx, migration_sql!(self.sql), self.schema(), params)
                 .await?;
@@ -68,7 +68,7 @@ impl SqliteStore {
         id: Uuid,
         retries: Option<i32>,
     ) -> Result<Option<CommandRecord>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(self.sql.retry.clone())
             .bind(guid::text(id))
             .bind(retries)
@@ -79,7 +79,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn prune(&self, params: PruneParams) -> Result<u64> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(self.sql.prune.clone())
             .bind(micros(params.older_than))
             .bind(params.state.map(State::as_str))

@@ -2,7 +2,7 @@
 //! and the claim of a fleet-limited name share one IMMEDIATE transaction, so no other claim
 //! commits between them.
 
-use super::{BEGIN_WRITE, SqliteStore};
+use super::SqliteStore;
 use crate::error::{Error, Result};
 use crate::store::ClaimParams;
 use crate::store::flow::{self, CappedClaim, Control};
@@ -17,7 +17,7 @@ impl SqliteStore {
     }
 
     async fn control_write(&self, sql: &sqlx::SqlStr, name: &str) -> Result<Control> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(sql.clone())
             .bind(name)
             .fetch_one(&mut *tx)
@@ -34,7 +34,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn record_fleet_limit(&self, name: &str, limit: u32) -> Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(self.sql.control_fleet_limit.clone())
             .bind(name)
             .bind(i64::from(limit))
@@ -53,7 +53,7 @@ impl SqliteStore {
             column: "name",
             reason: e.to_string(),
         })?;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let mut fleet_room = None;
         let mut p = p;
         if let Some(limit) = fleet_limit {

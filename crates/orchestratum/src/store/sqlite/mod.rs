@@ -1,7 +1,8 @@
 //! `SqliteStore`: the store's operations as SQLite statements (one `.sql` file each).
 //!
 //! SQLite has one writer at a time: every write runs in a transaction begun `IMMEDIATE`, so it
-//! waits for the write lock (busy timeout) instead of failing when it upgrades from a read.
+//! waits for the write lock (busy timeout) instead of failing when it upgrades from a read, and
+//! the writers of one store take their turns in this process first (`write_turn.rs`).
 //! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
 
 mod admin;
@@ -14,6 +15,7 @@ mod stats;
 mod timestamp;
 mod unique;
 mod workflows;
+mod write_turn;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +40,8 @@ use crate::record::{CommandRecord, FailureKind};
 use crate::store::TablePrefix;
 use crate::store::database_url::redact;
 use crate::worker::{Unhandled, WorkerBeat, WorkerInfo};
+use write_turn::WriteTurns;
+pub(crate) use write_turn::WriteTx;
 
 super::migrations! {
     (1, "0001_reference_schema", "reference schema", true),
@@ -150,6 +154,7 @@ const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    turns: WriteTurns,
     prefix: TablePrefix,
     sql: Arc<Statements>,
 }
@@ -199,6 +204,7 @@ impl SqliteStore {
         Self {
             sql: Arc::new(Statements::render(&prefix)),
             pool,
+            turns: WriteTurns::new(),
             prefix,
         }
     }
@@ -210,7 +216,7 @@ impl SqliteStore {
 
     pub(crate) async fn migrate(&self) -> Result<MigrationReport> {
         // IMMEDIATE takes the write lock first: instances starting at once migrate in turn.
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let report =
             migrator::apply_pending::<Sqlite>(&mut tx, migration_sql!(self.sql), self.schema())
                 .await?;
@@ -227,7 +233,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn push_many(&self, rows: &[NewCommand]) -> Result<Vec<Pushed>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let pushed = self.push_on(&mut tx, rows).await?;
         tx.commit().await?;
         Ok(pushed)
@@ -282,7 +288,7 @@ impl SqliteStore {
             column: "name",
             reason: e.to_string(),
         })?;
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let claimed = self.claim_on(&mut tx, p, names).await?;
         tx.commit().await?;
         Ok(claimed)
@@ -343,7 +349,7 @@ impl SqliteStore {
             .iter()
             .map(|l| json!({"id": guid::text(l.id), "token": l.token.simple().to_string()}))
             .collect();
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(self.sql.renew_leases.clone())
             .bind(serde_json::Value::Array(batch).to_string())
             .bind(micros(lease))
@@ -354,15 +360,18 @@ impl SqliteStore {
     }
 
     pub(crate) async fn record_outcomes(&self, transitions: &[Transition]) -> Result<Vec<Uuid>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let applied = self.record_outcomes_on(&mut tx, transitions).await?;
         tx.commit().await?;
         Ok(applied)
     }
 
-    /// A write transaction on the pool, begun as every write here is (see the module docs).
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with(BEGIN_WRITE).await?)
+    /// A write transaction on the pool, begun as every write here is (see the module docs),
+    /// once it is this process's turn to write (`write_turn.rs`).
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        self.turns
+            .begin(&self.pool, BEGIN_WRITE, BUSY_TIMEOUT)
+            .await
     }
 
     /// Writes outcomes, their follow-ups and the workflow steps they release inside the
@@ -425,7 +434,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn request_cancel(&self, id: Uuid) -> Result<Option<CancelRequest>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(self.sql.request_cancel.clone())
             .bind(guid::text(id))
             .fetch_optional(&mut *tx)
@@ -443,7 +452,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn heartbeat(&self, b: &WorkerBeat) -> Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(self.sql.register_worker.clone())
             .bind(guid::text(b.worker_id))
             .bind(&b.instance_key)
@@ -461,7 +470,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn sweep_workers(&self) -> Result<u64> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(self.sql.sweep_workers.clone())
             .execute(&mut *tx)
             .await?;
@@ -470,7 +479,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn deregister_worker(&self, id: Uuid) -> Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(self.sql.deregister_worker.clone())
             .bind(guid::text(id))
             .execute(&mut *tx)

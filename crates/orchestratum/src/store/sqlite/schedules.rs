@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{BEGIN_WRITE, SqliteStore, guid, timestamp};
+use super::{SqliteStore, guid, timestamp};
 use crate::error::Result;
 use crate::push::NewCommand;
 use crate::store::schedules::schedule_row;
@@ -33,7 +33,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn register_schedule(&self, r: &ScheduleRow) -> Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(self.sql.register_schedule.clone())
             .bind(&r.name)
             .bind(&r.kind)
@@ -63,7 +63,7 @@ impl SqliteStore {
         command: Option<&NewCommand>,
     ) -> Result<bool> {
         let due_text = timestamp::format_time(due);
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let moved = sqlx::query(self.sql.fire_schedule.clone())
             .bind(name)
             .bind(timestamp::format_time(next))
@@ -117,7 +117,7 @@ impl SqliteStore {
         name: &str,
         at: Option<String>,
     ) -> Result<u64> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let mut query = sqlx::query(statement.clone()).bind(name);
         if let Some(at) = at {
             query = query.bind(at);

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{BEGIN_WRITE, SqliteStore, guid, timestamp};
+use super::{SqliteStore, guid, timestamp};
 use crate::error::Result;
 use crate::record::CommandRecord;
 use crate::store::rows::{self, Columns as _};
@@ -44,7 +44,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn delete(&self, id: Uuid) -> Result<Deleted> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let Some(row) = sqlx::query(self.sql.delete_check.clone())
             .bind(guid::text(id))
             .fetch_optional(&mut *tx)

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{BEGIN_WRITE, SqliteStore};
+use super::SqliteStore;
 use crate::error::Result;
 use crate::store::rows;
 use crate::store::stats::{self, StatsBucket, StatsDelta};
@@ -16,7 +16,7 @@ impl SqliteStore {
                        "n": d.count, "run_us": d.run_us})
             })
             .collect();
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(self.sql.add_stats.clone())
             .bind(serde_json::Value::Array(batch).to_string())
             .execute(&mut *tx)
@@ -35,7 +35,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn prune_stats(&self, minute: i64) -> Result<u64> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(self.sql.prune_stats.clone())
             .bind(minute)
             .execute(&mut *tx)

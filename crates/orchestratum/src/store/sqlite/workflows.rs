@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::{BEGIN_WRITE, SqliteStore, guid};
+use super::{SqliteStore, guid};
 use crate::error::Result;
 use crate::store::rows;
 use crate::store::workflows;
@@ -13,7 +13,7 @@ use crate::workflow::{ParentStep, PlannedWorkflow, WorkflowInfo};
 
 impl SqliteStore {
     pub(crate) async fn push_workflow(&self, workflow: &PlannedWorkflow) -> Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         self.push_workflow_on(&mut tx, workflow).await?;
         tx.commit().await?;
         Ok(())
@@ -128,7 +128,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn cancel_workflow(&self, id: Uuid) -> Result<Vec<(Uuid, bool)>> {
-        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
+        let mut tx = self.begin_write().await?;
         let found = sqlx::query(self.sql.cancel_workflow.clone())
             .bind(guid::text(id))
             .fetch_all(&mut *tx)

@@ -209,6 +209,96 @@ pub async fn handler_writes_and_completion_commit_together(db: TestDb) {
     assert_eq!(paid_rows(&db, 7).await, 1);
 }
 
+/// Holds its transaction open (after a write) until the test lets it go, then completes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OpenTxCommand {
+    pub order: i64,
+}
+impl Command for OpenTxCommand {
+    type Output = ();
+}
+
+struct OpenTxHandler {
+    db: TestDb,
+    gate: Arc<Gate>,
+}
+
+impl Handler for OpenTxHandler {
+    type Command = OpenTxCommand;
+    async fn execute(&self, cmd: OpenTxCommand, ctx: Context) -> HandlerResult<()> {
+        let mut tx = ctx.transaction().await?;
+        let pay = PayCommand {
+            order: cmd.order,
+            dangling: false,
+        };
+        exec_in(&mut tx, self.db.backend, mark_paid(&self.db, &pay)).await?;
+        self.gate.parked.notify_one();
+        self.gate.go.notified().await;
+        tx.complete(&cmd, &()).await?;
+        Ok(())
+    }
+}
+
+/// A write of this process waits for a handler's open transaction instead of failing: on
+/// SQLite that transaction holds the one write lock, and the client's pool here has no busy
+/// timeout at all, so only the store's own turn-taking (`store/sqlite/write_turn.rs`) keeps
+/// the push from failing with "database is locked".
+pub async fn a_write_waits_for_a_handlers_open_transaction(db: TestDb) {
+    create_effects(&db).await;
+    let gate = Arc::new(Gate::default());
+    let builder = match db.backend {
+        Backend::Sqlite => {
+            let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().unwrap();
+            let pool = sqlx::SqlitePool::connect_with(
+                options
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::ZERO),
+            )
+            .await
+            .unwrap();
+            db.builder().sqlite_pool(pool)
+        }
+        _ => db.builder(),
+    };
+    let orch = builder
+        .handlers((
+            OpenTxHandler {
+                db: db.clone(),
+                gate: gate.clone(),
+            },
+            SimpleHandler(Probe::new()),
+        ))
+        .start()
+        .await
+        .expect("start worker");
+    let held = orch.push(OpenTxCommand { order: 3 }).await.unwrap();
+    tokio::time::timeout(DEADLINE, gate.parked.notified())
+        .await
+        .expect("the handler holds its transaction");
+    let mut pushing = tokio::spawn({
+        let client = orch.client();
+        async move { client.push(SimpleCommand { n: 5 }).await }
+    });
+    // Without turns, SQLite refuses this push at once; with them it waits for the commit.
+    // The servers let it through while the transaction is open.
+    if db.backend == Backend::Sqlite {
+        let waited = tokio::time::timeout(Duration::from_millis(300), &mut pushing).await;
+        assert!(
+            waited.is_err(),
+            "the push ended while the write lock was held: {waited:?}"
+        );
+    }
+    gate.go.notify_one();
+    let pushed = pushing
+        .await
+        .unwrap()
+        .expect("a push waits for the open transaction");
+    assert_eq!(wait_terminal(&orch, held).await.state(), State::Completed);
+    assert_eq!(paid_rows(&db, 3).await, 1);
+    assert_eq!(wait_terminal(&orch, pushed).await.state(), State::Completed);
+    orch.shutdown(SHUTDOWN).await.unwrap();
+}
+
 pub async fn lost_lease_rolls_back_the_handlers_writes(db: TestDb) {
     create_effects(&db).await;
     let probe = Probe::new();
