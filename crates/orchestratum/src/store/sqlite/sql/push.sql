@@ -10,4 +10,4 @@ SELECT j.value ->> 'id', j.value ->> 'target', j.value ->> 'name', j.value ->> '
                 format('%+.6f seconds', (j.value ->> 'delay_us') / 1e6)),
        j.value ->> 'timeout', 0, 0, 0, j.value ->> 'retries', 0, 0, j.value ->> 'parent_id',
        j.value ->> 'priority', NULL, 0
-FROM json_each(?1) AS j
+FROM jsonb_each(jsonb(?1)) AS j

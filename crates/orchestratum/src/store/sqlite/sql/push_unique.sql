@@ -10,7 +10,7 @@ SELECT j.value ->> 'id', j.value ->> 'target', j.value ->> 'name', j.value ->> '
                 format('%+.6f seconds', (j.value ->> 'delay_us') / 1e6)),
        j.value ->> 'timeout', 0, 0, 0, j.value ->> 'retries', 0, 0, j.value ->> 'parent_id',
        j.value ->> 'priority', j.value ->> 'unique_key', j.value ->> 'unique_states'
-FROM json_each(?1) AS j
+FROM jsonb_each(jsonb(?1)) AS j
 WHERE true
 ON CONFLICT DO NOTHING
 RETURNING id

@@ -5,7 +5,7 @@ INSERT OR IGNORE INTO "{prefix}attempts"
     ("command_id", "attempt", "worker_id", "started_at", "ended_at", "outcome", "error")
 SELECT c.id, c.attempt, c.worker_id, c.running_at, strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'),
        o.value ->> 'outcome', o.value ->> 'error'
-FROM json_each(?1) AS o
+FROM jsonb_each(jsonb(?1)) AS o
 JOIN "{prefix}commands" AS c ON c.id IN (o.value ->> 'id', lower(o.value ->> 'id'))
 WHERE NOT c.is_completed AND NOT c.is_failed AND NOT c.is_canceled
   AND c.is_running AND c.lease_token = o.value ->> 'token'

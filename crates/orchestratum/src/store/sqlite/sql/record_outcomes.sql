@@ -1,7 +1,9 @@
 -- Writes a batch of outcomes. Each is fenced: with a lease token, only the run holding it may
 -- write; without one (a cancel of a command nobody runs), only while no live lease exists (a
 -- row marked running without an expiry has none). Ids come in upper case, as EF Core writes
--- them; rows written in lower case match too.
+-- them; rows written in lower case match too. The batch is read as JSONB (`jsonb_each`), whose
+-- elements are read field by field without being turned back into text and parsed again for
+-- each field: 3.9 -> 2.8 ms for 175 outcomes (decision 0009, fourth pass).
 UPDATE "{prefix}commands" SET
     is_running = 0,
     run_expires_at = NULL,
@@ -27,7 +29,7 @@ FROM (SELECT value ->> 'id' AS o_id, value ->> 'token' AS o_token, value ->> 'ki
              value ->> 'output' AS o_output, value ->> 'retries_left' AS o_retries_left,
              value ->> 'delay_us' AS o_delay_us, value ->> 'error' AS o_error,
              value ->> 'error_kind' AS o_error_kind
-      FROM json_each(?1)) AS o
+      FROM jsonb_each(jsonb(?1))) AS o
 WHERE id IN (o.o_id, lower(o.o_id))
   AND NOT is_completed AND NOT is_failed AND NOT is_canceled
   AND CASE WHEN o.o_token IS NOT NULL THEN is_running AND lease_token = o.o_token
