@@ -3,7 +3,8 @@
 //! SQLite has one writer at a time: every write runs in a transaction begun `IMMEDIATE`, so it
 //! waits for the write lock (busy timeout) instead of failing when it upgrades from a read, and
 //! the writers of one store take their turns in this process first (`write_turn.rs`).
-//! Batches travel as one JSON array parameter (`json_each`), so each statement stays static.
+//! Batches travel as one JSON array parameter (read with `jsonb_each` when its elements are
+//! objects, `json_each` when they are plain values), so each statement stays static.
 
 mod admin;
 mod flow;
