@@ -77,3 +77,36 @@ impl DerefMut for WriteTx {
         &mut self.tx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_writer_waits_for_the_turn_and_gives_up_after_its_patience() {
+        let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let turns = WriteTurns::new();
+        let patience = Duration::from_millis(50);
+        let first = turns
+            .begin(&pool, "BEGIN IMMEDIATE", patience)
+            .await
+            .unwrap();
+        let waited = turns.begin(&pool, "BEGIN IMMEDIATE", patience).await;
+        assert!(
+            matches!(waited, Err(Error::TimedOut(_))),
+            "{:?}",
+            waited.err()
+        );
+        // The turn passes when the first write ends, to a writer already waiting for it.
+        let next = tokio::spawn({
+            let (turns, pool) = (turns.clone(), pool.clone());
+            async move {
+                turns
+                    .begin(&pool, "BEGIN IMMEDIATE", Duration::from_secs(10))
+                    .await
+            }
+        });
+        first.commit().await.unwrap();
+        next.await.unwrap().unwrap().rollback().await.unwrap();
+    }
+}
