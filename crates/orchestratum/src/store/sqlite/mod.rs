@@ -148,8 +148,6 @@ fn is_in_memory(url: &str) -> bool {
 
 /// How long a write waits for SQLite's write lock before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// The statement that starts every write transaction.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// The commands table of one prefix in one SQLite database file.
 #[derive(Clone)]
@@ -370,9 +368,7 @@ impl SqliteStore {
     /// A write transaction on the pool, begun as every write here is (see the module docs),
     /// once it is this process's turn to write (`write_turn.rs`).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        self.turns
-            .begin(&self.pool, BEGIN_WRITE, BUSY_TIMEOUT)
-            .await
+        self.turns.begin(&self.pool, BUSY_TIMEOUT).await
     }
 
     /// Writes outcomes, their follow-ups and the workflow steps they release inside the

@@ -26,13 +26,9 @@ impl WriteTurns {
     }
 
     /// Waits for this writer's turn (at most `patience`, as long as a write would wait for
-    /// the lock), then begins the transaction with `begin`.
-    pub async fn begin(
-        &self,
-        pool: &SqlitePool,
-        begin: &'static str,
-        patience: Duration,
-    ) -> Result<WriteTx> {
+    /// the lock), then begins the transaction `IMMEDIATE`, taking SQLite's write lock first so
+    /// that it waits for the lock instead of failing when it upgrades from a read.
+    pub async fn begin(&self, pool: &SqlitePool, patience: Duration) -> Result<WriteTx> {
         // The semaphore is never closed: only the wait can fail.
         let Ok(Ok(turn)) =
             tokio::time::timeout(patience, Arc::clone(&self.0).acquire_owned()).await
@@ -41,7 +37,7 @@ impl WriteTurns {
                 "waiting for this process's turn to write to SQLite",
             ));
         };
-        let tx = pool.begin_with(begin).await?;
+        let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx { tx, _turn: turn })
     }
 }
@@ -49,7 +45,9 @@ impl WriteTurns {
 /// A write transaction holding this process's turn to write until it ends. Dropped without a
 /// commit, it rolls back (as a `sqlx::Transaction` does) and passes the turn on.
 pub(crate) struct WriteTx {
-    // Declared first, so dropped first: the transaction ends before the turn passes.
+    // Declared first, so dropped first: a transaction dropped without a commit has queued its
+    // rollback before the turn passes (sqlx runs it on the connection shortly after; a writer
+    // that takes the turn meanwhile finds the lock still held and waits in the busy handler).
     tx: Transaction<'static, Sqlite>,
     _turn: OwnedSemaphorePermit,
 }
@@ -87,11 +85,8 @@ mod tests {
         let pool = SqlitePool::connect("sqlite::memory:").await.unwrap();
         let turns = WriteTurns::new();
         let patience = Duration::from_millis(50);
-        let first = turns
-            .begin(&pool, "BEGIN IMMEDIATE", patience)
-            .await
-            .unwrap();
-        let waited = turns.begin(&pool, "BEGIN IMMEDIATE", patience).await;
+        let first = turns.begin(&pool, patience).await.unwrap();
+        let waited = turns.begin(&pool, patience).await;
         assert!(
             matches!(waited, Err(Error::TimedOut(_))),
             "{:?}",
@@ -100,11 +95,7 @@ mod tests {
         // The turn passes when the first write ends, to a writer already waiting for it.
         let next = tokio::spawn({
             let (turns, pool) = (turns.clone(), pool.clone());
-            async move {
-                turns
-                    .begin(&pool, "BEGIN IMMEDIATE", Duration::from_secs(10))
-                    .await
-            }
+            async move { turns.begin(&pool, Duration::from_secs(10)).await }
         });
         first.commit().await.unwrap();
         next.await.unwrap().unwrap().rollback().await.unwrap();
