@@ -186,7 +186,7 @@ impl Builder {
         self
     }
 
-    /// Most handlers running at once (default 100); up to four times as many more may be claimed
+    /// Most handlers running at once (default 100); up to eight times as many more may be claimed
     /// ahead, as many as the worker starts in about 20 ms at its recent pace.
     pub fn max_command_pull(mut self, n: usize) -> Self {
         self.max_command_pull = n;
