@@ -146,6 +146,13 @@ pub struct PostgresStore {
     /// Where LISTEN runs: the pool, a pool on the direct `listen_url`, or nowhere (behind a
     /// transaction-mode pooler without one).
     listen: Option<PgPool>,
+    /// Where the worker's claims and batch outcome writes run, on a pool this store connected
+    /// itself without a pooler: connections started with `plan_cache_mode =
+    /// force_generic_plan`. The automatic plan cache planned every claim anew (its generic plan
+    /// cannot know the `LIMIT`) and gave some outcome writes custom plans that scanned the table;
+    /// the other statements (the dashboard's, handlers' transactions) keep custom plans
+    /// (decision 0009, fifth pass).
+    hot: Option<PgPool>,
 }
 
 /// A connection for one store call outside any caller's transaction.
@@ -204,8 +211,21 @@ impl PostgresStore {
             let idle = super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
             options.options([("idle_in_transaction_session_timeout", idle)])
         };
+        // One connection each for the claimer and the outcome writer, opened when first used.
+        let hot = (!pooling.pooler.any()).then(|| {
+            super::checked_when_idle(PoolOptions::new())
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with(
+                    options
+                        .clone()
+                        .options([("plan_cache_mode", "force_generic_plan")]),
+                )
+        });
         let pool = super::connect_server_pool(options, PoolOptions::new(), url).await?;
-        Self::from_pool(pool, prefix).pooled(pooling)
+        let mut store = Self::from_pool(pool, prefix).pooled(pooling)?;
+        store.hot = hot;
+        Ok(store)
     }
 
     /// Uses a pool the application already has (as if nothing sat between it and the server;
@@ -218,6 +238,7 @@ impl PostgresStore {
             pool,
             prefix,
             pooler: Pooler::None,
+            hot: None,
         }
     }
 
@@ -403,6 +424,9 @@ impl PostgresStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
+        if let Some(hot) = &self.hot {
+            return self.claim_on(&mut *hot.acquire().await?, p).await;
+        }
         Ok(alone!(self, |c| self.claim_on(c, p)))
     }
 
@@ -460,6 +484,10 @@ impl PostgresStore {
             .iter()
             .all(|t| t.follow_ups.is_empty() && !t.step)
         {
+            if let Some(hot) = &self.hot {
+                let mut c = hot.acquire().await?;
+                return Ok(self.update_outcomes(transitions).fetch_all(&mut *c).await?);
+            }
             return Ok(alone!(self, |c| self
                 .update_outcomes(transitions)
                 .fetch_all(c)));
@@ -650,6 +678,92 @@ fn interval(value: sqlx::postgres::types::PgInterval) -> Result<Duration> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::super::{ClaimParams, Store, TablePrefix};
+    use crate::store::Pooler;
+
+    fn url() -> String {
+        std::env::var("ORCH_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/orchestratum_test".into())
+    }
+
+    async fn plan_cache_mode(pool: &sqlx::PgPool) -> String {
+        sqlx::query_scalar("SHOW plan_cache_mode")
+            .fetch_one(pool)
+            .await
+            .expect("SHOW plan_cache_mode")
+    }
+
+    /// The claim and the batch outcome write run on the hot pool, whose connections plan
+    /// generically; the store's other connections keep the server's setting; behind a
+    /// transaction-mode pooler, where a setting would stay on a server connection another
+    /// client gets next, there is no hot pool.
+    #[tokio::test]
+    async fn claims_and_outcome_writes_plan_generically_on_direct_connections() {
+        let prefix = format!("u{}_", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let store = Store::connect(&url(), TablePrefix::new(&prefix).unwrap())
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        let Store::Postgres(pg) = &store else {
+            unreachable!("a PostgreSQL URL")
+        };
+        let hot = pg.hot.as_ref().expect("a hot pool on a direct connection");
+        assert_eq!(hot.size(), 0, "opened only when first used");
+        assert!(pg.record_outcomes(&[]).await.expect("write").is_empty());
+        assert_eq!(hot.size(), 1, "the outcome write used the hot pool");
+        assert_eq!(plan_cache_mode(hot).await, "force_generic_plan");
+
+        let other = Store::connect(&url(), TablePrefix::new(&prefix).unwrap())
+            .await
+            .expect("connect");
+        let Store::Postgres(other) = &other else {
+            unreachable!("a PostgreSQL URL")
+        };
+        let names = ["noop".to_owned()];
+        let claimed = other
+            .claim(ClaimParams {
+                target: "test",
+                names: &names,
+                limit: 10,
+                lease: Duration::from_secs(30),
+                worker: uuid::Uuid::new_v4(),
+            })
+            .await
+            .expect("claim");
+        assert!(claimed.is_empty());
+        let other_hot = other.hot.as_ref().expect("a hot pool");
+        assert_eq!(other_hot.size(), 1, "the claim used the hot pool");
+        assert_ne!(plan_cache_mode(pg.pool()).await, "force_generic_plan");
+
+        let pooled = Store::connect_pooled(
+            &url(),
+            TablePrefix::new(&prefix).unwrap(),
+            Some(Pooler::Transaction),
+            None,
+        )
+        .await
+        .expect("connect pooled");
+        let Store::Postgres(pooled) = &pooled else {
+            unreachable!("a PostgreSQL URL")
+        };
+        assert!(pooled.hot.is_none());
+
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE tablename LIKE $1 || '%'",
+        )
+        .bind(&prefix)
+        .fetch_all(pg.pool())
+        .await
+        .expect("tables");
+        let drop = format!("DROP TABLE IF EXISTS {} CASCADE", tables.join(", "));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(pg.pool())
+            .await
+            .expect("drop");
+    }
+
     #[test]
     fn pooled_begin_sets_the_idle_timeout_of_direct_sessions() {
         let millis = super::super::IDLE_IN_TRANSACTION_TIMEOUT.as_millis();
