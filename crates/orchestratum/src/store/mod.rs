@@ -121,11 +121,15 @@ pub(crate) async fn connect_server_pool<DB: sqlx::Database>(
     let _ = probe.close().await;
     checked_when_idle(pool)
         .max_connections(10)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(unreachable)
 }
+
+/// Longest wait for a connection of a server pool before the call fails (and is retried).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a pooled connection may sit idle before an acquire checks it with a round trip.
 /// sqlx checks every acquire by default: one more round trip before each claim and each outcome

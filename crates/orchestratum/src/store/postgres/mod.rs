@@ -3,8 +3,11 @@
 /// Runs one statement the way [`PostgresStore::session`] says, on the connection named `c`:
 /// `alone!(self, |c| self.query(&self.sql.get).bind(id).fetch_optional(c))`.
 macro_rules! alone {
-    ($store:expr, |$c:ident| $statement:expr) => {{
-        let mut session = $store.session().await?;
+    ($store:expr, |$c:ident| $statement:expr) => {
+        alone!(on $store.session(), |$c| $statement)
+    };
+    (on $session:expr, |$c:ident| $statement:expr) => {{
+        let mut session = $session.await?;
         let $c = &mut *session;
         let out = $statement.await?;
         session.done().await?;
@@ -215,7 +218,7 @@ impl PostgresStore {
         let hot = (!pooling.pooler.any()).then(|| {
             super::checked_when_idle(PoolOptions::new())
                 .max_connections(2)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(super::ACQUIRE_TIMEOUT)
                 .connect_lazy_with(
                     options
                         .clone()
@@ -315,6 +318,15 @@ impl PostgresStore {
             Pooler::Transaction => Session::Own(self.begin().await?),
             _ => Session::Direct(self.pool.acquire().await?),
         })
+    }
+
+    /// [`PostgresStore::session`] for the worker's claims and batch outcome writes: a connection
+    /// of the hot pool where there is one (see the field `hot`).
+    async fn hot_session(&self) -> Result<Session> {
+        match &self.hot {
+            Some(hot) => Ok(Session::Direct(hot.acquire().await?)),
+            None => self.session().await,
+        }
     }
 
     /// Begins a transaction; behind a pooler the session settings ride along as `SET LOCAL`,
@@ -424,10 +436,7 @@ impl PostgresStore {
     }
 
     pub(crate) async fn claim(&self, p: ClaimParams<'_>) -> Result<Vec<ClaimedCommand>> {
-        if let Some(hot) = &self.hot {
-            return self.claim_on(&mut *hot.acquire().await?, p).await;
-        }
-        Ok(alone!(self, |c| self.claim_on(c, p)))
+        Ok(alone!(on self.hot_session(), |c| self.claim_on(c, p)))
     }
 
     /// The claim statement on a pool or inside a transaction (a fleet-limited claim's).
@@ -484,11 +493,7 @@ impl PostgresStore {
             .iter()
             .all(|t| t.follow_ups.is_empty() && !t.step)
         {
-            if let Some(hot) = &self.hot {
-                let mut c = hot.acquire().await?;
-                return Ok(self.update_outcomes(transitions).fetch_all(&mut *c).await?);
-            }
-            return Ok(alone!(self, |c| self
+            return Ok(alone!(on self.hot_session(), |c| self
                 .update_outcomes(transitions)
                 .fetch_all(c)));
         }
